@@ -1,0 +1,34 @@
+package gsm
+
+// The basic 16-bit operators of GSM 06.10 section 5.1. Bit-exactness depends on every
+// addition saturating and every fractional multiply rounding exactly as defined there.
+
+const (
+	minWord = -32768
+	maxWord = 32767
+)
+
+func saturate(x int32) int16 {
+	if x > maxWord {
+		return maxWord
+	}
+	if x < minWord {
+		return minWord
+	}
+	return int16(x)
+}
+
+// add is the standard's add(): a+b saturated to 16 bits.
+func add(a, b int16) int16 { return saturate(int32(a) + int32(b)) }
+
+// sub is the standard's sub(): a-b saturated to 16 bits.
+func sub(a, b int16) int16 { return saturate(int32(a) - int32(b)) }
+
+// multR is the standard's mult_r(): the rounded Q15 product. -1 × -1 is the one
+// product that does not fit and saturates to 32767.
+func multR(a, b int16) int16 {
+	if a == minWord && b == minWord {
+		return maxWord
+	}
+	return int16((int32(a)*int32(b) + 16384) >> 15)
+}

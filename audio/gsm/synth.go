@@ -1,0 +1,158 @@
+package gsm
+
+// synthesize runs the decoder of GSM 06.10 section 4.3 on one frame's parameters.
+func (d *Decoder) synthesize(p *params, out *[FrameSamples]int16) {
+	// work[0:120] is the residual history; sub-frame j writes work[120+40j:160+40j],
+	// so the long-term predictor reads earlier sub-frames of this frame in place.
+	var work [120 + FrameSamples]int16
+	copy(work[:120], d.drp[:])
+	for j := range 4 {
+		s := p.sub(j)
+		var erp [40]int16
+		rpeDecode(s[3], s[2], (*[13]int16)(s[4:]), &erp)
+		d.longTermSynthesis(s[0], s[1], &erp, work[40*j:160+40*j])
+	}
+	copy(d.drp[:], work[FrameSamples:])
+	wt := (*[FrameSamples]int16)(work[120:])
+	d.shortTermSynthesis(p.larc(), wt, out)
+	d.postprocess(out)
+}
+
+// rpeDecode is section 4.2.16 and 4.2.17 as used by the decoder: the block
+// amplitude is split into exponent and mantissa, the 3-bit samples are dequantized,
+// and they are placed on the decimated grid chosen by mc.
+func rpeDecode(xmaxc, mc int16, xmc *[13]int16, erp *[40]int16) {
+	exp := int16(0)
+	if xmaxc > 15 {
+		exp = xmaxc>>3 - 1
+	}
+	mant := xmaxc - exp<<3
+	if mant == 0 {
+		exp, mant = -4, 7
+	} else {
+		for mant <= 7 {
+			mant = mant<<1 | 1
+			exp--
+		}
+		mant -= 8
+	}
+
+	temp1 := fac[mant]
+	temp2 := sub(6, exp) // 0..10
+	var temp3 int16
+	if temp2 > 0 {
+		temp3 = 1 << (temp2 - 1)
+	}
+	for i, c := range xmc {
+		temp := (c<<1 - 7) << 12
+		temp = multR(temp1, temp)
+		temp = add(temp, temp3)
+		erp[int(mc)+3*i] = temp >> temp2
+	}
+}
+
+// longTermSynthesis is section 4.3.2. drp[:120] is the history and drp[120:160]
+// receives this sub-frame's reconstructed residual.
+func (d *Decoder) longTermSynthesis(nc, bc int16, erp *[40]int16, drp []int16) {
+	drp = drp[:160]
+	nr := nc
+	if nc < 40 || nc > 120 {
+		nr = d.nrp
+		if nr == 0 {
+			nr = 40
+		}
+	}
+	d.nrp = nr
+	brp := qlb[bc]
+	for k := range 40 {
+		drp[120+k] = add(erp[k], multR(brp, drp[120+k-int(nr)]))
+	}
+}
+
+// shortTermSynthesis is section 4.3.3 (with 4.2.8–4.2.10): decode the log-area
+// ratios, interpolate them with the previous frame's over the first 40 samples,
+// convert to reflection coefficients and run the lattice filter.
+func (d *Decoder) shortTermSynthesis(larc *[8]int16, wt, sr *[FrameSamples]int16) {
+	var larpp [8]int16
+	for i := range larpp {
+		temp1 := add(larc[i], larMIC[i]) << 10
+		temp1 = sub(temp1, larB[i]<<1)
+		temp1 = multR(larINVA[i], temp1)
+		larpp[i] = add(temp1, temp1)
+	}
+	prev := &d.larpp
+
+	var larp [8]int16
+	for i := range larp {
+		larp[i] = add(add(prev[i]>>2, larpp[i]>>2), prev[i]>>1)
+	}
+	d.filter(&larp, wt[0:13], sr[0:13])
+	for i := range larp {
+		larp[i] = add(prev[i]>>1, larpp[i]>>1)
+	}
+	d.filter(&larp, wt[13:27], sr[13:27])
+	for i := range larp {
+		larp[i] = add(add(prev[i]>>2, larpp[i]>>2), larpp[i]>>1)
+	}
+	d.filter(&larp, wt[27:40], sr[27:40])
+	larp = larpp
+	d.filter(&larp, wt[40:], sr[40:])
+
+	d.larpp = larpp
+}
+
+// larToRp is section 4.2.9.2: the piecewise-linear inverse of the LAR companding,
+// done in place.
+func larToRp(larp *[8]int16) {
+	for i, l := range larp {
+		temp := l
+		if temp < 0 {
+			if temp == minWord {
+				temp = maxWord
+			} else {
+				temp = -temp
+			}
+		}
+		switch {
+		case temp < 11059:
+			temp <<= 1
+		case temp < 20070:
+			temp += 11059
+		default:
+			temp = add(temp>>2, 26112)
+		}
+		if l < 0 {
+			temp = -temp
+		}
+		larp[i] = temp
+	}
+}
+
+// filter converts larp to reflection coefficients and runs the short-term synthesis
+// lattice filter (section 4.3.3) over wt into sr.
+func (d *Decoder) filter(larp *[8]int16, wt, sr []int16) {
+	larToRp(larp)
+	rrp := larp
+	v := d.v
+	sr = sr[:len(wt)]
+	for k, sri := range wt {
+		for i := 7; i >= 0; i-- {
+			sri = sub(sri, multR(rrp[i], v[i]))
+			v[i+1] = add(v[i], multR(rrp[i], sri))
+		}
+		v[0] = sri
+		sr[k] = sri
+	}
+	d.v = v
+}
+
+// postprocess is section 4.3.5–4.3.7: de-emphasis, upscaling by two and truncation
+// of the three least significant bits.
+func (d *Decoder) postprocess(s *[FrameSamples]int16) {
+	msr := d.msr
+	for k, x := range s {
+		msr = add(x, multR(msr, 28180))
+		s[k] = add(msr, msr) &^ 7
+	}
+	d.msr = msr
+}

@@ -1,0 +1,314 @@
+// Package transport is the HTTP layer both PBX clients share: credentials kept out of URLs, errors and logs;
+// a timeout for a PBX that stops answering that never cuts off a download still making progress; and errors
+// that say in one line what went wrong (wrong password, PBX down, timeout, server error).
+package transport
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/callscope/callscope/client/cdr"
+)
+
+// DefaultTimeout is how long a PBX may stay silent (to connect, to answer, between body reads).
+const DefaultTimeout = 10 * time.Second
+
+// Config sets up a Client.
+type Config struct {
+	Timeout  time.Duration // idle limit; DefaultTimeout when zero
+	CAFile   string        // extra CA certificates (PEM) for HTTPS PBXs with their own CA
+	Insecure bool          // skip TLS verification (the caller warns the user)
+	// Secrets are values to scrub from any error text, whatever path they took (a key in a query string).
+	Secrets []cdr.Secret
+}
+
+// Client does GETs against one PBX.
+type Client struct {
+	hc      *http.Client
+	timeout time.Duration
+	secrets []string
+}
+
+// New builds a Client.
+func New(cfg Config) (*Client, error) {
+	timeout := cfg.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	tlsConf := &tls.Config{MinVersion: tls.VersionTLS12}
+	if cfg.CAFile != "" {
+		pem, err := os.ReadFile(cfg.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("reading CA file: %w", err)
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil || pool == nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("CA file %s holds no PEM certificate", cfg.CAFile)
+		}
+		tlsConf.RootCAs = pool
+	}
+	if cfg.Insecure {
+		tlsConf.InsecureSkipVerify = true //nolint:gosec // the user asked for it by name and is warned
+	}
+	tr := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}).DialContext,
+		TLSClientConfig:       tlsConf,
+		TLSHandshakeTimeout:   timeout,
+		ResponseHeaderTimeout: timeout,
+		MaxIdleConnsPerHost:   8,
+		IdleConnTimeout:       90 * time.Second,
+		ForceAttemptHTTP2:     true,
+	}
+	c := &Client{
+		// No overall Timeout: a long download that keeps making progress must never be cut off.
+		hc:      &http.Client{Transport: tr, CheckRedirect: sameHostRedirect},
+		timeout: timeout,
+	}
+	for _, s := range cfg.Secrets {
+		if s.IsSet() {
+			c.secrets = append(c.secrets, s.Reveal())
+		}
+	}
+	return c, nil
+}
+
+// sameHostRedirect refuses redirects to another host, which would otherwise receive the credentials' absence
+// silently, or worse, a query-string key.
+func sameHostRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= 5 {
+		return errors.New("too many redirects")
+	}
+	if req.URL.Host != via[0].URL.Host {
+		return fmt.Errorf("PBX redirected to another host (%s); not following", req.URL.Host)
+	}
+	if auth := via[0].Header.Get("Authorization"); auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	return nil
+}
+
+// Request is one GET.
+type Request struct {
+	URL      *url.URL // without user info
+	User     string
+	Password cdr.Secret // sent as HTTP Basic when User is set
+	Accept   string
+}
+
+// Response is a successful (2xx) answer whose Body enforces the idle timeout.
+type Response struct {
+	Status        int
+	ContentType   string
+	ContentLength int64
+	Body          io.ReadCloser
+}
+
+// Get sends req. Any non-2xx status is returned as an *HTTPError (401 wraps cdr.ErrAuth); transport failures
+// become one-line errors naming the host and what to check.
+func (c *Client) Get(ctx context.Context, req Request) (*Response, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodGet, req.URL.String(), nil)
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("bad PBX URL: %v", c.scrub(err.Error()))
+	}
+	hreq.Header.Set("User-Agent", "callscope")
+	if req.Accept != "" {
+		hreq.Header.Set("Accept", req.Accept)
+	}
+	if req.User != "" {
+		hreq.SetBasicAuth(req.User, req.Password.Reveal())
+	}
+	host := req.URL.Host
+	resp, err := c.hc.Do(hreq)
+	if err != nil {
+		cancel()
+		return nil, c.classify(ctx, host, err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		defer cancel()
+		snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		resp.Body.Close()
+		return nil, &HTTPError{Host: host, Status: resp.StatusCode, Text: http.StatusText(resp.StatusCode),
+			Body: c.scrub(strings.TrimSpace(string(snippet)))}
+	}
+	body := newIdleReader(resp.Body, c.timeout, cancel, host)
+	return &Response{Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"),
+		ContentLength: resp.ContentLength, Body: &scrubbingBody{body: body, c: c, ctx: ctx, cancel: cancel, host: host}}, nil
+}
+
+// HTTPError is a PBX's non-2xx answer.
+type HTTPError struct {
+	Host   string
+	Status int
+	Text   string
+	Body   string // first bytes of the answer, secrets scrubbed
+}
+
+func (e *HTTPError) Error() string {
+	switch {
+	case e.Status == http.StatusUnauthorized:
+		return fmt.Sprintf("pbx %s: wrong user or password (HTTP 401)", e.Host)
+	case e.Status == http.StatusForbidden:
+		return fmt.Sprintf("pbx %s: access refused (HTTP 403): is CDR access enabled for this user?", e.Host)
+	case e.Status == http.StatusNotFound:
+		return fmt.Sprintf("pbx %s: not found (HTTP 404)", e.Host)
+	case e.Status >= 500:
+		return fmt.Sprintf("pbx %s: the PBX failed (HTTP %d %s); try again later", e.Host, e.Status, e.Text)
+	}
+	return fmt.Sprintf("pbx %s: unexpected answer HTTP %d %s", e.Host, e.Status, e.Text)
+}
+
+// Unwrap lets errors.Is(err, cdr.ErrAuth) find a 401.
+func (e *HTTPError) Unwrap() error {
+	if e.Status == http.StatusUnauthorized {
+		return cdr.ErrAuth
+	}
+	return nil
+}
+
+// StatusOf returns the HTTP status of an *HTTPError in err's chain, or 0.
+func StatusOf(err error) int {
+	var he *HTTPError
+	if errors.As(err, &he) {
+		return he.Status
+	}
+	return 0
+}
+
+// ErrTimeout marks a PBX that went silent for longer than the timeout.
+var ErrTimeout = errors.New("timeout")
+
+// ErrUnreachable marks a PBX that could not be reached at all.
+var ErrUnreachable = errors.New("unreachable")
+
+func (c *Client) classify(ctx context.Context, host string, err error) error {
+	if errors.Is(err, errIdle) || errors.Is(context.Cause(ctx), errIdle) {
+		return fmt.Errorf("pbx %s: stopped sending data for %s: %w", host, c.timeout, ErrTimeout)
+	}
+	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		return context.Canceled
+	}
+	var ne net.Error
+	var dnsErr *net.DNSError
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return fmt.Errorf("pbx %s: connection refused: is the PBX up and the URL right? (%w)", host, ErrUnreachable)
+	case errors.As(err, &dnsErr):
+		return fmt.Errorf("pbx %s: host name not found: check the URL (%w)", host, ErrUnreachable)
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return fmt.Errorf("pbx %s: no route to host: check the address and network (%w)", host, ErrUnreachable)
+	case errors.As(err, &ne) && ne.Timeout():
+		return fmt.Errorf("pbx %s: no answer within %s: %w (--timeout sets the limit)", host, c.timeout, ErrTimeout)
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF), errors.Is(err, syscall.ECONNRESET):
+		return fmt.Errorf("pbx %s: the connection was closed before the answer was complete", host)
+	}
+	var certErr *tls.CertificateVerificationError
+	if errors.As(err, &certErr) || strings.Contains(err.Error(), "x509:") {
+		return fmt.Errorf("pbx %s: TLS certificate not trusted: give the PBX's CA with --ca-file (or --insecure to skip the check)", host)
+	}
+	return fmt.Errorf("pbx %s: %s", host, c.scrub(rootMessage(err)))
+}
+
+// rootMessage drops url.Error's "Get \"URL\":" prefix, which would repeat the URL (and a query key).
+func rootMessage(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err.Error()
+	}
+	return err.Error()
+}
+
+func (c *Client) scrub(s string) string {
+	for _, sec := range c.secrets {
+		s = strings.ReplaceAll(s, sec, "[redacted]")
+		s = strings.ReplaceAll(s, url.QueryEscape(sec), "[redacted]")
+	}
+	return s
+}
+
+var errIdle = errors.New("idle timeout")
+
+// idleReader cancels the request when no byte arrives for the timeout; each successful read restarts the clock,
+// so a slow but steady download goes on for as long as it takes.
+type idleReader struct {
+	r       io.ReadCloser
+	timeout time.Duration
+	timer   *time.Timer
+	once    sync.Once
+	fired   chan struct{}
+}
+
+func newIdleReader(r io.ReadCloser, timeout time.Duration, cancel context.CancelFunc, host string) *idleReader {
+	ir := &idleReader{r: r, timeout: timeout, fired: make(chan struct{})}
+	ir.timer = time.AfterFunc(timeout, func() {
+		ir.once.Do(func() { close(ir.fired) })
+		cancel()
+	})
+	return ir
+}
+
+func (ir *idleReader) Read(p []byte) (int, error) {
+	n, err := ir.r.Read(p)
+	if n > 0 {
+		ir.timer.Reset(ir.timeout)
+	}
+	if err != nil && err != io.EOF {
+		select {
+		case <-ir.fired:
+			return n, errIdle
+		default:
+		}
+	}
+	return n, err
+}
+
+func (ir *idleReader) Close() error {
+	ir.timer.Stop()
+	return ir.r.Close()
+}
+
+// scrubbingBody turns body read errors into the same one-line errors as Get's.
+type scrubbingBody struct {
+	body   *idleReader
+	c      *Client
+	ctx    context.Context
+	cancel context.CancelFunc
+	host   string
+}
+
+func (b *scrubbingBody) Read(p []byte) (int, error) {
+	n, err := b.body.Read(p)
+	if err != nil && err != io.EOF {
+		if errors.Is(err, errIdle) {
+			return n, fmt.Errorf("pbx %s: stopped sending data for %s: %w", b.host, b.c.timeout, ErrTimeout)
+		}
+		if b.ctx.Err() != nil {
+			return n, b.ctx.Err()
+		}
+		return n, fmt.Errorf("pbx %s: the answer was cut off: %s", b.host, b.c.scrub(rootMessage(err)))
+	}
+	return n, err
+}
+
+func (b *scrubbingBody) Close() error {
+	err := b.body.Close()
+	b.cancel()
+	return err
+}
