@@ -8,14 +8,17 @@ const (
 	maxWord = 32767
 )
 
-func saturate(x int32) int16 {
-	if x > maxWord {
-		return maxWord
+// saturate clamps to the 16-bit range. Overflow is rare in real speech, so one
+// well-predicted branch keeps the clamp off the decoder's serial chains of additions
+// (measured faster than min/max, which compile to conditional moves on the chain).
+func saturate(x int32) int16 { return int16(sat32(x)) }
+
+// sat32 is saturate for values kept in int32, as the synthesis filter keeps its state.
+func sat32(x int32) int32 {
+	if uint32(x+32768) > 0xFFFF {
+		return min(max(x, minWord), maxWord)
 	}
-	if x < minWord {
-		return minWord
-	}
-	return int16(x)
+	return x
 }
 
 // add is the standard's add(): a+b saturated to 16 bits.

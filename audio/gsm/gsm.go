@@ -53,8 +53,9 @@ type Decoder struct {
 	// larpp holds the previous frame's decoded log-area ratios, interpolated with
 	// the current ones over the first 40 samples of a frame.
 	larpp [8]int16
-	// v is the memory of the short-term synthesis lattice filter.
-	v [9]int16
+	// v is the memory of the short-term synthesis lattice filter (the standard's
+	// v[0..7]; its v[8] is written but never read).
+	v [8]int16
 	// msr is the de-emphasis filter memory.
 	msr int16
 }

@@ -69,7 +69,7 @@ func (d *Decoder) longTermSynthesis(nc, bc int16, erp *[40]int16, drp []int16) {
 	}
 }
 
-// shortTermSynthesis is section 4.3.3 (with 4.2.8–4.2.10): decode the log-area
+// shortTermSynthesis is sections 4.3.3 and 4.3.4 (with 4.2.8–4.2.9): decode the log-area
 // ratios, interpolate them with the previous frame's over the first 40 samples,
 // convert to reflection coefficients and run the lattice filter.
 func (d *Decoder) shortTermSynthesis(larc *[8]int16, wt, sr *[FrameSamples]int16) {
@@ -129,21 +129,40 @@ func larToRp(larp *[8]int16) {
 }
 
 // filter converts larp to reflection coefficients and runs the short-term synthesis
-// lattice filter (section 4.3.3) over wt into sr.
+// lattice filter (section 4.3.4) over wt into sr.
+//
+// This is where nearly all decoding time goes, so the eight lattice stages are
+// unrolled over register-resident int32 copies of the state. larToRp never yields
+// -32768, so mult_r's one saturating case cannot occur and the plain rounded product
+// is exact here.
 func (d *Decoder) filter(larp *[8]int16, wt, sr []int16) {
 	larToRp(larp)
-	rrp := larp
-	v := d.v
+	r0, r1, r2, r3 := int32(larp[0]), int32(larp[1]), int32(larp[2]), int32(larp[3])
+	r4, r5, r6, r7 := int32(larp[4]), int32(larp[5]), int32(larp[6]), int32(larp[7])
+	v0, v1, v2, v3 := int32(d.v[0]), int32(d.v[1]), int32(d.v[2]), int32(d.v[3])
+	v4, v5, v6, v7 := int32(d.v[4]), int32(d.v[5]), int32(d.v[6]), int32(d.v[7])
 	sr = sr[:len(wt)]
-	for k, sri := range wt {
-		for i := 7; i >= 0; i-- {
-			sri = sub(sri, multR(rrp[i], v[i]))
-			v[i+1] = add(v[i], multR(rrp[i], sri))
-		}
-		v[0] = sri
-		sr[k] = sri
+	for k, w := range wt {
+		// The last stage's output v[8] is never read, so only its sri is computed.
+		sri := sat32(int32(w) - (r7*v7+16384)>>15)
+		sri, v7 = lattice(r6, v6, sri)
+		sri, v6 = lattice(r5, v5, sri)
+		sri, v5 = lattice(r4, v4, sri)
+		sri, v4 = lattice(r3, v3, sri)
+		sri, v3 = lattice(r2, v2, sri)
+		sri, v2 = lattice(r1, v1, sri)
+		sri, v1 = lattice(r0, v0, sri)
+		v0 = sri
+		sr[k] = int16(sri)
 	}
-	d.v = v
+	d.v = [8]int16{int16(v0), int16(v1), int16(v2), int16(v3), int16(v4), int16(v5), int16(v6), int16(v7)}
+}
+
+// lattice is one stage of the synthesis lattice: sri -= rp*v, then the next v = v + rp*sri,
+// each product rounded as mult_r and each sum saturated as add/sub.
+func lattice(rp, v, sri int32) (int32, int32) {
+	sri = sat32(sri - (rp*v+16384)>>15)
+	return sri, sat32(v + (rp*sri+16384)>>15)
 }
 
 // postprocess is section 4.3.5–4.3.7: de-emphasis, upscaling by two and truncation

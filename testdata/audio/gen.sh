@@ -46,7 +46,7 @@ encode() {
 }
 
 # Speech: a short espeak-ng phrase resampled to telephone rate.
-espeak-ng -v en-us -s 165 -w "$tmp/speech-raw.wav" "Thank you for calling. Your call may be recorded."
+espeak-ng -v en-us -s 165 -w "$tmp/speech-raw.wav" "Your call may be recorded."
 sx "$tmp/speech-raw.wav" -r 8000 -c 1 -b 16 "$tmp/speech.wav"
 encode "$tmp/speech.wav" speech
 
@@ -54,7 +54,7 @@ encode "$tmp/speech.wav" speech
 # not a multiple of a GSM frame (160) or a WAV49 block (320).
 sx -n -r 8000 -c 1 -b 16 "$tmp/silence.wav" trim 0 0.5
 encode "$tmp/silence.wav" silence
-sx -n -r 8000 -c 1 -b 16 "$tmp/noise.wav" synth 0.3 whitenoise vol 4 2>/dev/null
+sx -R -n -r 8000 -c 1 -b 16 "$tmp/noise.wav" synth 0.3 whitenoise vol 4 2>/dev/null
 encode "$tmp/noise.wav" noise-clipped
 sx -n -r 8000 -c 1 -b 16 "$tmp/odd.wav" synth 1234s sine 440
 encode "$tmp/odd.wav" odd-length
@@ -79,8 +79,8 @@ cp "$tmp/codes.bin" "$here/codes.ul"; ref "$here/codes.ul" -t ul -r 8000 -c 1
 # say N VOICE TEXT: one turn followed by PAUSE seconds of silence.
 say() {
 	local n=$1 voice=$2 pause=$3 text=$4
-	espeak-ng -v "$voice" -s 160 -w "$tmp/turn-raw.wav" "$text"
-	sx "$tmp/turn-raw.wav" -r 8000 -c 1 -b 16 "$tmp/turn-$n.wav" pad 0 "$pause"
+	espeak-ng -v "$voice" -s 160 -w "$tmp/espeak-turn.wav" "$text"
+	sx "$tmp/espeak-turn.wav" -r 8000 -c 1 -b 16 "$tmp/turn-$n.wav" pad 0 "$pause"
 }
 dialogue() {
 	local out=$1; shift

@@ -29,6 +29,11 @@ func main() {
 	for i := 0; i < len(raw); i += 33 {
 		raw[i] = 0xD0 | raw[i]&0x0F
 	}
+	// A fresh decoder falls back to its initial lag of 40 when the first lags are out
+	// of range; make the first frame's lags all 0 so that start-up state is checked.
+	for j := range 4 {
+		setBitsMSB(raw, 4+36+56*j, 7, 0)
+	}
 	if err := os.WriteFile("random.gsm", raw, 0o644); err != nil {
 		log.Fatal(err)
 	}
@@ -36,6 +41,9 @@ func main() {
 	data := make([]byte, wav49Blocks*65)
 	for i := range data {
 		data[i] = byte(rng.Uint32())
+	}
+	for j := range 4 {
+		setBitsLSB(data, 36+56*j, 7, 0)
 	}
 	le := binary.LittleEndian
 	var w []byte
@@ -59,5 +67,33 @@ func main() {
 	w = append(w, data...)
 	if err := os.WriteFile("random.wav49.wav", w, 0o644); err != nil {
 		log.Fatal(err)
+	}
+}
+
+// setBitsMSB stores v in the n bits at bit offset off, most-significant bit first
+// (the raw .gsm packing).
+func setBitsMSB(b []byte, off, n int, v uint) {
+	for i := range n {
+		bit := off + i
+		mask := byte(0x80) >> (bit % 8)
+		if v>>(n-1-i)&1 != 0 {
+			b[bit/8] |= mask
+		} else {
+			b[bit/8] &^= mask
+		}
+	}
+}
+
+// setBitsLSB stores v in the n bits at bit offset off, least-significant bit first
+// (the WAV49 packing).
+func setBitsLSB(b []byte, off, n int, v uint) {
+	for i := range n {
+		bit := off + i
+		mask := byte(1) << (bit % 8)
+		if v>>i&1 != 0 {
+			b[bit/8] |= mask
+		} else {
+			b[bit/8] &^= mask
+		}
 	}
 }

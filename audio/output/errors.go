@@ -1,0 +1,5 @@
+package output
+
+import "errors"
+
+var errAlreadyStarted = errors.New("output already started; open another one")

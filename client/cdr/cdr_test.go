@@ -1,0 +1,212 @@
+package cdr
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseWords(t *testing.T) {
+	for _, tc := range []struct {
+		raw  string
+		ct   CallType
+		disp Disposition
+	}{
+		{"CALLTYPE_INBOUND", CallInbound, ""},
+		{"CALLTYPE_OUTBOUND", CallOutbound, ""},
+		{"CALLTYPE_INTERNAL", CallInternal, ""},
+		{"CALLTYPE_OTHER", CallOther, ""},
+		{"CALLTYPE_UNKNOWN", CallUnknown, ""},
+		{"CALLTYPE_CONFERENCE", "conference", ""},
+		{"CALL_ANSWERED", "answered", DispAnswered},
+		{"CALL_NOANSWER", "noanswer", DispNoAnswer},
+		{"CALL_BUSY", "busy", DispBusy},
+		{"CALL_FAILED", "failed", DispFailed},
+		{"NO ANSWER", "no answer", DispNoAnswer},
+		{"CALL_CONGESTION", "call congestion", "congestion"},
+		{"", "", ""},
+	} {
+		if tc.ct != "" && ParseCallType(tc.raw) != tc.ct && strings.HasPrefix(tc.raw, "CALLTYPE") {
+			t.Errorf("ParseCallType(%q) = %q, want %q", tc.raw, ParseCallType(tc.raw), tc.ct)
+		}
+		if strings.HasPrefix(tc.raw, "CALL_") || tc.raw == "NO ANSWER" {
+			if got := ParseDisposition(tc.raw); got != tc.disp {
+				t.Errorf("ParseDisposition(%q) = %q, want %q", tc.raw, got, tc.disp)
+			}
+		}
+	}
+}
+
+func TestZoneInference(t *testing.T) {
+	// The spec's example: 1362123180.67 at 2013/03/01/09:33:00 local is UTC+2.
+	z := NewZone(nil)
+	wall := time.Date(2013, 3, 1, 9, 33, 0, 0, time.UTC)
+	var got []Record
+	p := z.NewPlacer(func(r Record) error { got = append(got, r); return nil })
+	if err := p.Push(Record{UniqueID: "1362123180.67", Start: wall, Epoch: 1362123180}); err != nil {
+		t.Fatal(err)
+	}
+	// A row whose epoch lags by a few seconds still rounds to +2; an outlier does not win the vote.
+	p.Push(Record{Start: wall.Add(time.Hour), Epoch: 1362123180 + 3600 - 7})
+	p.Push(Record{Start: wall, Epoch: 1362123180 + 5*3600})
+	if len(got) != 0 {
+		t.Fatalf("placer passed rows before the zone was settled")
+	}
+	if err := p.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 {
+		t.Fatalf("got %d rows, want 3", len(got))
+	}
+	if s := FormatTime(got[0].Start); s != "2013-03-01T09:33:00+02:00" {
+		t.Errorf("start = %s, want 2013-03-01T09:33:00+02:00", s)
+	}
+	info := z.Info()
+	if !info.Inferred || info.Votes != 2 || info.Samples != 3 {
+		t.Errorf("info = %+v", info)
+	}
+	if !strings.Contains(info.String(), "UTC+02:00") {
+		t.Errorf("info string %q does not name the offset", info)
+	}
+	// After the decision rows are placed at once.
+	p.Push(Record{Start: wall, Epoch: 0})
+	if len(got) != 4 || FormatTime(got[3].Start) != "2013-03-01T09:33:00+02:00" {
+		t.Errorf("late row not placed with the settled zone: %v", got[len(got)-1].Start)
+	}
+}
+
+func TestZoneNegativeAndQuarterHour(t *testing.T) {
+	for _, tc := range []struct {
+		offset int
+		want   string
+	}{{-5 * 3600, "-05:00"}, {5*3600 + 1800, "+05:30"}, {5*3600 + 2700, "+05:45"}, {0, "Z"}} {
+		z := NewZone(nil)
+		wall := time.Date(2024, 2, 3, 8, 48, 29, 0, time.UTC)
+		z.Vote(wall, wall.Unix()-int64(tc.offset)+3)
+		got := FormatTime(z.Place(wall))
+		if !strings.HasSuffix(got, tc.want) {
+			t.Errorf("offset %d: %s, want suffix %s", tc.offset, got, tc.want)
+		}
+	}
+}
+
+func TestZoneFixed(t *testing.T) {
+	loc, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		t.Skip("no tzdata:", err)
+	}
+	z := NewZone(loc)
+	summer := z.Place(time.Date(2024, 7, 1, 12, 0, 0, 0, time.UTC))
+	winter := z.Place(time.Date(2024, 1, 1, 12, 0, 0, 0, time.UTC))
+	if FormatTime(summer) != "2024-07-01T12:00:00+01:00" || FormatTime(winter) != "2024-01-01T12:00:00Z" {
+		t.Errorf("DST not honoured: %s %s", FormatTime(summer), FormatTime(winter))
+	}
+	if z.Info().Inferred {
+		t.Error("fixed zone reported as inferred")
+	}
+}
+
+func sample() Record {
+	return Record{
+		UniqueID: "1362123180.67", Start: time.Date(2013, 3, 1, 9, 33, 0, 0, OffsetZone(7200)),
+		CallType: CallInbound, Extension: "8266", CallerID: `"Smith, John" <2001>`, Disposition: DispNoAnswer,
+		DurationS: 221, BillableS: 216, RecordingSize: Unknown, Recording: "g8266.gsm", FriendlyName: "Reception",
+	}
+}
+
+func TestCSV(t *testing.T) {
+	var buf bytes.Buffer
+	w := NewCSVWriter(&buf)
+	r := sample()
+	if err := w.Write(&r); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	want := "unique_id,start,call_type,extension,friendly_name,dialled_number,caller_id,disposition,duration_s,billable_s,recording_size,recording_file,account_code,channel,destination_channel\n" +
+		`1362123180.67,2013-03-01T09:33:00+02:00,inbound,8266,Reception,,"""Smith, John"" <2001>",no answer,221,216,,g8266.gsm,,,` + "\n"
+	if buf.String() != want {
+		t.Errorf("csv:\n%s\nwant:\n%s", buf.String(), want)
+	}
+	buf.Reset()
+	w = NewCSVWriter(&buf)
+	w.Flush()
+	if buf.String() != strings.Join(Columns, ",")+"\n" {
+		t.Errorf("empty export should still have the header, got %q", buf.String())
+	}
+}
+
+func TestJSON(t *testing.T) {
+	var buf bytes.Buffer
+	w := NewJSONWriter(&buf)
+	r := sample()
+	w.Write(&r)
+	w.Flush()
+	var m map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &m); err != nil {
+		t.Fatal(err)
+	}
+	if len(m) != len(Columns) {
+		t.Errorf("json has %d keys, want %d", len(m), len(Columns))
+	}
+	for _, c := range Columns {
+		if _, ok := m[c]; !ok {
+			t.Errorf("json lacks key %s", c)
+		}
+	}
+	if m["recording_size"] != nil || m["duration_s"] != float64(221) || m["caller_id"] != `"Smith, John" <2001>` {
+		t.Errorf("json values: %v", m)
+	}
+}
+
+func TestSecretNeverPrints(t *testing.T) {
+	s := Secret("C@11Me")
+	u := User{Extension: "100", Name: "Ann", PIN: "4321"}
+	outs := []string{
+		fmt.Sprint(s), fmt.Sprintf("%v %+v %#v %s %q", s, u, u, s, s),
+	}
+	b, _ := json.Marshal(u)
+	outs = append(outs, string(b))
+	for _, o := range outs {
+		if strings.Contains(o, "C@11Me") || strings.Contains(o, "4321") {
+			t.Errorf("secret leaked: %s", o)
+		}
+	}
+	if s.Reveal() != "C@11Me" {
+		t.Error("Reveal lost the value")
+	}
+}
+
+func TestParseTime(t *testing.T) {
+	want := time.Date(2013, 3, 1, 23, 0, 0, 0, time.UTC)
+	for _, in := range []string{"2013-03-01T23:00", "201303012300", "2013-03-01 23:00", "20130301230000", "2013/03/01/23:00:00", "2013-03-01T23:00:00+02:00"} {
+		got, err := ParseTime(in, OffsetZone(7200))
+		if err != nil || !got.Equal(want) {
+			t.Errorf("ParseTime(%q) = %v, %v", in, got, err)
+		}
+	}
+	if got, _ := ParseTime("20130301", nil); !got.Equal(time.Date(2013, 3, 1, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("date only: %v", got)
+	}
+	for _, bad := range []string{"", "yesterday", "2013-13-01", "2013030", "20130301250000"} {
+		if _, err := ParseTime(bad, nil); err == nil {
+			t.Errorf("ParseTime(%q) accepted", bad)
+		}
+	}
+}
+
+func FuzzParseTime(f *testing.F) {
+	for _, s := range []string{"2013-03-01", "201303012300", "2013-03-01T23:00:00+02:00", "2013/03/01/09:33:00", "x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := ParseTime(s, nil)
+		if err == nil && got.Location() != time.UTC {
+			t.Errorf("ParseTime(%q) not a UTC wall clock: %v", s, got)
+		}
+	})
+}

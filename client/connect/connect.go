@@ -1,0 +1,71 @@
+// Package connect turns connection settings (from flags, environment or a profile) into a cdr.Source, so the
+// command line and the TUI open a Com.X, a Difuse or an archive the same way.
+package connect
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/callscope/callscope/client/cdr"
+	"github.com/callscope/callscope/client/comx"
+	"github.com/callscope/callscope/client/difuse"
+	"github.com/callscope/callscope/client/transport"
+)
+
+// Kinds of PBX callscope talks to.
+const (
+	KindComX   = "comx"
+	KindDifuse = "difuse"
+)
+
+// Settings say how to reach a PBX.
+type Settings struct {
+	Kind     string // comx (default) or difuse
+	URL      string // base URL or full endpoint; may carry user:pass@
+	User     string
+	Password cdr.Secret
+	Zone     *time.Location // nil = infer
+	Timeout  time.Duration
+	CAFile   string
+	Insecure bool
+	// Difuse only.
+	KeyParam    bool // send the key as a query parameter (discouraged)
+	Hashed      bool // Password is already the hex SHA-256 of the secret
+	Parallel    int
+	Limit       int
+	Warn        func(string)
+	MaxZipBytes int64
+}
+
+// Open builds the Source the settings describe. Credentials in the URL are taken out of it; a user or password
+// given separately wins over the URL's.
+func Open(s Settings) (cdr.Source, error) {
+	ep, err := transport.ParseEndpoint(s.URL)
+	if err != nil {
+		return nil, err
+	}
+	if s.User != "" {
+		ep.User = s.User
+	}
+	if s.Password.IsSet() {
+		ep.Password = s.Password
+	}
+	warn := s.Warn
+	if warn == nil {
+		warn = func(string) {}
+	}
+	if s.Insecure {
+		warn("TLS certificate checks are off (--insecure): anyone on the network path can read the PBX's answers and your credentials")
+	}
+	switch strings.ToLower(s.Kind) {
+	case "", KindComX:
+		return comx.New(comx.Config{Endpoint: ep, Zone: s.Zone, Timeout: s.Timeout, CAFile: s.CAFile,
+			Insecure: s.Insecure, MaxZipBytes: s.MaxZipBytes})
+	case KindDifuse:
+		return difuse.New(difuse.Config{Endpoint: ep, Hashed: s.Hashed, KeyParam: s.KeyParam, Zone: s.Zone,
+			Timeout: s.Timeout, CAFile: s.CAFile, Insecure: s.Insecure, Parallel: s.Parallel, Limit: s.Limit,
+			Warn: warn})
+	}
+	return nil, fmt.Errorf("unknown PBX kind %q: use comx or difuse", s.Kind)
+}

@@ -1,0 +1,194 @@
+package difuse
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/callscope/callscope/client/cdr"
+	"github.com/callscope/callscope/client/transport"
+)
+
+// idWindow is how far around the time in a call's ID the search looks: the ID's Unix time is turned into the
+// PBX's wall clock with the zone, which when inferred is a fixed offset and may be an hour off across a DST
+// change.
+const idWindow = 90 * time.Minute
+
+// Call finds one call. Difuse has no single-call endpoint, so it is a range search: around the Unix time an
+// Asterisk ID starts with (1706950109.0), or the exact start second.
+func (c *Client) Call(ctx context.Context, l cdr.Lookup) (cdr.Record, error) {
+	if l.IsZero() {
+		return cdr.Record{}, errors.New("no call named: give an ID or a start time")
+	}
+	s := c.newSearch(cdr.Query{})
+	var f filter
+	var match func(*row) bool
+	if l.ID != "" {
+		epoch, err := idEpoch(l.ID)
+		if err != nil {
+			return cdr.Record{}, err
+		}
+		wall, err := c.epochToWall(ctx, s, epoch)
+		if err != nil {
+			return cdr.Record{}, err
+		}
+		f = filter{from: wall.Add(-idWindow), to: wall.Add(idWindow)}
+		match = func(r *row) bool { return r.rec.UniqueID == l.ID }
+	} else {
+		start := cdr.WallClock(l.Start).Truncate(time.Second)
+		f = filter{from: start, to: start.Add(time.Second)}
+		match = func(*row) bool { return true }
+	}
+	var found *row
+	var window []row
+	err := s.run(ctx, f, func(r row) error {
+		window = append(window, r)
+		if match(&r) {
+			found = &r
+			return errStop
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errStop) {
+		return cdr.Record{}, err
+	}
+	if found == nil {
+		return cdr.Record{}, cdr.NotFoundError(l)
+	}
+	for _, r := range window {
+		c.zone.Vote(r.start, r.rec.Epoch)
+	}
+	rec := found.rec
+	rec.Start = c.zone.Place(found.start)
+	return rec, nil
+}
+
+// idEpoch reads the Unix time an Asterisk unique ID starts with.
+func idEpoch(id string) (int64, error) {
+	head, _, _ := strings.Cut(strings.TrimSpace(id), ".")
+	e, err := strconv.ParseInt(head, 10, 64)
+	if err != nil || e < 100000000 {
+		return 0, fmt.Errorf("call ID %q does not start with a Unix time, so a Difuse PBX cannot be searched for it: list the calls around its time instead", id)
+	}
+	return e, nil
+}
+
+// epochToWall turns Unix seconds into the PBX's wall clock: with the configured zone, or with the offset the
+// rows on page 1 vote for.
+func (c *Client) epochToWall(ctx context.Context, s *search, epoch int64) (time.Time, error) {
+	if !c.zone.Decided() {
+		p, err := s.get(ctx, 1)
+		if err != nil {
+			return time.Time{}, err
+		}
+		for _, r := range p.rows {
+			c.zone.Vote(r.start, r.rec.Epoch)
+		}
+	}
+	t := c.zone.Place(time.Unix(epoch, 0).UTC())
+	// Place read the UTC clock as a wall clock; what is wanted is the instant shown in the zone.
+	return cdr.WallClock(time.Unix(epoch, 0).In(t.Location())), nil
+}
+
+// Recording fetches the call's recording_url with the same credentials, when it is on the PBX itself.
+func (c *Client) Recording(ctx context.Context, l cdr.Lookup) (*cdr.Recording, error) {
+	var rec cdr.Record
+	if l.Record != nil {
+		rec = *l.Record
+	} else {
+		var err error
+		if rec, err = c.Call(ctx, l); err != nil {
+			return nil, err
+		}
+	}
+	if l.ID == "" {
+		l.ID = rec.UniqueID
+	}
+	if strings.TrimSpace(rec.Recording) == "" {
+		return nil, cdr.NoRecordingError(l)
+	}
+	ref, err := url.Parse(strings.TrimSpace(rec.Recording))
+	if err != nil {
+		return nil, fmt.Errorf("call %s: the PBX gave a recording URL that cannot be read", l.ID)
+	}
+	u := c.data.ResolveReference(ref)
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("call %s: recording URL scheme %q is not http or https", l.ID, u.Scheme)
+	}
+	u.User = nil
+	req := transport.Request{URL: u}
+	// Credentials go only to the PBX they belong to; a recording elsewhere is fetched without them.
+	if strings.EqualFold(u.Host, c.data.Host) {
+		req = c.request(u)
+	}
+	req.Accept = ""
+	resp, err := c.hc.Get(ctx, req)
+	if err != nil {
+		if transport.StatusOf(err) == http.StatusNotFound {
+			return nil, cdr.NoRecordingError(l)
+		}
+		return nil, err
+	}
+	br := bufio.NewReaderSize(resp.Body, 4096)
+	head, _ := br.Peek(3 * gsmFrame)
+	if len(head) == 0 {
+		resp.Body.Close()
+		return nil, cdr.NoRecordingError(l)
+	}
+	return &cdr.Recording{
+		ReadCloser: readCloser{br, resp.Body},
+		Name:       safeName(u.Path),
+		Format:     sniff(head),
+		Size:       resp.ContentLength,
+	}, nil
+}
+
+type readCloser struct {
+	io.Reader
+	io.Closer
+}
+
+const gsmFrame = 33
+
+// sniff names the audio format from its first bytes: a RIFF/WAVE header, or raw GSM 06.10, whose 33-byte
+// frames each start with the 0xD signature nibble.
+func sniff(b []byte) string {
+	if len(b) >= 12 && string(b[:4]) == "RIFF" && string(b[8:12]) == "WAVE" {
+		return "wav"
+	}
+	if len(b) >= 1 {
+		for i := 0; i < len(b); i += gsmFrame {
+			if b[i]>>4 != 0xD {
+				return ""
+			}
+		}
+		return "gsm"
+	}
+	return ""
+}
+
+// safeName reduces a URL path to a base name that is safe as a file name.
+func safeName(p string) string {
+	name := path.Base(p)
+	if un, err := url.PathUnescape(name); err == nil {
+		name = un
+	}
+	name = strings.Map(func(r rune) rune {
+		if r == '/' || r == '\\' || r < ' ' || r == 0x7f {
+			return '_'
+		}
+		return r
+	}, name)
+	if name == "." || name == ".." || name == "/" || name == "" {
+		return ""
+	}
+	return name
+}

@@ -1,0 +1,311 @@
+package difuse
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/callscope/callscope/client/cdr"
+)
+
+// pageJSON is one answer of /pbx/cdr/data. The spec shows page and limit as strings and total_pages as a
+// number; each is read from either, so a firmware that changes its mind does not break us.
+type pageJSON struct {
+	Data       []rowJSON `json:"data"`
+	Page       flexInt   `json:"page"`
+	Limit      flexInt   `json:"limit"`
+	TotalPages flexInt   `json:"total_pages"`
+}
+
+// rowJSON is one CDR row. Every field is read leniently (string, number or null) for the same reason.
+type rowJSON struct {
+	DBID                flexString `json:"db_id"`
+	CallID              flexString `json:"call_id"`
+	CallerID            flexString `json:"caller_id"`
+	Source              flexString `json:"source"`
+	DestinationContext  flexString `json:"destination_context"`
+	Destination         flexString `json:"destination"`
+	InitialDestination  flexString `json:"initial_destination"`
+	ComputedDestination flexString `json:"computed_destination"`
+	Disposition         flexString `json:"disposition"`
+	Timestamp           flexString `json:"timestamp"`
+	Date                flexString `json:"date"`
+	StartTime           flexString `json:"start_time"`
+	AnswerTime          flexString `json:"answer_time"`
+	EndTime             flexString `json:"end_time"`
+	RecordingURL        flexString `json:"recording_url"`
+	// Not in the spec's sample, but Asterisk CDRs carry them and a PBX may send them.
+	Channel     flexString `json:"channel"`
+	DstChannel  flexString `json:"dstchannel"`
+	DestChannel flexString `json:"destination_channel"`
+	AccountCode flexString `json:"accountcode"`
+}
+
+// flexString accepts a JSON string, number, boolean or null.
+type flexString string
+
+func (f *flexString) UnmarshalJSON(b []byte) error {
+	// Fast path for the usual string with no escapes: the decoder has already checked it is valid JSON, and a
+	// full json.Unmarshal per field would cost more than the rest of the row.
+	if n := len(b); n >= 2 && b[0] == '"' && b[n-1] == '"' && bytes.IndexByte(b, '\\') < 0 && utf8.Valid(b) {
+		*f = flexString(b[1 : n-1])
+		return nil
+	}
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*f = flexString(s)
+		return nil
+	}
+	if bytes.Equal(b, []byte("null")) {
+		*f = ""
+		return nil
+	}
+	if len(b) > 0 && (b[0] == '{' || b[0] == '[') {
+		return errors.New("expected a string or number, got an object or list")
+	}
+	*f = flexString(b)
+	return nil
+}
+
+// flexInt accepts a JSON number or a string holding one; null and "" read as 0.
+type flexInt int
+
+func (f *flexInt) UnmarshalJSON(b []byte) error {
+	s := string(b)
+	if s == "null" {
+		*f = 0
+		return nil
+	}
+	if len(b) > 0 && b[0] == '"' {
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+	}
+	s = strings.TrimSpace(s)
+	if s == "" {
+		*f = 0
+		return nil
+	}
+	n, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return fmt.Errorf("expected a number, got %q", s)
+	}
+	*f = flexInt(n)
+	return nil
+}
+
+// row is a parsed CDR row: the record with Start still a wall clock read as UTC (not yet placed in a zone), and
+// the wall-clock times the range search orders by.
+type row struct {
+	rec   cdr.Record
+	start time.Time // wall clock, read as UTC
+	end   time.Time // wall clock, read as UTC; equals start when the PBX sent no end time
+	key   string    // what duplicates are recognised by
+	src   string    // source as sent, for the local extension filter
+}
+
+// dur is the call's length as the search sees it (end − start).
+func (r *row) dur() time.Duration { return r.end.Sub(r.start) }
+
+// dateLayouts are the forms a Difuse date may take; the spec shows the first.
+var dateLayouts = []string{
+	"2006-01-02 15:04:05",
+	"2006-01-02T15:04:05",
+	"2006-01-02 15:04:05.999999999",
+	"2006-01-02T15:04:05.999999999",
+	"2006-01-02 15:04",
+}
+
+// parseWall reads a Difuse wall-clock time. Empty and MySQL's zero date mean "no time" (a call never answered).
+func parseWall(s string) (time.Time, bool, error) {
+	s = strings.TrimSpace(s)
+	if s == "" || strings.HasPrefix(s, "0000-00-00") {
+		return time.Time{}, false, nil
+	}
+	for _, l := range dateLayouts {
+		if t, err := time.ParseInLocation(l, s, time.UTC); err == nil {
+			return t, true, nil
+		}
+	}
+	return time.Time{}, false, fmt.Errorf("cannot read time %q", s)
+}
+
+// toRow maps one JSON row into the CDR model.
+//
+// Mapping: call_id → UniqueID; start_time (or date when start_time is missing) → Start; timestamp → Epoch;
+// destination → DialledNumber (computed_destination, then initial_destination, when it is empty or "s"); caller_id → CallerID; disposition → Disposition (unknown words kept as-is);
+// Duration = end − start; Billable = end − answer, 0 when the call was never answered; RecordingSize is not
+// reported by Difuse (cdr.Unknown); recording_url → Recording. Extension and CallType: see classify.
+func (w *rowJSON) toRow() (row, error) {
+	var r row
+	startText := string(w.StartTime)
+	if strings.TrimSpace(startText) == "" || strings.HasPrefix(strings.TrimSpace(startText), "0000-00-00") {
+		startText = string(w.Date)
+	}
+	start, ok, err := parseWall(startText)
+	if err != nil {
+		return r, fmt.Errorf("start time: %v", err)
+	}
+	if !ok {
+		return r, errors.New("no start time")
+	}
+	end, hasEnd, err := parseWall(string(w.EndTime))
+	if err != nil {
+		return r, fmt.Errorf("end time: %v", err)
+	}
+	answer, answered, err := parseWall(string(w.AnswerTime))
+	if err != nil {
+		return r, fmt.Errorf("answer time: %v", err)
+	}
+	id := strings.TrimSpace(string(w.CallID))
+	rec := cdr.Record{
+		UniqueID:       id,
+		Start:          start,
+		DialledNumber:  strings.TrimSpace(string(w.Destination)),
+		CallerID:       strings.TrimSpace(string(w.CallerID)),
+		RawDisposition: strings.TrimSpace(string(w.Disposition)),
+		DurationS:      cdr.Unknown,
+		BillableS:      cdr.Unknown,
+		RecordingSize:  cdr.Unknown,
+		Recording:      strings.TrimSpace(string(w.RecordingURL)),
+		AccountCode:    strings.TrimSpace(string(w.AccountCode)),
+		Channel:        strings.TrimSpace(string(w.Channel)),
+		DestChannel:    strings.TrimSpace(firstSet(string(w.DstChannel), string(w.DestChannel))),
+	}
+	rec.Disposition = cdr.ParseDisposition(rec.RawDisposition)
+	if rec.Disposition == "" {
+		rec.Disposition = cdr.DispUnknown
+	}
+	if ts, err := strconv.ParseFloat(strings.TrimSpace(string(w.Timestamp)), 64); err == nil && ts > 0 {
+		rec.Epoch = int64(ts)
+	}
+	src := strings.TrimSpace(string(w.Source))
+	// Asterisk's "s" (start) extension means the call went through dialplan logic (a ring group, a feature
+	// code) rather than straight to a number; the PBX then says where it went in computed_destination.
+	viaDialplan := rec.DialledNumber == "s"
+	if rec.DialledNumber == "" || viaDialplan {
+		rec.DialledNumber = strings.TrimSpace(firstSet(string(w.ComputedDestination), string(w.InitialDestination)))
+	}
+	rec.CallType, rec.Extension = classify(strings.TrimSpace(string(w.DestinationContext)), src, rec.DialledNumber, viaDialplan)
+	rec.RawCallType = strings.TrimSpace(string(w.DestinationContext))
+	if !hasEnd || end.Before(start) {
+		end = start
+	} else {
+		rec.DurationS = int(end.Sub(start) / time.Second)
+		switch {
+		case !answered || !answerable(rec.Disposition):
+			rec.BillableS = 0
+		case end.After(answer):
+			rec.BillableS = int(end.Sub(answer) / time.Second)
+		default:
+			rec.BillableS = 0
+		}
+	}
+	r.rec, r.start, r.end, r.src = rec, start, end, src
+	// db_id is the row's identity; a call ID alone is not (Asterisk writes several rows for one call when it
+	// is transferred or forked), so it is only the fallback.
+	if db := strings.TrimSpace(string(w.DBID)); db != "" {
+		r.key = "db:" + db
+	} else {
+		r.key = "id:" + id + "@" + start.Format(time.DateTime)
+	}
+	return r, nil
+}
+
+// answerable is false for the dispositions of calls that were never picked up: some PBXs copy the start time
+// into answer_time for them, which must not count as billable time.
+func answerable(d cdr.Disposition) bool {
+	return d != cdr.DispNoAnswer && d != cdr.DispBusy && d != cdr.DispFailed
+}
+
+func firstSet(vals ...string) string {
+	for _, v := range vals {
+		if strings.TrimSpace(v) != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// classify derives the call type and the local extension, since Difuse sends no call type. The rule:
+//
+//   - destination_context is the dialplan context the call entered, which in Asterisk is the context of the
+//     calling channel: a context naming a trunk or the outside world (trunk, pstn, did, inbound, incoming,
+//     external, from-provider) means the call came in → inbound, and the local extension is the destination.
+//   - a context naming outbound dialling (outbound, outgoing) → outbound, extension = source.
+//   - otherwise, when the source is an extension (2 to 6 digits, no leading 0): a call routed through the
+//     dialplan (destination "s") or to a feature code (*97) → other; to another extension → internal; to an
+//     outside number (7 or more digits, or a leading + or 0 with 3 or more digits) → outbound; extension = source.
+//   - a source that is an outside number ringing an extension → inbound.
+//   - anything else (feature codes like *97, voicemail, an unknown context with unclear numbers) → unknown,
+//     with the extension taken from whichever side looks like one.
+func classify(context, src, dst string, viaDialplan bool) (cdr.CallType, string) {
+	c := strings.ToLower(context)
+	srcExt, dstExt := isExtension(src), isExtension(dst)
+	ext := ""
+	switch {
+	case srcExt:
+		ext = src
+	case dstExt:
+		ext = dst
+	}
+	for _, w := range []string{"trunk", "pstn", "did", "inbound", "incoming", "external", "provider"} {
+		if strings.Contains(c, w) && !strings.Contains(c, "outbound") {
+			if dstExt {
+				ext = dst
+			} else if !srcExt {
+				ext = ""
+			}
+			return cdr.CallInbound, ext
+		}
+	}
+	if strings.Contains(c, "outbound") || strings.Contains(c, "outgoing") {
+		return cdr.CallOutbound, ext
+	}
+	switch {
+	case srcExt && (viaDialplan || strings.HasPrefix(dst, "*")):
+		return cdr.CallOther, src
+	case srcExt && dstExt:
+		return cdr.CallInternal, src
+	case srcExt && isOutsideNumber(dst):
+		return cdr.CallOutbound, src
+	case isOutsideNumber(src) && dstExt:
+		return cdr.CallInbound, dst
+	}
+	return cdr.CallUnknown, ext
+}
+
+// isExtension: 2 to 6 digits, no leading zero (a leading 0 is a trunk prefix in most dial plans).
+func isExtension(s string) bool {
+	if len(s) < 2 || len(s) > 6 || s[0] == '0' {
+		return false
+	}
+	return allDigits(s)
+}
+
+// isOutsideNumber: a phone number that is not an extension: 7 or more digits, or a leading + or 0.
+func isOutsideNumber(s string) bool {
+	d := strings.TrimPrefix(s, "+")
+	if !allDigits(d) || d == "" {
+		return false
+	}
+	return len(d) >= 7 || ((s[0] == '+' || s[0] == '0') && len(d) >= 3)
+}
+
+func allDigits(s string) bool {
+	for _, r := range s {
+		if !unicode.IsDigit(r) || r > '9' {
+			return false
+		}
+	}
+	return s != ""
+}

@@ -1,0 +1,366 @@
+// Package pbxsim is a PBX simulator: a real HTTP server that answers the Com.X HTTP CDR retrieval API
+// (/commagui/cdr, spec v1.6) and the Difuse CDR API (/pbx/cdr/data) from one set of calls, so callscope's tests
+// and `callscope --demo` run without a PBX.
+//
+// The calls come from a directory (an index.txt in Com.X format with the recordings beside it) or from a seeded
+// generator. The generator makes each day from (seed, day) alone, so a query generates only the days it covers,
+// a million-row index streams without being held in memory, and the same options always give the same bytes.
+//
+// Recordings are real audio files. Options.RecordingsDir names a directory of .gsm and .wav files; when it is
+// empty, DefaultRecordings finds the repository's testdata/recordings (go run, go test), and outside the
+// repository (an installed binary) a few A-law WAV files of synthetic speech-like sound are made at start-up.
+//
+// Faults (latency, a stall, 401, 500, a body cut short, malformed index lines, a truncated zip) are switched on
+// through Options.Faults or at run time with SetFaults.
+package pbxsim
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/callscope/callscope/client/cdr"
+)
+
+// Defaults. The Com.X credentials are the spec's factory default; the Difuse extension is one with "CDR access".
+const (
+	DefaultComxUser        = "admin"
+	DefaultComxPassword    = "C@11Me"
+	DefaultDifuseExtension = "4001"
+	DefaultDifuseSecret    = "difuse-secret"
+	DefaultDays            = 30
+	DefaultCallsPerDay     = 200
+	DefaultZone            = "Africa/Johannesburg"
+)
+
+// Options configure a simulator. The zero value is a working simulator: 30 days of generated calls ending now,
+// in Africa/Johannesburg, with the default credentials.
+type Options struct {
+	Seed        int64
+	Days        int       // generated days, ending on End's date; DefaultDays when 0
+	End         time.Time // last generated day; calls after End's time of day are left out unless it is midnight. Now when zero
+	CallsPerDay int       // on an ordinary weekday; weekends are quieter. DefaultCallsPerDay when 0
+	Zone        *time.Location
+	DataDir     string // serve this directory's index.txt and recordings instead of generating
+
+	RecordingsDir string // .gsm/.wav files handed to generated calls; DefaultRecordings(), then synthesized, when empty
+
+	ComxUser        string
+	ComxPassword    string
+	DifuseExtension string
+	DifuseSecret    string
+
+	NoExtendedLicence bool // answer &extended with 11 fields, as a PBX without the extended licence does
+	CRLF              bool // end index lines with CRLF instead of LF
+	BOM               bool // start the txt index with a UTF-8 byte order mark
+
+	Addr   string // Start listens here; 127.0.0.1:0 when empty
+	Faults Faults
+	Log    io.Writer // one line per request; nil is silent
+}
+
+// Faults to inject. Zero values are off.
+type Faults struct {
+	Latency          time.Duration // wait this long before answering
+	Stall            bool          // accept the request and send nothing until the client gives up
+	Unauthorized     bool          // answer every request with 401
+	ServerErrorEvery int           // answer every Nth request with 500 (1: every request)
+	CutAfterBytes    int64         // send this many body bytes, then drop the connection
+	MalformedEvery   int           // replace every Nth index line (1-based) with a malformed one
+	TruncateZip      bool          // end ziprec archives without their central directory
+}
+
+// Sim is a simulator; Handler serves it.
+type Sim struct {
+	o      Options
+	data   dataset
+	first  int64 // civil day of day 0
+	prefix []int // prefix[i] = calls on days before day i; prefix[n] = total
+	faults atomic.Pointer[Faults]
+	reqs   atomic.Int64
+	done   chan struct{}
+	once   sync.Once
+
+	extOnce   sync.Once
+	extCounts map[string][]int32 // per extension, calls per day that involve it (Difuse extension filter)
+
+	mux *http.ServeMux
+}
+
+// New builds a simulator. It fails only on unusable options: an unreadable data or recordings directory.
+func New(o Options) (*Sim, error) {
+	if o.Zone == nil {
+		loc, err := time.LoadLocation(DefaultZone)
+		if err != nil {
+			loc = time.FixedZone("UTC+02:00", 2*3600) // no tzdata on this system
+		}
+		o.Zone = loc
+	}
+	if o.Days <= 0 {
+		o.Days = DefaultDays
+	}
+	if o.CallsPerDay <= 0 {
+		o.CallsPerDay = DefaultCallsPerDay
+	}
+	if o.End.IsZero() {
+		o.End = time.Now()
+	}
+	if o.ComxUser == "" {
+		o.ComxUser = DefaultComxUser
+	}
+	if o.ComxPassword == "" {
+		o.ComxPassword = DefaultComxPassword
+	}
+	if o.DifuseExtension == "" {
+		o.DifuseExtension = DefaultDifuseExtension
+	}
+	if o.DifuseSecret == "" {
+		o.DifuseSecret = DefaultDifuseSecret
+	}
+	s := &Sim{o: o, done: make(chan struct{})}
+	if o.DataDir != "" {
+		d, err := loadDir(o.DataDir, o.Zone)
+		if err != nil {
+			return nil, err
+		}
+		s.data = d
+	} else {
+		var pool []recording
+		dir := o.RecordingsDir
+		if dir == "" {
+			dir = DefaultRecordings()
+		}
+		if dir != "" {
+			var err error
+			if pool, err = loadRecordings(dir); err != nil {
+				return nil, err
+			}
+		} else {
+			pool = synthRecordings()
+		}
+		s.data = newGenerator(&s.o, pool)
+	}
+	first, n := s.data.span()
+	s.first = first
+	s.prefix = make([]int, n+1)
+	for i := range n {
+		s.prefix[i+1] = s.prefix[i] + s.data.count(i)
+	}
+	s.SetFaults(o.Faults)
+	s.mux = http.NewServeMux()
+	s.mux.HandleFunc("/commagui/cdr", s.serveComx)
+	s.mux.HandleFunc("/pbx/cdr/data", s.serveDifuse)
+	s.mux.HandleFunc("/pbx/cdr/recordings/", s.serveDifuseRecording)
+	return s, nil
+}
+
+// SetFaults replaces the fault switches; requests already running keep the ones they started with.
+func (s *Sim) SetFaults(f Faults) { s.faults.Store(&f) }
+
+// Faults returns the current fault switches.
+func (s *Sim) Faults() Faults { return *s.faults.Load() }
+
+// Options returns the options in effect, defaults filled in.
+func (s *Sim) Options() Options { return s.o }
+
+// Total is the number of calls the simulator holds.
+func (s *Sim) Total() int { return s.prefix[len(s.prefix)-1] }
+
+// Users lists the PBX's extensions, PINs included (as Secrets).
+func (s *Sim) Users() []cdr.User { return s.data.users() }
+
+// Calls passes every call whose wall-clock start is in [from, to) to fn in start order, as a client reading the
+// extended index would see it: Start placed in the PBX's zone, sizes in bytes. A zero from or to is open. Only
+// the wall clock of from and to counts, as in a Com.X query. fn returning false stops.
+func (s *Sim) Calls(from, to time.Time, fn func(cdr.Record) bool) {
+	var lo, hi int64 = minWall, maxWall
+	if !from.IsZero() {
+		lo = wallOf(from)
+	}
+	if !to.IsZero() {
+		hi = wallOf(to)
+	}
+	s.rangeCalls(lo, hi, func(c *call) bool { return fn(c.rec) })
+}
+
+const (
+	minWall = -1 << 62
+	maxWall = 1 << 62
+)
+
+// rangeCalls streams the calls whose wall clock is in [lo, hi), generating only the days that cover it.
+func (s *Sim) rangeCalls(lo, hi int64, fn func(*call) bool) {
+	n := len(s.prefix) - 1
+	d0, d1 := 0, n-1
+	if lo > minWall {
+		d0 = max(d0, int(civilDay(lo)-s.first))
+	}
+	if hi < maxWall {
+		d1 = min(d1, int(civilDay(hi-1)-s.first))
+	}
+	d0 = max(d0, 0)
+	each := func(calls []call) bool {
+		for i := range calls {
+			c := &calls[i]
+			if c.wall < lo {
+				continue
+			}
+			if c.wall >= hi || !fn(c) {
+				return false
+			}
+		}
+		return true
+	}
+	if _, gen := s.data.(*generator); !gen || d1-d0 < 2 {
+		var buf []call
+		for d := d0; d <= d1; d++ {
+			if s.data.count(d) == 0 {
+				continue
+			}
+			buf = s.data.day(d, buf)
+			if !each(buf) {
+				return
+			}
+		}
+		return
+	}
+	// Long ranges generate the next days on another core while this one writes out the current day; three
+	// buffers circulate, so memory stays at a few days' calls whatever the range.
+	const buffers = 3
+	free := make(chan []call, buffers)
+	for range buffers {
+		free <- nil
+	}
+	out := make(chan []call, buffers-1)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		defer close(out)
+		for d := d0; d <= d1; d++ {
+			if s.data.count(d) == 0 {
+				continue
+			}
+			var buf []call
+			select {
+			case buf = <-free:
+			case <-stop:
+				return
+			}
+			select {
+			case out <- s.data.day(d, buf):
+			case <-stop:
+				return
+			}
+		}
+	}()
+	for calls := range out {
+		if !each(calls) {
+			return
+		}
+		free <- calls
+	}
+}
+
+// byID finds a call by unique ID: the ID's Unix time names the day to look in.
+func (s *Sim) byID(id string) (call, bool) {
+	var epoch int64
+	if _, err := fmt.Sscanf(id, "%d.", &epoch); err != nil || epoch <= 0 {
+		return s.scan(func(c *call) bool { return c.rec.UniqueID == id })
+	}
+	wall := wallOf(time.Unix(epoch, 0).In(s.o.Zone))
+	// A directory's IDs may disagree with the zone; look a day either side before giving up.
+	for _, d := range []int64{0, -1, 1} {
+		i := int(civilDay(wall) + d - s.first)
+		if i < 0 || i >= len(s.prefix)-1 {
+			continue
+		}
+		calls := s.data.day(i, nil)
+		for k := range calls {
+			if calls[k].rec.UniqueID == id {
+				return calls[k], true
+			}
+		}
+	}
+	if _, ok := s.data.(*dirData); ok {
+		return s.scan(func(c *call) bool { return c.rec.UniqueID == id })
+	}
+	return call{}, false
+}
+
+func (s *Sim) scan(match func(*call) bool) (found call, ok bool) {
+	s.rangeCalls(minWall, maxWall, func(c *call) bool {
+		if match(c) {
+			found, ok = *c, true
+			return false
+		}
+		return true
+	})
+	return
+}
+
+// byStart finds the first call that started at exactly this wall clock.
+func (s *Sim) byStart(wall int64) (found call, ok bool) {
+	s.rangeCalls(wall, wall+1, func(c *call) bool {
+		found, ok = *c, true
+		return false
+	})
+	return
+}
+
+// dayAt returns the day holding the k-th call (0-based) in insertion order.
+func (s *Sim) dayAt(prefix []int, k int) int {
+	return sort.Search(len(prefix)-1, func(i int) bool { return prefix[i+1] > k })
+}
+
+// Handler serves both APIs with the fault switches applied.
+func (s *Sim) Handler() http.Handler { return http.HandlerFunc(s.serve) }
+
+// Server is a simulator listening on a loopback port.
+type Server struct {
+	*Sim
+	ln  net.Listener
+	srv *http.Server
+	url string
+}
+
+// Start builds a simulator and serves it on Options.Addr (127.0.0.1 on a free port when empty) until Close.
+func Start(o Options) (*Server, error) {
+	s, err := New(o)
+	if err != nil {
+		return nil, err
+	}
+	addr := o.Addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("pbxsim cannot listen on %s: %w", addr, err)
+	}
+	srv := &Server{Sim: s, ln: ln, url: "http://" + ln.Addr().String()}
+	srv.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go srv.srv.Serve(ln)
+	return srv, nil
+}
+
+// URL is the server's base URL, e.g. http://127.0.0.1:40123; clients append /commagui/cdr or /pbx/cdr/data.
+func (srv *Server) URL() string { return srv.url }
+
+// Close stops the server, dropping open connections (stalled requests included).
+func (srv *Server) Close() error {
+	srv.Sim.stop()
+	err := srv.srv.Close()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// stop releases stalled requests.
+func (s *Sim) stop() { s.once.Do(func() { close(s.done) }) }

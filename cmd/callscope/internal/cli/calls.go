@@ -1,0 +1,212 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/callscope/callscope/client/cdr"
+)
+
+// queryFlags are the selection flags shared by every command that lists calls.
+type queryFlags struct {
+	from, to     string
+	page, limit  int
+	exts         []string
+	dispositions []string
+	types        []string
+	extended     bool
+}
+
+func (q *queryFlags) add(c *cobra.Command) {
+	f := c.Flags()
+	f.StringVar(&q.from, "from", "", "first start time, inclusive: 2013-03-01, 2013-03-01T23:00 or 201303012300")
+	f.StringVar(&q.to, "to", "", "end of the range, exclusive (same forms)")
+	f.IntVar(&q.page, "page", 0, "fetch this page (from 1) instead of a range")
+	f.IntVar(&q.limit, "limit", 100, "rows per page (with --page, or the page size of a Difuse range search)")
+	f.StringSliceVar(&q.exts, "ext", nil, "only calls of these extensions (repeat or comma-separate)")
+	f.StringSliceVar(&q.dispositions, "disposition", nil, "only these dispositions: answered, no answer, busy, failed, …")
+	f.StringSliceVar(&q.types, "type", nil, "only these call types: inbound, outbound, internal, other, unknown")
+	f.BoolVar(&q.extended, "extended", false, "ask for the extended fields (friendly name, account code, channels)")
+}
+
+// query builds the cdr.Query and a local filter for what the PBX cannot filter itself.
+func (q *queryFlags) query() (cdr.Query, func(*cdr.Record) bool, error) {
+	var cq cdr.Query
+	var err error
+	if q.from != "" {
+		if cq.From, err = cdr.ParseTime(q.from, nil); err != nil {
+			return cq, nil, usageError{fmt.Errorf("--from: %w", err)}
+		}
+	}
+	if q.to != "" {
+		if cq.To, err = cdr.ParseTime(q.to, nil); err != nil {
+			return cq, nil, usageError{fmt.Errorf("--to: %w", err)}
+		}
+	}
+	if !cq.From.IsZero() && !cq.To.IsZero() && !cq.To.After(cq.From) {
+		return cq, nil, usagef("--to (%s) must be after --from (%s)", q.to, q.from)
+	}
+	if q.page < 0 || q.limit <= 0 {
+		return cq, nil, usagef("--page must be 1 or more and --limit more than 0")
+	}
+	if q.page > 0 && (q.from != "" || q.to != "") {
+		return cq, nil, usagef("give either --page or --from/--to, not both")
+	}
+	cq.Page, cq.Limit, cq.Extended = q.page, q.limit, q.extended
+	if len(q.exts) == 1 {
+		cq.Extension = q.exts[0]
+	}
+	exts := set(q.exts)
+	disps := map[cdr.Disposition]bool{}
+	for _, d := range q.dispositions {
+		disps[cdr.ParseDisposition(d)] = true
+	}
+	types := map[cdr.CallType]bool{}
+	for _, t := range q.types {
+		types[cdr.ParseCallType(t)] = true
+	}
+	keep := func(r *cdr.Record) bool {
+		return (len(exts) == 0 || exts[r.Extension]) &&
+			(len(disps) == 0 || disps[r.Disposition]) &&
+			(len(types) == 0 || types[r.CallType])
+	}
+	return cq, keep, nil
+}
+
+func set(xs []string) map[string]bool {
+	m := map[string]bool{}
+	for _, x := range xs {
+		if x = strings.TrimSpace(x); x != "" {
+			m[x] = true
+		}
+	}
+	return m
+}
+
+func (a *app) callsCommand() *cobra.Command {
+	var qf queryFlags
+	var format string
+	c := &cobra.Command{
+		Use:   "calls",
+		Short: "List calls for a time range or a page",
+		Example: `  callscope calls --demo --from 2026-11-20 --format csv > calls.csv
+  callscope calls --url http://10.0.0.5 --user admin --from 201303010000 --to 201303020000 --ext 8266
+  callscope calls --kind difuse --url https://pbx:8443 --user 4001 --page 1 --limit 50 --format json`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			w, err := newRecordWriter(format, a.stdout)
+			if err != nil {
+				return err
+			}
+			q, keep, err := qf.query()
+			if err != nil {
+				return err
+			}
+			src, err := a.source(c.Context())
+			if err != nil {
+				return err
+			}
+			prog := newProgress(a.stderr)
+			q.OnWarn = func(err error) { prog.clear(); a.warn(err.Error()) }
+			q.OnProgress = prog.bytes
+			res, err := src.Calls(c.Context(), q, func(r cdr.Record) error {
+				if !keep(&r) {
+					return nil
+				}
+				prog.row()
+				return w.Write(&r)
+			})
+			prog.done()
+			if ferr := w.Flush(); err == nil {
+				err = ferr
+			}
+			if err != nil {
+				return err
+			}
+			if zi := src.Zone(); zi.Inferred && res.Rows > 0 {
+				a.note("times are " + zi.String())
+			}
+			if res.Skipped > 0 {
+				a.warn(fmt.Sprintf("%d malformed rows were skipped (see the warnings above)", res.Skipped))
+			}
+			if q.Page > 0 && res.TotalPages > 0 {
+				a.note(fmt.Sprintf("page %d of %d", res.Page, res.TotalPages))
+			}
+			return nil
+		},
+	}
+	qf.add(c)
+	c.Flags().StringVar(&format, "format", "table", "output: table, csv or json (one object per line)")
+	_ = c.RegisterFlagCompletionFunc("format", fixedCompletion("table", "csv", "json"))
+	return c
+}
+
+// note prints an informational line on stderr, only for people (a terminal).
+func (a *app) note(msg string) {
+	if isTerminal(a.stderr) {
+		fmt.Fprintln(a.stderr, "callscope: "+msg)
+	}
+}
+
+func fixedCompletion(vals ...string) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return vals, cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+// progress draws "12,345 rows  3.2 MB  1.1 MB/s" on a terminal's stderr; it draws nothing when piped.
+type progress struct {
+	w       interface{ Write([]byte) (int, error) }
+	on      bool
+	start   time.Time
+	last    time.Time
+	rows    int
+	n       int64
+	visible bool
+}
+
+func newProgress(w interface{ Write([]byte) (int, error) }) *progress {
+	return &progress{w: w, on: isTerminal(w), start: time.Now()}
+}
+
+func (p *progress) row() { p.rows++; p.tick() }
+
+func (p *progress) bytes(n int64) { p.n = n; p.tick() }
+
+func (p *progress) tick() {
+	if !p.on {
+		return
+	}
+	now := time.Now()
+	if now.Sub(p.last) < 100*time.Millisecond {
+		return
+	}
+	p.last = now
+	rate := float64(p.n) / now.Sub(p.start).Seconds()
+	fmt.Fprintf(p.w, "\r\x1b[K%d rows  %s  %s/s", p.rows, humanBytes(float64(p.n)), humanBytes(rate))
+	p.visible = true
+}
+
+func (p *progress) clear() {
+	if p.visible {
+		fmt.Fprint(p.w, "\r\x1b[K")
+		p.visible = false
+	}
+}
+
+func (p *progress) done() { p.clear() }
+
+func humanBytes(v float64) string {
+	switch {
+	case v >= 1<<30:
+		return fmt.Sprintf("%.1f GB", v/(1<<30))
+	case v >= 1<<20:
+		return fmt.Sprintf("%.1f MB", v/(1<<20))
+	case v >= 1<<10:
+		return fmt.Sprintf("%.1f kB", v/(1<<10))
+	}
+	return fmt.Sprintf("%.0f B", v)
+}

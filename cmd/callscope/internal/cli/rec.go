@@ -1,0 +1,98 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+)
+
+func (a *app) recCommand() *cobra.Command {
+	var lf lookupFlags
+	var out string
+	c := &cobra.Command{
+		Use:   "rec",
+		Short: "Save one call's recording as the PBX serves it",
+		Example: `  callscope rec --demo --id 1396000115.1 -o call.gsm
+  callscope rec --url http://10.0.0.5 --user admin --start 20140328114835 -o - | sox -t gsm - call.wav`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			l, err := lf.lookup()
+			if err != nil {
+				return err
+			}
+			if out == "" {
+				return usagef("say where to write the recording with -o FILE (or -o - for stdout)")
+			}
+			src, err := a.source(c.Context())
+			if err != nil {
+				return err
+			}
+			rec, err := src.Recording(c.Context(), l)
+			if err != nil {
+				return err
+			}
+			defer rec.Close()
+			prog := newProgress(a.stderr)
+			body := io.TeeReader(rec, &byteCounter{report: prog.bytes})
+			if out == "-" {
+				_, err = io.Copy(a.stdout, body)
+				prog.done()
+				return err
+			}
+			n, err := writeFileAtomic(out, body)
+			prog.done()
+			if err != nil {
+				return err
+			}
+			format := rec.Format
+			if format == "" {
+				format = "unknown format"
+			}
+			a.note(fmt.Sprintf("wrote %s (%s, %s)", out, format, humanBytes(float64(n))))
+			return nil
+		},
+	}
+	lf.add(c)
+	c.Flags().StringVarP(&out, "output", "o", "", "file to write (- for stdout)")
+	return c
+}
+
+// byteCounter counts the bytes passing through a TeeReader and reports the running total.
+type byteCounter struct {
+	n      int64
+	report func(int64)
+}
+
+func (b *byteCounter) Write(p []byte) (int, error) {
+	b.n += int64(len(p))
+	b.report(b.n)
+	return len(p), nil
+}
+
+// writeFileAtomic writes r to path through a temporary file in the same directory, so an interrupted write
+// never leaves a half-written file under the final name.
+func writeFileAtomic(path string, r io.Reader) (int64, error) {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.part")
+	if err != nil {
+		return 0, err
+	}
+	n, err := io.Copy(tmp, r)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return n, err
+	}
+	return n, nil
+}

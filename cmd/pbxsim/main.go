@@ -1,0 +1,162 @@
+// Command pbxsim serves a simulated PBX: the Com.X HTTP CDR API (/commagui/cdr) and the Difuse CDR API
+// (/pbx/cdr/data) over one set of generated or directory-loaded calls, with switches to inject faults.
+//
+//	go run ./cmd/pbxsim --addr 127.0.0.1:8080 --days 30 --per-day 200
+//	go run ./cmd/pbxsim --data DIR
+//	go run ./cmd/pbxsim --write-index /tmp/index.txt --days 3650 --per-day 400
+//
+// Passwords come from PBXSIM_COMX_PASSWORD and PBXSIM_DIFUSE_SECRET (never flags, so they stay out of the
+// process list); without them the defaults are used and printed.
+package main
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/callscope/callscope/client/pbxsim"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("pbxsim", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		o        pbxsim.Options
+		end, tz  string
+		quiet    bool
+		writeIdx string
+		extended bool
+	)
+	fs.StringVar(&o.Addr, "addr", "127.0.0.1:8080", "address to listen on")
+	fs.StringVar(&o.DataDir, "data", "", "serve this directory's index.txt and recordings instead of generated calls")
+	fs.StringVar(&o.RecordingsDir, "recordings", "", "directory of .gsm/.wav files for generated calls (default: the repository's testdata/recordings, else synthesized)")
+	fs.IntVar(&o.Days, "days", pbxsim.DefaultDays, "days of generated calls")
+	fs.IntVar(&o.CallsPerDay, "per-day", pbxsim.DefaultCallsPerDay, "generated calls on an ordinary weekday")
+	fs.Int64Var(&o.Seed, "seed", 1, "generator seed: the same seed and options give the same data")
+	fs.StringVar(&end, "end", "", "last generated day, YYYY-MM-DD (default: today, up to now)")
+	fs.StringVar(&tz, "tz", pbxsim.DefaultZone, "the PBX's time zone (IANA name)")
+	fs.StringVar(&o.ComxUser, "comx-user", pbxsim.DefaultComxUser, "Com.X Basic auth user (password: PBXSIM_COMX_PASSWORD)")
+	fs.StringVar(&o.DifuseExtension, "difuse-ext", pbxsim.DefaultDifuseExtension, "Difuse extension with CDR access (secret: PBXSIM_DIFUSE_SECRET)")
+	fs.BoolVar(&o.NoExtendedLicence, "no-extended-licence", false, "answer &extended with 11 fields, like a PBX without the licence")
+	fs.BoolVar(&o.CRLF, "crlf", false, "end index lines with CRLF")
+	fs.BoolVar(&o.BOM, "bom", false, "start the txt index with a UTF-8 BOM")
+	fs.DurationVar(&o.Faults.Latency, "latency", 0, "fault: wait this long before every answer")
+	fs.BoolVar(&o.Faults.Stall, "stall", false, "fault: accept requests and never answer")
+	fs.BoolVar(&o.Faults.Unauthorized, "unauthorized", false, "fault: answer every request with 401")
+	fs.IntVar(&o.Faults.ServerErrorEvery, "error-every", 0, "fault: answer every Nth request with 500 (1: all)")
+	fs.Int64Var(&o.Faults.CutAfterBytes, "cut-after", 0, "fault: drop the connection after N body bytes")
+	fs.IntVar(&o.Faults.MalformedEvery, "malformed-every", 0, "fault: make every Nth index line malformed")
+	fs.BoolVar(&o.Faults.TruncateZip, "truncate-zip", false, "fault: leave the central directory off ziprec archives")
+	fs.BoolVar(&quiet, "quiet", false, "do not log requests")
+	fs.StringVar(&writeIdx, "write-index", "", "write the generated index to FILE (- for stdout) and exit")
+	fs.BoolVar(&extended, "extended", true, "with --write-index: write the 15-field extended index")
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "pbxsim: unexpected argument %q; see pbxsim --help\n", fs.Arg(0))
+		return 2
+	}
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		fmt.Fprintf(stderr, "pbxsim: unknown time zone %q: use an IANA name such as Africa/Johannesburg\n", tz)
+		return 2
+	}
+	o.Zone = loc
+	if end != "" {
+		t, err := time.ParseInLocation("2006-01-02", end, loc)
+		if err != nil {
+			fmt.Fprintf(stderr, "pbxsim: cannot read --end %q: use YYYY-MM-DD\n", end)
+			return 2
+		}
+		o.End = t
+	}
+	o.ComxPassword = os.Getenv("PBXSIM_COMX_PASSWORD")
+	o.DifuseSecret = os.Getenv("PBXSIM_DIFUSE_SECRET")
+	if !quiet {
+		o.Log = stderr
+	}
+
+	if writeIdx != "" {
+		o.Log = nil
+		s, err := pbxsim.New(o)
+		if err != nil {
+			fmt.Fprintf(stderr, "pbxsim: %v\n", err)
+			return 1
+		}
+		return writeIndex(s, writeIdx, extended, stdout, stderr)
+	}
+
+	srv, err := pbxsim.Start(o)
+	if err != nil {
+		fmt.Fprintf(stderr, "pbxsim: %v\n", err)
+		return 1
+	}
+	defer srv.Close()
+	eff := srv.Options()
+	fmt.Fprintf(stdout, "pbxsim: %d calls, %d days ending %s (%s)\n", srv.Total(), eff.Days,
+		eff.End.In(eff.Zone).Format("2006-01-02 15:04"), eff.Zone)
+	fmt.Fprintf(stdout, "  Com.X   %s/commagui/cdr  user %s, password %s\n", srv.URL(), eff.ComxUser, shown(eff.ComxPassword, "PBXSIM_COMX_PASSWORD", pbxsim.DefaultComxPassword))
+	fmt.Fprintf(stdout, "  Difuse  %s/pbx/cdr/data  extension %s, secret %s\n", srv.URL(), eff.DifuseExtension, shown(eff.DifuseSecret, "PBXSIM_DIFUSE_SECRET", pbxsim.DefaultDifuseSecret))
+	users := srv.Users()
+	fmt.Fprintf(stdout, "  %d extensions:", len(users))
+	for i, u := range users {
+		if i == 6 {
+			fmt.Fprint(stdout, " …")
+			break
+		}
+		fmt.Fprintf(stdout, " %s %q", u.Extension, u.Name)
+	}
+	fmt.Fprintln(stdout)
+	fmt.Fprintf(stdout, "  try: curl -u %s:PASSWORD '%s/commagui/cdr?format=txt&extended'\n", eff.ComxUser, srv.URL())
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	<-sig
+	return 0
+}
+
+// shown prints a default password (it is public, in the spec or our docs) but never one set by the user.
+func shown(pw, env, def string) string {
+	if pw == def {
+		return def + " (default; set " + env + ")"
+	}
+	return "from " + env
+}
+
+func writeIndex(s *pbxsim.Sim, path string, extended bool, stdout, stderr io.Writer) int {
+	out := stdout
+	if path != "-" {
+		f, err := os.Create(path)
+		if err != nil {
+			fmt.Fprintf(stderr, "pbxsim: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		out = f
+	}
+	bw := bufio.NewWriterSize(out, 256<<10)
+	if err := s.WriteIndex(bw, time.Time{}, time.Time{}, extended); err != nil {
+		fmt.Fprintf(stderr, "pbxsim: writing index: %v\n", err)
+		return 1
+	}
+	if err := bw.Flush(); err != nil {
+		fmt.Fprintf(stderr, "pbxsim: writing index: %v\n", err)
+		return 1
+	}
+	if path != "-" {
+		fmt.Fprintf(stderr, "pbxsim: wrote %d calls to %s\n", s.Total(), path)
+	}
+	return 0
+}

@@ -1,0 +1,188 @@
+// Package app is callscope's root TUI model: it owns the call table, the status bar, the detail pane, the
+// filters, the prompts and dialogs and the player bar, routes window size to all of them, keys and mouse to the
+// focused one, and runs every fetch in tea.Cmds tagged so a late answer is dropped.
+package app
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/spinner"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/callscope/callscope/client/cdr"
+	"github.com/callscope/callscope/client/reccache"
+	"github.com/callscope/callscope/tui/calltable"
+	"github.com/callscope/callscope/tui/common"
+	"github.com/callscope/callscope/tui/detail"
+	"github.com/callscope/callscope/tui/export"
+	"github.com/callscope/callscope/tui/filter"
+	"github.com/callscope/callscope/tui/overview"
+	"github.com/callscope/callscope/tui/playerbar"
+	"github.com/callscope/callscope/tui/statusbar"
+	"github.com/callscope/callscope/tui/theme"
+	"github.com/callscope/callscope/tui/users"
+)
+
+// PlayerFactory opens the audio player on first play (defined by the player bar).
+type PlayerFactory = playerbar.PlayerFactory
+
+// Options configure the app.
+type Options struct {
+	Source   cdr.Source
+	Initial  cdr.Query     // range or page to load at start (zero = today)
+	Goto     cdr.Lookup    // open on this call (callscope --id/--start), ready to play
+	Player   PlayerFactory // nil: the best audio output there is
+	CacheDir string        // recordings cache; empty = the player's default
+	Log      *log.Logger   // --debug file logger, or nil to discard
+	Now      func() time.Time
+	NoColor  bool
+	Dark     *bool // nil = ask the terminal
+}
+
+// Model is the root tea.Model.
+type Model struct {
+	o    Options
+	ctx  *common.Context
+	keys KeyMap
+	src  cdr.Source
+	caps cdr.Capabilities
+
+	table    *calltable.Model
+	status   *statusbar.Model
+	detail   *detail.Model
+	users    *users.Model
+	panel    *filter.Panel
+	search   *filter.Search
+	player   *playerbar.Model
+	export   *export.Model
+	overview *overview.Model
+	help     help.Model
+	spin     spinner.Model
+
+	dialog      common.Focusable // the open dialog, nil for none
+	searching   bool
+	playerFocus bool
+	showHelp    bool
+	showDetail  bool
+
+	filters filter.State
+	names   map[string]string
+	sel     *cdr.Record // last selection broadcast
+
+	query      cdr.Query // what is loaded: a range, or a page
+	rangeLabel string
+	fetch      *stream
+	tag        int
+	loadedN    int // rows received by the running fetch
+	shadow     []cdr.Record
+	follow     bool
+	followGen  int
+	pageSize   int
+	totalPages int
+	localPages bool
+	pendingSel string // select this call when it streams in (--id)
+	gotoTag    int
+
+	width, height int
+	tableTop      int
+	tableH        int
+}
+
+// New builds the root model.
+func New(o Options) *Model {
+	if o.Log == nil {
+		o.Log = log.New(io.Discard, "", 0)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	dark := true
+	if o.Dark != nil {
+		dark = *o.Dark
+	}
+	ctx := common.NewContext(theme.New(dark, o.NoColor), o.Log, o.Now)
+	m := &Model{
+		o: o, ctx: ctx, keys: DefaultKeyMap(), src: o.Source,
+		table:    calltable.New(ctx),
+		status:   statusbar.New(ctx),
+		detail:   detail.New(ctx),
+		users:    users.New(ctx),
+		panel:    filter.NewPanel(ctx),
+		search:   filter.NewSearch(ctx),
+		overview: overview.New(ctx),
+		help:     help.New(),
+		pageSize: 100,
+	}
+	var cache *reccache.Cache
+	if o.CacheDir != "" {
+		if c, err := reccache.Open(o.CacheDir); err == nil {
+			cache = c
+		} else {
+			o.Log.Printf("recordings cache %s: %v", o.CacheDir, err)
+		}
+	}
+	m.player = playerbar.New(ctx, playerbar.Options{Player: o.Player, Source: o.Source, Cache: cache})
+	m.export = export.New(ctx, export.Options{Source: o.Source, Cache: cache})
+	m.help.Styles = ctx.Styles.Help
+	m.spin = spinner.New(spinner.WithSpinner(spinner.MiniDot), spinner.WithStyle(ctx.Styles.StatusKV))
+	if o.Source != nil {
+		m.caps = o.Source.Capabilities()
+		m.status.Source = o.Source.Describe()
+	}
+	m.table.SetEmptyText("no calls yet")
+	return m
+}
+
+// Init starts the first fetches: the users list, the call to open (--id) or the initial range.
+func (m *Model) Init() tea.Cmd {
+	var cmds []tea.Cmd
+	if m.o.Dark == nil && !m.o.NoColor {
+		cmds = append(cmds, tea.RequestBackgroundColor)
+	}
+	if m.src == nil {
+		return tea.Batch(append(cmds, common.Error(errors.New("no PBX configured: run callscope with --demo or set up a profile")))...)
+	}
+	cmds = append(cmds, fetchUsers(m.src))
+	if !m.o.Goto.IsZero() {
+		m.gotoTag++
+		cmds = append(cmds, fetchCall(m.gotoTag, m.src, m.o.Goto, m.o.Initial.From.IsZero() && m.o.Initial.Page == 0),
+			common.Status("fetching "+m.o.Goto.String()+"…"))
+		if m.o.Initial.From.IsZero() && m.o.Initial.Page == 0 {
+			return tea.Batch(cmds...) // the call's day is loaded once we know it
+		}
+	}
+	q := m.o.Initial
+	if q.From.IsZero() && q.To.IsZero() && q.Page == 0 {
+		return tea.Batch(append(cmds, m.loadPreset(presetToday))...)
+	}
+	return tea.Batch(append(cmds, m.load(q, describeQuery(q)))...)
+}
+
+// Run runs the app until the user quits or ctx ends.
+func Run(ctx context.Context, o Options) error {
+	m := New(o)
+	defer m.player.Close()
+	_, err := tea.NewProgram(m, tea.WithContext(ctx)).Run()
+	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+// Table, Status, Filters and friends expose state to tests and to the lead's wiring.
+func (m *Model) Table() *calltable.Model    { return m.table }
+func (m *Model) Status() *statusbar.Model   { return m.status }
+func (m *Model) Filters() filter.State      { return m.filters }
+func (m *Model) Query() cdr.Query           { return m.query }
+func (m *Model) Loading() bool              { return m.fetch != nil }
+func (m *Model) Dialog() common.Focusable   { return m.dialog }
+func (m *Model) DetailShown() bool          { return m.showDetail }
+func (m *Model) Following() bool            { return m.follow }
+func (m *Model) PlayerFocused() bool        { return m.playerFocus }
+func (m *Model) Player() *playerbar.Model   { return m.player }
+func (m *Model) ExportDialog() *export.Model { return m.export }

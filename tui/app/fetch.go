@@ -1,0 +1,169 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/callscope/callscope/client/cdr"
+)
+
+// Streaming: the source's Calls runs in a goroutine started by a Cmd and hands rows to a channel; a Cmd reads
+// up to batchRows of them, or whatever arrived within batchWait, and returns them as one message together with
+// the Cmd that waits for the next batch. Every fetch carries a tag; a message with an old tag is dropped.
+const (
+	batchRows = 2000
+	batchWait = 50 * time.Millisecond
+)
+
+type fetchKind int
+
+const (
+	fetchLoad    fetchKind = iota // a new range or page: rows replace what was there as they arrive
+	fetchRefresh                  // the same query again: swapped in when complete, old rows kept on failure
+	fetchFollow                   // new calls since the newest loaded one, added to the table
+)
+
+type stream struct {
+	tag    int
+	kind   fetchKind
+	q      cdr.Query
+	cancel context.CancelFunc
+	rows   chan cdr.Record
+
+	mu       sync.Mutex
+	res      cdr.Result
+	err      error
+	warns    int
+	lastWarn error
+}
+
+type batchMsg struct {
+	s    *stream
+	rows []cdr.Record
+}
+
+type doneMsg struct {
+	s        *stream
+	res      cdr.Result
+	err      error
+	warns    int
+	lastWarn error
+}
+
+func newStream(tag int, kind fetchKind, q cdr.Query) (*stream, context.Context) {
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &stream{tag: tag, kind: kind, q: q, cancel: cancel, rows: make(chan cdr.Record, 4096)}
+	s.q.OnWarn = func(err error) {
+		s.mu.Lock()
+		s.warns++
+		s.lastWarn = err
+		s.mu.Unlock()
+	}
+	return s, ctx
+}
+
+// start is the Cmd that runs the fetch and returns its first batch.
+func (s *stream) start(ctx context.Context, src cdr.Source) tea.Cmd {
+	return func() tea.Msg {
+		go func() {
+			res, err := src.Calls(ctx, s.q, func(r cdr.Record) error {
+				select {
+				case s.rows <- r:
+					return nil
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			})
+			s.mu.Lock()
+			s.res, s.err = res, err
+			s.mu.Unlock()
+			close(s.rows)
+		}()
+		return s.collect()
+	}
+}
+
+// next is the Cmd that waits for the next batch.
+func (s *stream) next() tea.Cmd { return func() tea.Msg { return s.collect() } }
+
+func (s *stream) collect() tea.Msg {
+	r, ok := <-s.rows
+	if !ok {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return doneMsg{s: s, res: s.res, err: s.err, warns: s.warns, lastWarn: s.lastWarn}
+	}
+	batch := make([]cdr.Record, 1, 256)
+	batch[0] = r
+	timer := time.NewTimer(batchWait)
+	defer timer.Stop()
+	for len(batch) < batchRows {
+		select {
+		case r, ok := <-s.rows:
+			if !ok {
+				return batchMsg{s: s, rows: batch}
+			}
+			batch = append(batch, r)
+		case <-timer.C:
+			return batchMsg{s: s, rows: batch}
+		}
+	}
+	return batchMsg{s: s, rows: batch}
+}
+
+// usersMsg carries the PBX's extension list.
+type usersMsg struct {
+	users []cdr.User
+	err   error
+}
+
+func fetchUsers(src cdr.Source) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		us, err := src.Users(ctx)
+		return usersMsg{users: us, err: err}
+	}
+}
+
+// gotoMsg carries one call fetched by ID or start time.
+type gotoMsg struct {
+	tag     int
+	lookup  cdr.Lookup
+	rec     cdr.Record
+	err     error
+	startup bool
+}
+
+func fetchCall(tag int, src cdr.Source, l cdr.Lookup, startup bool) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		r, err := src.Call(ctx, l)
+		return gotoMsg{tag: tag, lookup: l, rec: r, err: err, startup: startup}
+	}
+}
+
+type followTick struct{ gen int }
+
+const followEvery = 10 * time.Second
+
+func followAfter(gen int) tea.Cmd {
+	return tea.Tick(followEvery, func(time.Time) tea.Msg { return followTick{gen: gen} })
+}
+
+// describeFetchError turns a fetch error into the line the status bar shows.
+func describeFetchError(err error, kept int) error {
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	if kept > 0 {
+		return fmt.Errorf("%w (the %d rows already loaded are kept; r retries)", err, kept)
+	}
+	return fmt.Errorf("%w (r retries)", err)
+}

@@ -1,0 +1,46 @@
+package common
+
+import (
+	"fmt"
+
+	"github.com/callscope/callscope/client/cdr"
+)
+
+// TypeGlyph is the one-cell mark for a call type, readable without colour.
+func TypeGlyph(t cdr.CallType) string {
+	switch t {
+	case cdr.CallInbound:
+		return "↓"
+	case cdr.CallOutbound:
+		return "↑"
+	case cdr.CallInternal:
+		return "↔"
+	}
+	return "·"
+}
+
+// Duration renders seconds as 0:42, 12:05 or 1:02:03; "?" when the PBX did not report it.
+func Duration(s int) string {
+	if s < 0 {
+		return "?"
+	}
+	if s >= 3600 {
+		return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
+	}
+	return fmt.Sprintf("%d:%02d", s/60, s%60)
+}
+
+// Bytes renders a size as 512 B, 41.3 KB, 2.0 MB; "unknown" for cdr.Unknown.
+func Bytes(n int64) string {
+	switch {
+	case n < 0:
+		return "unknown"
+	case n < 1000:
+		return fmt.Sprintf("%d B", n)
+	case n < 1000*1000:
+		return fmt.Sprintf("%.1f KB", float64(n)/1000)
+	case n < 1000*1000*1000:
+		return fmt.Sprintf("%.1f MB", float64(n)/1e6)
+	}
+	return fmt.Sprintf("%.1f GB", float64(n)/1e9)
+}

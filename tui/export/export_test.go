@@ -1,0 +1,464 @@
+package export
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/golden"
+
+	"github.com/callscope/callscope/client/cdr"
+	"github.com/callscope/callscope/client/transport"
+	"github.com/callscope/callscope/tui/common"
+	"github.com/callscope/callscope/tui/theme"
+)
+
+type sliceRows []cdr.Record
+
+func (s sliceRows) Len() int             { return len(s) }
+func (s sliceRows) At(i int) *cdr.Record { return &s[i] }
+
+// httpSource is a small real cdr.Source serving recordings over loopback HTTP through the product's transport.
+type httpSource struct {
+	base *url.URL
+	tc   *transport.Client
+}
+
+func (s *httpSource) Describe() string                          { return "test " + s.base.String() }
+func (s *httpSource) Capabilities() cdr.Capabilities            { return cdr.Capabilities{Kind: "test"} }
+func (s *httpSource) Zone() cdr.ZoneInfo                        { return cdr.ZoneInfo{} }
+func (s *httpSource) Users(context.Context) ([]cdr.User, error) { return nil, nil }
+func (s *httpSource) Calls(context.Context, cdr.Query, func(cdr.Record) error) (cdr.Result, error) {
+	return cdr.Result{}, nil
+}
+func (s *httpSource) Call(_ context.Context, l cdr.Lookup) (cdr.Record, error) {
+	return cdr.Record{}, cdr.NotFoundError(l)
+}
+func (s *httpSource) Recording(ctx context.Context, l cdr.Lookup) (*cdr.Recording, error) {
+	if l.Record == nil || !l.Record.HasRecording() {
+		return nil, cdr.NoRecordingError(l)
+	}
+	u := *s.base
+	u.Path = "/rec/" + url.PathEscape(l.Record.Recording)
+	resp, err := s.tc.Get(ctx, transport.Request{URL: &u})
+	if err != nil {
+		return nil, err
+	}
+	format := ""
+	if strings.HasSuffix(l.Record.Recording, ".wav") {
+		format = "wav"
+	}
+	return &cdr.Recording{ReadCloser: resp.Body, Name: l.Record.Recording, Format: format, Size: resp.ContentLength}, nil
+}
+
+func recordingServer(t *testing.T, files map[string][]byte, slow chan struct{}) *httpSource {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name, _ := url.PathUnescape(strings.TrimPrefix(r.URL.Path, "/rec/"))
+		data, ok := files[name]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		if slow != nil {
+			select {
+			case <-slow:
+			case <-r.Context().Done():
+				return
+			}
+		}
+		w.Write(data)
+	}))
+	t.Cleanup(srv.Close)
+	u, _ := url.Parse(srv.URL)
+	tc, err := transport.New(transport.Config{Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &httpSource{base: u, tc: tc}
+}
+
+var zone = time.FixedZone("PBX", 2*3600)
+
+func calls(n int) sliceRows {
+	rows := make(sliceRows, n)
+	d0 := time.Date(2024, 3, 1, 9, 0, 0, 0, zone)
+	for i := range rows {
+		rows[i] = cdr.Record{
+			UniqueID: fmt.Sprintf("17092%05d.%d", i, i%3), Start: d0.Add(time.Duration(i) * 7 * time.Minute),
+			CallType: cdr.CallInbound, Extension: fmt.Sprint(200 + i%4), CallerID: `"Smith, John" <0215550` + fmt.Sprint(i) + ">",
+			Disposition: cdr.DispAnswered, DurationS: 30 + i, BillableS: 25 + i, RecordingSize: cdr.Unknown,
+			FriendlyName: "Désirée " + fmt.Sprint(i),
+		}
+		if i%2 == 0 {
+			rows[i].Recording = fmt.Sprintf("2024/03/01/rec-%d.wav", i)
+			rows[i].RecordingSize = 1000
+		}
+	}
+	if n > 1 {
+		rows[1].DurationS = cdr.Unknown
+	}
+	return rows
+}
+
+func newModel(t *testing.T, src cdr.Source, w, h int) *Model {
+	t.Helper()
+	now := func() time.Time { return time.Date(2024, 3, 1, 15, 4, 0, 0, zone) }
+	ctx := common.NewContext(theme.New(true, false), nil, now)
+	m := New(ctx, Options{Source: src, Dir: t.TempDir()})
+	m.SetSize(w, h)
+	return m
+}
+
+// drive runs cmd and feeds every message it leads to back into m, as the runtime would, and returns them.
+func drive(t *testing.T, m *Model, cmd tea.Cmd) []tea.Msg {
+	t.Helper()
+	var out []tea.Msg
+	for cmd != nil {
+		done := make(chan tea.Msg, 1)
+		go func() { done <- cmd() }()
+		var msg tea.Msg
+		select {
+		case msg = <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("a Cmd did not return")
+		}
+		if msg == nil {
+			break
+		}
+		if batch, ok := msg.(tea.BatchMsg); ok {
+			cmd = nil
+			for _, c := range batch {
+				out = append(out, drive(t, m, c)...)
+			}
+			continue
+		}
+		out = append(out, msg)
+		cmd = m.Update(msg)
+	}
+	return out
+}
+
+func press(s string) tea.KeyPressMsg {
+	switch s {
+	case "esc":
+		return tea.KeyPressMsg{Code: tea.KeyEscape}
+	case "enter":
+		return tea.KeyPressMsg{Code: tea.KeyEnter}
+	case "tab":
+		return tea.KeyPressMsg{Code: tea.KeyTab}
+	case "space":
+		return tea.KeyPressMsg{Code: tea.KeySpace, Text: " "}
+	case "ctrl+u":
+		return tea.KeyPressMsg{Code: 'u', Mod: tea.ModCtrl}
+	}
+	r := []rune(s)[0]
+	return tea.KeyPressMsg{Code: r, Text: s}
+}
+
+func typeText(m *Model, s string) {
+	for _, r := range s {
+		m.Update(tea.KeyPressMsg{Code: r, Text: string(r)})
+	}
+}
+
+func readCSV(t *testing.T, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}
+
+func TestExportWritesTheOneCSVRowByRow(t *testing.T) {
+	m := newModel(t, nil, 80, 24)
+	rows := calls(25)
+	drive(t, m, m.Update(common.ExportRequest{Rows: rows, Marked: true}))
+	if m.State() != Prompting {
+		t.Fatalf("state %v after the request", m.State())
+	}
+	want := filepath.Join(m.opts.Dir, "calls-20240301-1504.csv")
+	if m.Input() != want {
+		t.Fatalf("default path %q, want %q", m.Input(), want)
+	}
+	msgs := drive(t, m, m.Update(press("enter")))
+	if m.State() != Done || m.Err() != nil {
+		t.Fatalf("state %v err %v", m.State(), m.Err())
+	}
+	var status string
+	for _, msg := range msgs {
+		if s, ok := msg.(common.StatusMsg); ok {
+			status = s.Text
+		}
+	}
+	if !strings.Contains(status, "exported 25 calls to "+want) {
+		t.Fatalf("status %q", status)
+	}
+	got := readCSV(t, want)
+	if len(got) != len(rows)+1 {
+		t.Fatalf("%d CSV records, want header + %d", len(got), len(rows))
+	}
+	if strings.Join(got[0], ",") != strings.Join(cdr.Columns, ",") {
+		t.Fatalf("header %v", got[0])
+	}
+	for i, r := range rows {
+		if strings.Join(got[i+1], "\x1f") != strings.Join(r.Fields(), "\x1f") {
+			t.Fatalf("row %d:\n got %q\nwant %q", i, got[i+1], r.Fields())
+		}
+	}
+	// Byte for byte what the one writer produces for `calls --format csv`.
+	var buf bytes.Buffer
+	cw := cdr.NewCSVWriter(&buf)
+	for i := range rows {
+		cw.Write(&rows[i])
+	}
+	cw.Flush()
+	file, _ := os.ReadFile(want)
+	if !bytes.Equal(file, buf.Bytes()) {
+		t.Fatal("export differs from cdr.CSVWriter's output")
+	}
+	if st, _ := os.Stat(want); st.Mode().Perm() != 0o644 {
+		t.Fatalf("mode %v", st.Mode())
+	}
+	if ents, _ := os.ReadDir(m.opts.Dir); len(ents) != 1 {
+		t.Fatalf("temporary files left: %v", ents)
+	}
+	drive(t, m, m.Update(press("enter")))
+	if m.State() != Closed {
+		t.Fatal("enter did not close the finished dialog")
+	}
+}
+
+func TestNeverOverwritesSilently(t *testing.T) {
+	m := newModel(t, nil, 80, 24)
+	path := filepath.Join(m.opts.Dir, "calls.csv")
+	os.WriteFile(path, []byte("precious\n"), 0o644)
+	drive(t, m, m.Open(calls(3), false))
+	m.Update(press("ctrl+u"))
+	typeText(m, path)
+	drive(t, m, m.Update(press("enter")))
+	if m.State() != Confirming {
+		t.Fatalf("state %v, want a question", m.State())
+	}
+	if !strings.Contains(ansi.Strip(m.View()), "calls.csv already exists") {
+		t.Fatalf("view:\n%s", ansi.Strip(m.View()))
+	}
+	drive(t, m, m.Update(press("n")))
+	if b, _ := os.ReadFile(path); string(b) != "precious\n" || m.State() != Prompting {
+		t.Fatalf("after n: state %v, file %q", m.State(), b)
+	}
+	drive(t, m, m.Update(press("enter")))
+	drive(t, m, m.Update(press("y")))
+	if m.State() != Done || len(readCSV(t, path)) != 4 {
+		t.Fatalf("after y: state %v err %v", m.State(), m.Err())
+	}
+}
+
+func TestWriteCSVRefusesAFileThatAppearedSinceAsked(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "late.csv")
+	os.WriteFile(path, []byte("late\n"), 0o644)
+	_, err := WriteCSV(context.Background(), path, calls(2), false)
+	if err == nil || !strings.Contains(err.Error(), "already exists") {
+		t.Fatalf("err = %v", err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "late\n" {
+		t.Fatal("the file was replaced")
+	}
+	if ents, _ := os.ReadDir(filepath.Dir(path)); len(ents) != 1 {
+		t.Fatalf("temporary files left: %v", ents)
+	}
+}
+
+func TestBadPathsSayWhatToDo(t *testing.T) {
+	m := newModel(t, nil, 80, 24)
+	for _, tc := range []struct{ path, want string }{
+		{filepath.Join(m.opts.Dir, "nope", "x.csv"), "does not exist"},
+		{m.opts.Dir, "is a folder"},
+		{"   ", "type a file name"},
+	} {
+		drive(t, m, m.Open(calls(1), false))
+		m.Update(press("ctrl+u"))
+		typeText(m, tc.path)
+		drive(t, m, m.Update(press("enter")))
+		if m.State() != Prompting || m.Err() == nil || !strings.Contains(m.Err().Error(), tc.want) {
+			t.Fatalf("%q: state %v err %v", tc.path, m.State(), m.Err())
+		}
+		if !strings.Contains(ansi.Strip(m.View()), tc.want) {
+			t.Fatalf("%q: error not on screen", tc.path)
+		}
+	}
+	ro := filepath.Join(m.opts.Dir, "ro")
+	os.Mkdir(ro, 0o500)
+	if os.Geteuid() != 0 { // root writes anywhere
+		if _, err := WriteCSV(context.Background(), filepath.Join(ro, "x.csv"), calls(1), false); err == nil ||
+			!strings.Contains(err.Error(), "cannot write in") {
+			t.Fatalf("read-only folder: %v", err)
+		}
+	}
+}
+
+func TestExportWithRecordings(t *testing.T) {
+	rows := calls(12)
+	files := map[string][]byte{}
+	for i, r := range rows {
+		if r.Recording != "" && i != 4 { // call 4's recording is missing on the PBX
+			files[r.Recording] = bytes.Repeat([]byte{byte(i)}, 1000+i)
+		}
+	}
+	// Hostile and colliding IDs still give safe, unique names.
+	rows[0].UniqueID = "../../etc/passwd"
+	rows[2].UniqueID = "a/b"
+	rows[6].UniqueID = "a_b"
+	rows[8].UniqueID = ""
+	src := recordingServer(t, files, nil)
+	m := newModel(t, src, 80, 24)
+	drive(t, m, m.Open(rows, false))
+	m.Update(press("tab"))
+	m.Update(press("space"))
+	if !m.WithRecordings() {
+		t.Fatal("space on the checkbox did not select recordings")
+	}
+	msgs := drive(t, m, m.Update(press("enter")))
+	if m.State() != Done {
+		t.Fatalf("state %v err %v", m.State(), m.Err())
+	}
+	progress := 0
+	for _, msg := range msgs {
+		if _, ok := msg.(progressMsg); ok {
+			progress++
+		}
+	}
+	if progress == 0 {
+		t.Fatal("no progress messages")
+	}
+	r := m.result
+	if r.saved != 5 || r.failed != 1 || r.firstErr == nil || !strings.Contains(r.firstErr.Error(), "404") {
+		t.Fatalf("result %+v", r)
+	}
+	dir := RecordingsDir(m.Path())
+	ents, _ := os.ReadDir(dir)
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	// Call 8 (no ID) started at 09:56; call 10 is the one ordinary ID left.
+	want := "1709200010.1.wav _._.._etc_passwd.wav a_b-2.wav a_b.wav call-20240301-095600.wav"
+	if got := strings.Join(names, " "); got != want {
+		t.Fatalf("files %v", names)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "a_b.wav"))
+	if !bytes.Equal(b, files[rows[2].Recording]) {
+		t.Fatal("a_b.wav holds the wrong recording")
+	}
+	if out, _ := os.ReadDir(filepath.Dir(m.Path())); len(out) != 2 {
+		t.Fatalf("beside the CSV: %v", out)
+	}
+	v := ansi.Strip(m.View())
+	if !strings.Contains(v, "5 of 6 recordings") || !strings.Contains(v, "1 failed") {
+		t.Fatalf("done view:\n%s", v)
+	}
+}
+
+func TestCancelStopsRecordings(t *testing.T) {
+	rows := calls(6)
+	files := map[string][]byte{}
+	for _, r := range rows {
+		if r.Recording != "" {
+			files[r.Recording] = []byte("RIFF....WAVE")
+		}
+	}
+	gate := make(chan struct{}) // the PBX never answers
+	src := recordingServer(t, files, gate)
+	m := newModel(t, src, 80, 24)
+	drive(t, m, m.Open(rows, false))
+	m.Update(press("tab"))
+	m.Update(press("x"))
+	cmd := m.Update(press("enter"))
+	// Run until the recordings start, then press esc.
+	for m.State() != Writing || m.prog.total == 0 {
+		msg := cmd()
+		cmd = m.Update(msg)
+	}
+	m.Update(press("esc"))
+	drive(t, m, cmd)
+	if m.State() != Done || !m.result.cancelled || m.result.saved != 0 {
+		t.Fatalf("state %v result %+v", m.State(), m.result)
+	}
+	if !strings.Contains(ansi.Strip(m.View()), "Stopped before the end") {
+		t.Fatalf("view:\n%s", ansi.Strip(m.View()))
+	}
+}
+
+func TestLateAnswerAfterCloseIsDropped(t *testing.T) {
+	m := newModel(t, nil, 80, 24)
+	drive(t, m, m.Open(calls(2), false))
+	cmd := m.Update(press("enter"))
+	m.Update(press("esc"))
+	if m.State() != Closed {
+		t.Fatal("esc while checking did not close")
+	}
+	m.Update(cmd())
+	if m.State() != Closed {
+		t.Fatalf("a late answer reopened the dialog: %v", m.State())
+	}
+}
+
+func TestGoldenScreens(t *testing.T) {
+	rows := calls(40)
+	for _, w := range []int{80, 120} {
+		t.Run(fmt.Sprint(w), func(t *testing.T) {
+			src := recordingServer(t, map[string][]byte{}, nil)
+			m := newModel(t, src, w, 24)
+			m.opts.Dir = "exports" // a stable path on screen
+			drive(t, m, m.Open(rows, true))
+			m.Update(press("tab"))
+			m.Update(press("space"))
+			var b strings.Builder
+			b.WriteString(m.View() + "\n")
+			m.state, m.existing = Confirming, []string{"calls-20240301-1504.csv"}
+			b.WriteString(m.View() + "\n")
+			m.state, m.path, m.result.rows = Writing, "/tmp/exports/calls-20240301-1504.csv", 40
+			m.prog = progressMsg{done: 7, total: 20, bytes: 1_234_567, current: "1709200014.2"}
+			b.WriteString(m.View() + "\n")
+			m.state, m.recDir, m.recordingRows = Done, RecordingsDir(m.path), 20
+			m.result = finishedMsg{rows: 40, saved: 19, failed: 1, bytes: 2_500_000,
+				firstErr: errors.New("call 1709200004.1: pbx 127.0.0.1: not found (HTTP 404)")}
+			b.WriteString(m.View())
+			for _, l := range strings.Split(b.String(), "\n") {
+				if ansi.StringWidth(l) > w {
+					t.Fatalf("line wider than %d: %q", w, ansi.Strip(l))
+				}
+			}
+			golden.RequireEqual(t, ansi.Strip(b.String()))
+		})
+	}
+}
+
+// BenchmarkWriteCSV writes 100,000 calls, what exporting a big day costs.
+func BenchmarkWriteCSV(b *testing.B) {
+	rows := calls(100_000)
+	path := filepath.Join(b.TempDir(), "bench.csv")
+	for b.Loop() {
+		if _, err := WriteCSV(context.Background(), path, rows, true); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,289 @@
+// Package filter holds the call filters (extensions, call types, dispositions, minimum duration, free text),
+// the matcher the call table applies, and the two components that edit them: the filter panel (`f`) and the
+// search bar (`/`).
+package filter
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/callscope/callscope/client/cdr"
+	"github.com/callscope/callscope/tui/common"
+)
+
+// Type and disposition toggles, as bits; an empty set shows everything.
+const (
+	TypeInbound uint8 = 1 << iota
+	TypeOutbound
+	TypeInternal
+	TypeOther
+)
+
+const (
+	DispAnswered uint8 = 1 << iota
+	DispNoAnswer
+	DispBusy
+	DispFailed
+	DispOther
+)
+
+// State is every filter at once. The zero State shows every call.
+type State struct {
+	Extensions   []string
+	Types        uint8
+	Dispositions uint8
+	MinDuration  int // seconds
+	Search       string
+}
+
+// IsZero reports whether no filter is active.
+func (s State) IsZero() bool {
+	return len(s.Extensions) == 0 && s.Types == 0 && s.Dispositions == 0 && s.MinDuration <= 0 &&
+		strings.TrimSpace(s.Search) == ""
+}
+
+// WithoutSearch is the state with the free-text search cleared.
+func (s State) WithoutSearch() State {
+	s.Search = ""
+	return s
+}
+
+func typeBit(t cdr.CallType) uint8 {
+	switch t {
+	case cdr.CallInbound:
+		return TypeInbound
+	case cdr.CallOutbound:
+		return TypeOutbound
+	case cdr.CallInternal:
+		return TypeInternal
+	}
+	return TypeOther
+}
+
+func dispBit(d cdr.Disposition) uint8 {
+	switch d {
+	case cdr.DispAnswered:
+		return DispAnswered
+	case cdr.DispNoAnswer:
+		return DispNoAnswer
+	case cdr.DispBusy:
+		return DispBusy
+	case cdr.DispFailed:
+		return DispFailed
+	}
+	return DispOther
+}
+
+// Matcher returns the predicate for the call table, or nil when nothing is filtered. names maps extensions to
+// user names so the search finds a call by the name of its extension's user. The predicate reads only the
+// record and allocates nothing, so it can run on every core at once.
+func (s State) Matcher(names map[string]string) func(*cdr.Record) bool {
+	if s.IsZero() {
+		return nil
+	}
+	exts := s.Extensions
+	types, disps, minDur := s.Types, s.Dispositions, s.MinDuration
+	q := strings.ToLower(strings.TrimSpace(s.Search))
+	asciiQ := isASCII(q)
+	return func(r *cdr.Record) bool {
+		if len(exts) > 0 {
+			ok := false
+			for _, e := range exts {
+				if r.Extension == e {
+					ok = true
+					break
+				}
+			}
+			if !ok {
+				return false
+			}
+		}
+		if types != 0 && types&typeBit(r.CallType) == 0 {
+			return false
+		}
+		if disps != 0 && disps&dispBit(r.Disposition) == 0 {
+			return false
+		}
+		if minDur > 0 && r.DurationS < minDur {
+			return false
+		}
+		if q == "" {
+			return true
+		}
+		contains := containsFold
+		if !asciiQ {
+			contains = containsFoldUnicode
+		}
+		return contains(r.DialledNumber, q) || contains(r.CallerID, q) || contains(r.UniqueID, q) ||
+			contains(r.Extension, q) || contains(r.FriendlyName, q) || contains(r.AccountCode, q) ||
+			(names != nil && contains(names[r.Extension], q))
+	}
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// containsFold reports whether s contains the lower-case ASCII needle q, ignoring ASCII case, without
+// allocating.
+func containsFold(s, q string) bool {
+	n := len(q)
+	if n == 0 {
+		return true
+	}
+	first := q[0]
+	for i := 0; i+n <= len(s); i++ {
+		c := s[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != first {
+			continue
+		}
+		j := 1
+		for ; j < n; j++ {
+			d := s[i+j]
+			if d >= 'A' && d <= 'Z' {
+				d += 'a' - 'A'
+			}
+			if d != q[j] {
+				break
+			}
+		}
+		if j == n {
+			return true
+		}
+	}
+	return false
+}
+
+func containsFoldUnicode(s, q string) bool {
+	if isASCII(s) && len(s) < len(q) {
+		return false
+	}
+	return strings.Contains(strings.ToLower(s), q)
+}
+
+// String describes the active filters for the status bar: `ext 201,202 · in,out · answered · ≥1:00 · "smith"`.
+func (s State) String() string {
+	var parts []string
+	if len(s.Extensions) > 0 {
+		parts = append(parts, "ext "+strings.Join(s.Extensions, ","))
+	}
+	if s.Types != 0 {
+		var w []string
+		for _, t := range typeToggles {
+			if s.Types&t.bit != 0 {
+				w = append(w, t.short)
+			}
+		}
+		parts = append(parts, strings.Join(w, ","))
+	}
+	if s.Dispositions != 0 {
+		var w []string
+		for _, d := range dispToggles {
+			if s.Dispositions&d.bit != 0 {
+				w = append(w, d.label)
+			}
+		}
+		parts = append(parts, strings.Join(w, ","))
+	}
+	if s.MinDuration > 0 {
+		parts = append(parts, "≥"+common.Duration(s.MinDuration))
+	}
+	if q := strings.TrimSpace(s.Search); q != "" {
+		parts = append(parts, fmt.Sprintf("%q", q))
+	}
+	return strings.Join(parts, " · ")
+}
+
+type toggle struct {
+	bit          uint8
+	label, short string
+}
+
+var typeToggles = []toggle{
+	{TypeInbound, "↓ inbound", "in"},
+	{TypeOutbound, "↑ outbound", "out"},
+	{TypeInternal, "↔ internal", "internal"},
+	{TypeOther, "· other", "other"},
+}
+
+var dispToggles = []toggle{
+	{DispAnswered, "answered", "answered"},
+	{DispNoAnswer, "no answer", "no answer"},
+	{DispBusy, "busy", "busy"},
+	{DispFailed, "failed", "failed"},
+	{DispOther, "other", "other"},
+}
+
+// ParseExtensions splits "201, 202 203" into extensions.
+func ParseExtensions(s string) []string {
+	f := strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == ';' })
+	if len(f) == 0 {
+		return nil
+	}
+	return f
+}
+
+// ParseDuration reads a minimum duration: seconds ("90"), m:ss ("1:30"), or with units ("2m", "1m30s", "45s").
+func ParseDuration(s string) (int, error) {
+	s = strings.TrimSpace(strings.ToLower(s))
+	if s == "" {
+		return 0, nil
+	}
+	bad := fmt.Errorf("cannot read duration %q: use seconds (90), m:ss (1:30) or 1m30s", s)
+	if i := strings.IndexByte(s, ':'); i >= 0 {
+		m, err1 := atoi(s[:i])
+		sec, err2 := atoi(s[i+1:])
+		if err1 != nil || err2 != nil || sec >= 60 {
+			return 0, bad
+		}
+		return m*60 + sec, nil
+	}
+	total, num, seen := 0, -1, false
+	for _, c := range s {
+		switch {
+		case c >= '0' && c <= '9':
+			if num < 0 {
+				num = 0
+			}
+			num = num*10 + int(c-'0')
+			if num > 1e7 {
+				return 0, bad
+			}
+		case (c == 'h' || c == 'm' || c == 's') && num >= 0:
+			total += num * map[rune]int{'h': 3600, 'm': 60, 's': 1}[c]
+			num, seen = -1, true
+		default:
+			return 0, bad
+		}
+	}
+	if num >= 0 {
+		if seen {
+			return 0, bad
+		}
+		total += num
+	}
+	return total, nil
+}
+
+func atoi(s string) (int, error) {
+	if s == "" || len(s) > 7 {
+		return 0, fmt.Errorf("bad number")
+	}
+	n := 0
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return 0, fmt.Errorf("bad number")
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, nil
+}

@@ -1,0 +1,151 @@
+// Package statusbar is the one-line summary under the call table: what is loaded from where, how much of it is
+// shown and marked, the active filters, fetch progress and the last error.
+package statusbar
+
+import (
+	"strconv"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/callscope/callscope/tui/common"
+)
+
+// Model is the status bar. The root sets its fields; it has no keys of its own.
+type Model struct {
+	ctx *common.Context
+
+	Source  string // "comx http://10.0.0.5"
+	Range   string // "2024-03-01 → 2024-03-02" or "page 3/12"
+	Shown   int
+	Loaded  int
+	Marked  int
+	Filters string
+	Follow  bool
+	Busy    string // spinner frame + "loading 12,000" while a fetch runs; empty when idle
+
+	note string
+	err  error
+	w    int
+}
+
+// New returns an empty status bar.
+func New(ctx *common.Context) *Model { return &Model{ctx: ctx} }
+
+// Err is the error shown, nil for none.
+func (m *Model) Err() error { return m.err }
+
+// Note is the informational message shown.
+func (m *Model) Note() string { return m.note }
+
+func (m *Model) SetSize(w, _ int) { m.w = w }
+
+// Update takes StatusMsg: an error stays until the next message replaces it.
+func (m *Model) Update(msg tea.Msg) tea.Cmd {
+	if s, ok := msg.(common.StatusMsg); ok {
+		m.err = s.Err
+		m.note = s.Text
+	}
+	return nil
+}
+
+// Count formats 12345 as 12,345.
+func Count(n int) string {
+	s := strconv.Itoa(n)
+	if n < 1000 {
+		return s
+	}
+	var b strings.Builder
+	pre := len(s) % 3
+	if pre > 0 {
+		b.WriteString(s[:pre])
+	}
+	for i := pre; i < len(s); i += 3 {
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(s[i : i+3])
+	}
+	return b.String()
+}
+
+func (m *Model) View() string {
+	st := &m.ctx.Styles
+	if m.w <= 0 {
+		return ""
+	}
+	sep := st.Status.Render(" │ ")
+	type seg struct {
+		text  string
+		style func(...string) string
+		drop  int // lower drops first
+	}
+	counts := Count(m.Shown) + "/" + Count(m.Loaded) + " calls"
+	segs := []seg{}
+	if m.Busy != "" {
+		segs = append(segs, seg{m.Busy, st.StatusKV.Render, 9})
+	}
+	if m.Range != "" {
+		segs = append(segs, seg{m.Range, st.Status.Render, 6})
+	}
+	segs = append(segs, seg{counts, st.StatusKV.Render, 8})
+	if m.Marked > 0 {
+		segs = append(segs, seg{"● " + Count(m.Marked) + " marked", st.StatusKV.Render, 7})
+	}
+	if m.Filters != "" {
+		segs = append(segs, seg{"filter: " + m.Filters, st.StatusKV.Render, 5})
+	}
+	if m.Follow {
+		segs = append(segs, seg{"following", st.StatusKV.Render, 4})
+	}
+	switch {
+	case m.err != nil:
+		segs = append(segs, seg{"✗ " + m.err.Error(), st.Error.Inherit(st.Status).Render, 10})
+	case m.note != "":
+		segs = append(segs, seg{m.note, st.Status.Render, 3})
+	}
+	if m.Source != "" {
+		segs = append(segs, seg{m.Source, st.Status.Render, 1})
+	}
+	width := func() int {
+		n := 1
+		for i, s := range segs {
+			if i > 0 {
+				n += 3
+			}
+			n += ansi.StringWidth(s.text)
+		}
+		return n
+	}
+	// Drop the least useful segments until the line fits; what remains is cut at the end.
+	for width() > m.w && len(segs) > 1 {
+		lo := 0
+		for i, s := range segs {
+			if s.drop < segs[lo].drop {
+				lo = i
+			}
+		}
+		if segs[lo].drop >= 8 {
+			break
+		}
+		segs = append(segs[:lo], segs[lo+1:]...)
+	}
+	var b strings.Builder
+	b.WriteString(st.Status.Render(" "))
+	for i, s := range segs {
+		if i > 0 {
+			b.WriteString(sep)
+		}
+		b.WriteString(s.style(s.text))
+	}
+	line := ansi.Truncate(b.String(), m.w, "…")
+	if pad := m.w - ansi.StringWidth(line); pad > 0 {
+		line += st.Status.Render(strings.Repeat(" ", pad))
+	}
+	return line
+}
+
+func (m *Model) ShortHelp() []key.Binding  { return nil }
+func (m *Model) FullHelp() [][]key.Binding { return nil }
