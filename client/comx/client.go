@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"path"
 	"strings"
@@ -91,6 +92,10 @@ func (c *Client) Capabilities() cdr.Capabilities {
 // Zone says which zone times are placed in and how it was chosen.
 func (c *Client) Zone() cdr.ZoneInfo { return c.zone.Info() }
 
+// Placer places rows read elsewhere (a ziprec archive's index.txt) in this client's zone, so they agree with
+// what Calls returns. Call Flush at the end.
+func (c *Client) Placer(fn func(cdr.Record) error) *cdr.Placer { return c.zone.NewPlacer(fn) }
+
 // Calls streams the calls of q's range (format=txt). Com.X has neither pages nor an extension filter, so both
 // are applied here while the index streams: a page is rows ((Page-1)*Limit, Page*Limit] of the matching rows,
 // and the whole range is read to count TotalPages. A range bound with seconds is sent rounded outwards to the
@@ -129,6 +134,7 @@ func (c *Client) Calls(ctx context.Context, q cdr.Query, fn func(cdr.Record) err
 		return nil
 	})
 	p := NewParser(body)
+	read := 0
 	for {
 		rec, err := p.Next()
 		if err == io.EOF {
@@ -153,7 +159,7 @@ func (c *Client) Calls(ctx context.Context, q cdr.Query, fn func(cdr.Record) err
 			return res, err
 		}
 		// The body may already sit in the parser's buffer, where no read would notice a cancel.
-		if p.Line()%64 == 0 && ctx.Err() != nil {
+		if read++; read%64 == 0 && ctx.Err() != nil {
 			return res, ctx.Err()
 		}
 	}
@@ -174,7 +180,7 @@ func involves(r *cdr.Record, ext string) bool {
 // Index opens the raw format=txt index of q's range (q.From, q.To, q.Extended; pages and extension are not
 // applied). The caller closes it. Reads report q.OnProgress.
 func (c *Client) Index(ctx context.Context, q cdr.Query) (io.ReadCloser, error) {
-	resp, err := c.get(ctx, rangeQuery("txt", q.From, q.To, q.Extended || c.extended))
+	resp, err := c.getList(ctx, rangeQuery("txt", q.From, q.To, q.Extended || c.extended))
 	if err != nil {
 		return nil, err
 	}
@@ -184,7 +190,7 @@ func (c *Client) Index(ctx context.Context, q cdr.Query) (io.ReadCloser, error) 
 // FetchZip downloads the format=ziprec archive of q's range to w (the client spools it to a file, then opens
 // it with OpenZip) and returns the bytes written. A download larger than Config.MaxZipBytes is stopped.
 func (c *Client) FetchZip(ctx context.Context, q cdr.Query, w io.Writer) (int64, error) {
-	resp, err := c.get(ctx, rangeQuery("ziprec", q.From, q.To, q.Extended || c.extended))
+	resp, err := c.getList(ctx, rangeQuery("ziprec", q.From, q.To, q.Extended || c.extended))
 	if err != nil {
 		return 0, err
 	}
@@ -278,32 +284,20 @@ func (c *Client) Recording(ctx context.Context, l cdr.Lookup) (*cdr.Recording, e
 	}
 	resp, err := c.get(ctx, key)
 	if err != nil {
-		if transport.StatusOf(err) == 404 {
+		if transport.StatusOf(err) == http.StatusNotFound {
 			return nil, cdr.NoRecordingError(l)
 		}
 		return nil, err
 	}
-	br := bufio.NewReaderSize(resp.Body, 512)
-	head, err := br.Peek(sniffLen)
-	if len(head) == 0 {
-		resp.Body.Close()
-		if err != nil && err != io.EOF {
-			return nil, err
-		}
+	rec, err := cdr.PeekRecording(resp.Body, "", resp.ContentLength)
+	if err != nil {
+		return nil, err
+	}
+	if rec == nil {
 		return nil, cdr.NotFoundError(l)
 	}
-	format := SniffAudio(head)
-	return &cdr.Recording{
-		ReadCloser: readCloser{Reader: br, Closer: resp.Body},
-		Name:       recordingName(l, format),
-		Format:     format,
-		Size:       resp.ContentLength,
-	}, nil
-}
-
-type readCloser struct {
-	io.Reader
-	io.Closer
+	rec.Name = recordingName(l, rec.Format)
+	return rec, nil
 }
 
 // recordingName is the PBX's file name for the call reduced to a safe base name, or one made from the lookup.
@@ -333,7 +327,7 @@ func recordingName(l cdr.Lookup, format string) string {
 // Users lists the PBX's extensions (?users): a CSV of extension, friendly name and voicemail PIN. The PIN is
 // kept as a cdr.Secret.
 func (c *Client) Users(ctx context.Context) ([]cdr.User, error) {
-	resp, err := c.get(ctx, "users")
+	resp, err := c.getList(ctx, "users")
 	if err != nil {
 		return nil, err
 	}
@@ -388,6 +382,16 @@ func (c *Client) get(ctx context.Context, rawQuery string) (*transport.Response,
 	u := *c.base
 	u.RawQuery = rawQuery
 	return c.hc.Get(ctx, transport.Request{URL: &u, User: c.user, Password: c.pass})
+}
+
+// getList is get for the index, zip and user list, which every Com.X with the feature on serves: a 404 there
+// means the URL or the PBX's set-up is wrong, not that some call is missing.
+func (c *Client) getList(ctx context.Context, rawQuery string) (*transport.Response, error) {
+	resp, err := c.get(ctx, rawQuery)
+	if transport.StatusOf(err) == http.StatusNotFound {
+		return nil, fmt.Errorf("%w: check the URL, and that HTTP CDR retrieval is enabled on the PBX (cdr.properties)", err)
+	}
+	return resp, err
 }
 
 func (c *Client) extendedParam(asked bool) string {

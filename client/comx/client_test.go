@@ -384,7 +384,7 @@ func TestSniffAudio(t *testing.T) {
 		if err != nil {
 			t.Skipf("test audio not there: %v", err)
 		}
-		if got := comx.SniffAudio(b[:min(len(b), 99)]); got != tc.want {
+		if got := cdr.SniffAudio(b[:min(len(b), 99)]); got != tc.want {
 			t.Errorf("%s: %q, want %q", tc.file, got, tc.want)
 		}
 	}
@@ -443,9 +443,11 @@ func TestZipBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got []cdr.Record
-	if _, _, err := z.Index(func(r cdr.Record) error { got = append(got, r); return nil }, nil); err != nil {
+	pl := c.Placer(func(r cdr.Record) error { got = append(got, r); return nil })
+	if _, _, err := z.Index(pl.Push, nil); err != nil {
 		t.Fatal(err)
 	}
+	pl.Flush()
 	want := simCalls(srv, from, to, true)
 	if len(got) != len(want) || len(want) == 0 {
 		t.Fatalf("%d rows in the zip, want %d", len(got), len(want))
@@ -455,7 +457,7 @@ func TestZipBatch(t *testing.T) {
 		names[name] = true
 	}
 	for i, r := range want {
-		if got[i].UniqueID != r.UniqueID || !cdr.SameWallClock(got[i].Start, r.Start) || got[i].FriendlyName != r.FriendlyName {
+		if got[i].UniqueID != r.UniqueID || got[i].Start.Format(time.RFC3339) != r.Start.Format(time.RFC3339) || got[i].FriendlyName != r.FriendlyName {
 			t.Fatalf("row %d: %+v, want %+v", i, got[i], r)
 		}
 		if r.HasRecording() != names[r.Recording] {
@@ -507,6 +509,15 @@ func TestURLForms(t *testing.T) {
 		if _, err := c.Users(context.Background()); err != nil {
 			t.Errorf("%s: %v", u, err)
 		}
+	}
+}
+
+func TestWrongPath(t *testing.T) {
+	srv := startSim(t, pbxsim.Options{})
+	c := newClient(t, srv.URL()+"/not-a-comx", nil)
+	_, err := c.Calls(context.Background(), cdr.Query{}, func(cdr.Record) error { return nil })
+	if transport.StatusOf(err) != 404 || !strings.Contains(err.Error(), "HTTP CDR retrieval is enabled") {
+		t.Errorf("got %v", err)
 	}
 }
 

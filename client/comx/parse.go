@@ -25,7 +25,7 @@ const (
 	extendedTail   = 4
 )
 
-// Parser reads a Com.X index line by line from a stream, holding one line at a time. The PBX does not quote its
+// Parser reads a Com.X index line by line from a stream through one 64 KiB buffer. The PBX does not quote its
 // fields, so a caller ID such as `"Smith, John" <2001>` arrives as two comma-separated pieces; the parser takes
 // the fixed fields from the left and from the right and gives the caller ID (and the friendly name) what is left.
 type Parser struct {
@@ -64,7 +64,7 @@ func NewParser(r io.Reader) *Parser {
 func (p *Parser) Line() int { return p.line }
 
 // Offset is the number of bytes consumed from the reader so far.
-func (p *Parser) Offset() int64 { return p.lr.consumed }
+func (p *Parser) Offset() int64 { return p.lr.bufOff + int64(p.lr.start) }
 
 var errLineTooLong = fmt.Errorf("line longer than %d KiB; not a Com.X index line", MaxLineBytes>>10)
 
@@ -98,8 +98,8 @@ func (p *Parser) Next() (cdr.Record, error) {
 		if len(raw) == 0 {
 			continue
 		}
-		// One allocation per line: every field is a substring of it.
-		s := string(raw)
+		// Every field is a substring of the line, and the line of a string shared by the lines around it.
+		s := p.lr.text(raw)
 		// The spec prints its example with each record split over indented lines "for readability"; a real
 		// line never starts with white space (it starts with the unique ID), so such a line continues the last.
 		for p.lr.continues() {
@@ -358,7 +358,8 @@ func parseWall(v string) (time.Time, error) {
 	h, ok4 := digits(v[11:13])
 	mi, ok5 := digits(v[14:16])
 	sec, ok6 := digits(v[17:19])
-	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || mo < 1 || mo > 12 || d < 1 || d > daysIn(mo, y) ||
+	// Before 1970 is no PBX's clock (Asterisk's IDs count from it), and year 1 would be Go's zero time.
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || y < 1970 || mo < 1 || mo > 12 || d < 1 || d > daysIn(mo, y) ||
 		h > 23 || mi > 59 || sec > 59 {
 		return time.Time{}, fmt.Errorf("start time %q is not a valid date and time", v)
 	}
@@ -482,7 +483,27 @@ type lineReader struct {
 	buf        []byte
 	start, end int
 	err        error
-	consumed   int64
+	bufOff     int64 // stream offset of buf[0]
+
+	// chunk is a string copy of buffered bytes starting at stream offset chunkOff. Lines are sliced from it,
+	// so a whole buffer of lines costs one allocation instead of one each.
+	chunk    string
+	chunkOff int64
+}
+
+// text returns line (a slice of buf) as a string, from the current chunk when it lies inside it, otherwise
+// from a new chunk holding everything buffered from line on.
+func (lr *lineReader) text(line []byte) string {
+	if len(line) == 0 {
+		return ""
+	}
+	i := cap(lr.buf) - cap(line) // line's index in buf
+	abs := lr.bufOff + int64(i)
+	if o := abs - lr.chunkOff; o >= 0 && o+int64(len(line)) <= int64(len(lr.chunk)) {
+		return lr.chunk[o : o+int64(len(line))]
+	}
+	lr.chunk, lr.chunkOff = string(lr.buf[i:lr.end]), abs
+	return lr.chunk[:len(line)]
 }
 
 // next returns the next line without its '\n', valid until the next call. ok is false at the end of the stream
@@ -494,26 +515,23 @@ func (lr *lineReader) next() (line []byte, ok, tooLong bool) {
 		if i := bytes.IndexByte(lr.buf[lr.start+scanned:lr.end], '\n'); i >= 0 {
 			i += lr.start + scanned
 			line = lr.buf[lr.start:i]
-			lr.consumed += int64(i + 1 - lr.start)
 			lr.start = i + 1
 			return line, true, tooLong
 		}
 		scanned = lr.end - lr.start
 		if lr.err != nil {
 			if lr.start == lr.end || lr.err != io.EOF {
-				lr.consumed += int64(lr.end - lr.start)
 				lr.start = lr.end
 				return nil, false, false
 			}
 			line = lr.buf[lr.start:lr.end]
-			lr.consumed += int64(lr.end - lr.start)
 			lr.start = lr.end
 			return line, true, tooLong
 		}
 		if lr.end-lr.start == len(lr.buf) {
 			// Too long: drop what we have and keep looking for the line's end.
 			tooLong = true
-			lr.consumed += int64(lr.end - lr.start)
+			lr.bufOff += int64(lr.end)
 			lr.start, lr.end, scanned = 0, 0, 0
 		}
 		lr.fill()
@@ -534,6 +552,7 @@ func (lr *lineReader) continues() bool {
 func (lr *lineReader) fill() {
 	if lr.start > 0 {
 		copy(lr.buf, lr.buf[lr.start:lr.end])
+		lr.bufOff += int64(lr.start)
 		lr.end -= lr.start
 		lr.start = 0
 	}

@@ -303,23 +303,37 @@ func equalInts(a, b []int) bool {
 	return true
 }
 
-// parseWall does its own calendar arithmetic; check it against the time package day by day over four centuries,
+// parseWall does its own calendar arithmetic; check it against the time package day by day over two centuries,
 // the seconds drifting so every time of day is met.
 func TestParseWallCalendar(t *testing.T) {
 	end := time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
-	for d := time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC); d.Before(end); d = d.Add(24*time.Hour - 7*time.Second) {
+	for d := time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC); d.Before(end); d = d.Add(24*time.Hour - 7*time.Second) {
 		v := d.Format(TimeLayout)
 		if got, err := parseWall(v); err != nil || got != d {
 			t.Fatalf("%s: got %v, %v", v, got, err)
 		}
 	}
 	for _, v := range []string{"2023/02/29/00:00:00", "2100/02/29/00:00:00", "2024/04/31/00:00:00", "2024/00/10/00:00:00",
-		"2024/01/10/24:00:00", "2024/01/10/23:60:00", "2024/01/10/23:00:60", "2024/01/1a/23:00:00", "2024/01/10023:00:00"} {
+		"2024/01/10/24:00:00", "0001/01/01/00:00:00", "1969/12/31/23:59:59", "2024/01/10/23:60:00", "2024/01/10/23:00:60", "2024/01/1a/23:00:00", "2024/01/10023:00:00"} {
 		if _, err := parseWall(v); err == nil {
 			t.Errorf("%s accepted", v)
 		}
 	}
 	if _, err := parseWall("2000/02/29/23:59:59"); err != nil {
 		t.Error(err)
+	}
+}
+
+func TestAppendLineUnknownsAndLineBreaks(t *testing.T) {
+	r := cdr.Record{UniqueID: "1.2", Start: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC), CallType: cdr.CallInbound,
+		Extension: "2001", CallerID: "Smith\r\nJohn", Disposition: cdr.DispNoAnswer, DurationS: 5,
+		BillableS: cdr.Unknown, RecordingSize: cdr.Unknown, Recording: "a.wav"}
+	line := string(AppendLine(nil, &r, false))
+	if want := "1.2,2024/01/02/03:04:05,CALLTYPE_INBOUND,2001,,Smith  John,CALL_NOANSWER,5,,,a.wav"; line != want {
+		t.Fatalf("got  %q\nwant %q", line, want)
+	}
+	got := parseAll(t, strings.NewReader(line)).recs
+	if len(got) != 1 || got[0].BillableS != cdr.Unknown || got[0].RecordingSize != cdr.Unknown || !got[0].HasRecording() {
+		t.Fatalf("read back as %+v", got)
 	}
 }

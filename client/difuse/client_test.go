@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -201,10 +202,16 @@ func TestKeyNeverInErrors(t *testing.T) {
 
 func TestServerErrors(t *testing.T) {
 	calls := genCalls(14, day0, 3, 100, 0, 0)
-	// Every third request fails: each page is asked for again, and every call arrives.
+	// The first request for every third page fails: those pages are asked for again, and every call arrives.
 	f := newFake(t, rowsOf(calls))
-	f.hook = func(n int64, w http.ResponseWriter, r *http.Request) bool {
-		if n%3 == 0 {
+	var mu sync.Mutex
+	failed := map[string]bool{}
+	f.hook = func(_ int64, w http.ResponseWriter, r *http.Request) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		pg := r.URL.Query().Get("page")
+		if n, _ := strconv.Atoi(pg); n%3 == 0 && !failed[pg] {
+			failed[pg] = true
 			http.Error(w, "boom", http.StatusInternalServerError)
 			return true
 		}
@@ -375,5 +382,92 @@ func TestUsersUnsupported(t *testing.T) {
 	}
 	if f.requests.Load() != 0 {
 		t.Error("Users sent a request")
+	}
+}
+
+func TestRecordingURLs(t *testing.T) {
+	gsm := make([]byte, 33*50)
+	for i := 0; i < len(gsm); i += 33 {
+		gsm[i] = 0xD0 | byte(i%16)
+	}
+	wav := append([]byte("RIFF\x24\x00\x00\x00WAVEfmt "), make([]byte, 200)...)
+	var mu sync.Mutex
+	var authSeen []string
+	files := map[string][]byte{"/rec/a.gsm": gsm, "/pbx/cdr/rec/b.wav": wav, "/rec/empty.wav": {}}
+	serveFile := func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		_, pass, _ := r.BasicAuth()
+		authSeen = append(authSeen, r.URL.Path+" "+pass+" "+r.URL.Query().Get("key"))
+		mu.Unlock()
+		b, ok := files[r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Write(b)
+	}
+	other := httptest.NewServer(http.HandlerFunc(serveFile))
+	t.Cleanup(other.Close)
+	f := newFake(t, nil)
+	f.hook = func(_ int64, w http.ResponseWriter, r *http.Request) bool {
+		if _, pass, _ := r.BasicAuth(); pass != sha(fakeSecret) && r.URL.Query().Get("key") != sha(fakeSecret) {
+			return false // 401 from the fake
+		}
+		serveFile(w, r)
+		return true
+	}
+	for _, key := range []bool{false, true} {
+		c := f.client(t, func(c *Config) { c.KeyParam = key })
+		for _, tc := range []struct {
+			url, format, name string
+			size              int
+			auth              bool
+		}{
+			{"/rec/a.gsm", "gsm", "a.gsm", len(gsm), true},
+			{"rec/b.wav", "wav", "b.wav", len(wav), true}, // relative to /pbx/cdr/data
+			{f.srv.URL + "/rec/a.gsm", "gsm", "a.gsm", len(gsm), true},
+			{other.URL + "/rec/a.gsm", "gsm", "a.gsm", len(gsm), false}, // another host: no credentials
+		} {
+			authSeen = nil
+			rec, err := c.Recording(t.Context(), cdr.ByRecord(cdr.Record{UniqueID: "1.1", Recording: tc.url}))
+			if err != nil {
+				t.Errorf("key=%v %s: %v", key, tc.url, err)
+				continue
+			}
+			b, err := io.ReadAll(rec)
+			rec.Close()
+			if err != nil || len(b) != tc.size || rec.Format != tc.format || rec.Name != tc.name {
+				t.Errorf("key=%v %s: %d bytes (%v), format %q, name %q", key, tc.url, len(b), err, rec.Format, rec.Name)
+			}
+			sent := len(authSeen) == 1 && strings.Contains(authSeen[0], sha(fakeSecret))
+			if sent != tc.auth {
+				t.Errorf("key=%v %s: credentials sent = %v (%d requests)", key, tc.url, sent, len(authSeen))
+			}
+		}
+		for _, u := range []string{"", "/rec/empty.wav", "/rec/gone.wav"} {
+			if _, err := c.Recording(t.Context(), cdr.ByRecord(cdr.Record{UniqueID: "1.1", Recording: u})); !errors.Is(err, cdr.ErrNoRecording) ||
+				err.Error() != "call 1.1 has no recording: no recording" {
+				t.Errorf("key=%v %q: error %v", key, u, err)
+			}
+		}
+	}
+}
+
+func TestSniff(t *testing.T) {
+	for _, tc := range []struct {
+		b    string
+		want string
+	}{
+		{"RIFF\x00\x00\x00\x00WAVEfmt ", "wav"},
+		{"RIFF\x00\x00\x00\x00AVI LIST", ""},
+		{"\xd3" + strings.Repeat("\x00", 32) + "\xdf" + strings.Repeat("\x00", 32), "gsm"},
+		{"\xd3" + strings.Repeat("\x00", 32) + "\x1f", ""},
+		{"<html>", ""},
+		{"", ""},
+	} {
+		if got := cdr.SniffAudio([]byte(tc.b)); got != tc.want {
+			t.Errorf("SniffAudio(%q) = %q, want %q", tc.b, got, tc.want)
+		}
 	}
 }

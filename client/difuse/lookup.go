@@ -1,11 +1,9 @@
 package difuse
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"path"
@@ -137,42 +135,14 @@ func (c *Client) Recording(ctx context.Context, l cdr.Lookup) (*cdr.Recording, e
 		}
 		return nil, err
 	}
-	br := bufio.NewReaderSize(resp.Body, 4096)
-	head, _ := br.Peek(3 * gsmFrame)
-	if len(head) == 0 {
-		resp.Body.Close()
+	out, err := cdr.PeekRecording(resp.Body, safeName(u.Path), resp.ContentLength)
+	if err != nil {
+		return nil, err
+	}
+	if out == nil {
 		return nil, cdr.NoRecordingError(l)
 	}
-	return &cdr.Recording{
-		ReadCloser: readCloser{br, resp.Body},
-		Name:       safeName(u.Path),
-		Format:     sniff(head),
-		Size:       resp.ContentLength,
-	}, nil
-}
-
-type readCloser struct {
-	io.Reader
-	io.Closer
-}
-
-const gsmFrame = 33
-
-// sniff names the audio format from its first bytes: a RIFF/WAVE header, or raw GSM 06.10, whose 33-byte
-// frames each start with the 0xD signature nibble.
-func sniff(b []byte) string {
-	if len(b) >= 12 && string(b[:4]) == "RIFF" && string(b[8:12]) == "WAVE" {
-		return "wav"
-	}
-	if len(b) >= 1 {
-		for i := 0; i < len(b); i += gsmFrame {
-			if b[i]>>4 != 0xD {
-				return ""
-			}
-		}
-		return "gsm"
-	}
-	return ""
+	return out, nil
 }
 
 // safeName reduces a URL path to a base name that is safe as a file name.

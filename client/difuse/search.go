@@ -19,7 +19,7 @@ import (
 //     after From (a call ends after it starts), found by binary search over page numbers;
 //   - the last page that can hold a call starting before To is the one before the first page whose earliest end
 //     time is past To by more than the longest call (LongestCall; raised to twice the longest call seen in the
-//     fetched pages when one comes close to it), again by binary search;
+//     fetched pages when one comes close to it), found by galloping forward from the first page and bisecting;
 //   - those pages are fetched by a small pool of parallel requests, rows are emitted in page order, duplicates
 //     (a row shifted across a page boundary between two requests) are dropped, and rows are filtered to
 //     exactly [From, To).
@@ -277,14 +277,32 @@ func (s *search) run(ctx context.Context, f filter, emit func(row) error) error 
 	}
 }
 
-// lastCovering is the last page, from lo on, that can hold a call starting before to.
+// lastCovering is the last page, from lo on, that can hold a call starting before to. It gallops forward from
+// lo (lo, lo+1, lo+3, lo+7 …) and then bisects the last step: a range usually ends a few pages after it begins,
+// so the probes are pages the range fetch needs anyway (they are kept), where a bisection over all pages would
+// cost log2(pages) requests of its own.
 func (s *search) lastCovering(ctx context.Context, lo int, to time.Time) (int, error) {
-	if to.IsZero() {
+	if to.IsZero() || lo > s.total {
 		return s.total, nil
 	}
 	past := to.Add(s.longest + skew)
-	q, err := s.firstPage(ctx, lo, s.total, func(p *page) bool { return !p.minEnd.Before(past) })
-	return q - 1, err
+	beyond := func(p *page) bool { return !p.minEnd.Before(past) }
+	prev, step := lo-1, 1
+	for {
+		n := min(prev+step, s.total)
+		p, err := s.get(ctx, n)
+		if err != nil {
+			return 0, err
+		}
+		if len(p.rows) == 0 || beyond(p) {
+			q, err := s.firstPage(ctx, prev+1, n-1, beyond)
+			return q - 1, err
+		}
+		if n == s.total {
+			return s.total, nil
+		}
+		prev, step = n, step*2
+	}
 }
 
 // outOfOrder carries an order violation found while streaming.
@@ -345,6 +363,9 @@ func (s *search) streamRange(ctx context.Context, lo, hi int, f filter, emit fun
 		}
 	}()
 	for i, n := range pages {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		var r result
 		select {
 		case r = <-results[i]:

@@ -13,10 +13,10 @@ import (
 
 var day0 = time.Date(2024, 2, 1, 0, 0, 0, 0, time.UTC)
 
-// probeBound is what a range search may cost: page 1, two binary searches, the pages of the range and a few
-// past it for calls that end late.
+// probeBound is what a range search may cost: page 1, one binary search for the first page, the pages of the
+// range (the gallop to its end probes those) and a few past it for calls that end late.
 func probeBound(totalPages, rangePages int) int64 {
-	return int64(1 + 2*int(math.Ceil(math.Log2(float64(totalPages)))) + rangePages + 4)
+	return int64(1 + int(math.Ceil(math.Log2(float64(totalPages)))) + rangePages + 4)
 }
 
 func TestRangeReturnsEveryCallWithLongCalls(t *testing.T) {

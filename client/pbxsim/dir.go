@@ -1,7 +1,6 @@
 package pbxsim
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/csv"
 	"errors"
@@ -10,11 +9,11 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/callscope/callscope/client/cdr"
+	"github.com/callscope/callscope/client/comx"
 )
 
 // dirData serves a directory holding an index.txt in Com.X format and the recordings it names, beside it. An
@@ -33,26 +32,16 @@ func loadDir(dir string, zone *time.Location) (*dirData, error) {
 	}
 	defer f.Close()
 	var calls []call
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	line := 0
-	for sc.Scan() {
-		line++
-		text := strings.TrimRight(sc.Text(), " \r\t")
-		if line == 1 {
-			text = strings.TrimPrefix(text, "\ufeff")
+	p := comx.NewParser(f)
+	for {
+		r, err := p.Next()
+		if err == io.EOF {
+			break
 		}
-		if text == "" {
-			continue
-		}
-		c, err := parseIndexLine(text, zone)
 		if err != nil {
-			return nil, fmt.Errorf("%s line %d: %v", filepath.Join(dir, "index.txt"), line, err)
+			return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "index.txt"), err)
 		}
-		calls = append(calls, c)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("reading %s: %w", filepath.Join(dir, "index.txt"), err)
+		calls = append(calls, dirCall(r, zone))
 	}
 	d := &dirData{dir: dir}
 	slices.SortStableFunc(calls, func(a, b call) int {
@@ -145,72 +134,13 @@ func usersFromCalls(calls []call) []cdr.User {
 	return us
 }
 
-// parseIndexLine reads one Com.X index line. Fields are not quoted, so a caller ID or friendly name may hold
-// commas: the caller ID is everything between the dialled number and the first field that is followed by three
-// numbers (disposition, duration, billable, size); in a 15-field line the friendly name is whatever is left
-// before the last three fields.
-func parseIndexLine(line string, zone *time.Location) (call, error) {
-	f := strings.Split(line, ",")
-	if len(f) < 11 {
-		return call{}, fmt.Errorf("%d fields, want 11 or 15", len(f))
-	}
-	k := -1
-	for j := 6; j+3 < len(f); j++ {
-		if isInt(f[j+1]) && isInt(f[j+2]) && isInt(f[j+3]) {
-			k = j
-			break
-		}
-	}
-	if k < 0 {
-		return call{}, errors.New("no disposition followed by duration, billable seconds and size")
-	}
-	var c call
-	r := &c.rec
-	r.UniqueID = f[0]
-	wall, err := time.ParseInLocation("2006/01/02/15:04:05", f[1], time.UTC)
-	if err != nil {
-		return call{}, fmt.Errorf("bad time %q", f[1])
-	}
-	c.wall = wall.Unix()
-	y, mo, d := wall.Date()
-	h, mi, s := wall.Clock()
-	r.Start = time.Date(y, mo, d, h, mi, s, 0, zone)
-	if ep, _, ok := strings.Cut(r.UniqueID, "."); ok {
-		r.Epoch, _ = strconv.ParseInt(ep, 10, 64)
-	}
-	r.RawCallType = f[2]
-	r.CallType = cdr.ParseCallType(f[2])
-	r.Extension = f[3]
-	r.DialledNumber = f[4]
-	r.CallerID = strings.Join(f[5:k], ",")
-	r.RawDisposition = f[k]
-	r.Disposition = cdr.ParseDisposition(f[k])
-	r.DurationS, _ = strconv.Atoi(f[k+1])
-	r.BillableS, _ = strconv.Atoi(f[k+2])
-	r.RecordingSize, _ = strconv.ParseInt(f[k+3], 10, 64)
-	if k+4 < len(f) {
-		r.Recording = f[k+4]
-	}
-	if rest := f[min(k+5, len(f)):]; len(rest) >= 4 {
-		r.Extended = true
-		n := len(rest)
-		r.FriendlyName = strings.Join(rest[:n-3], ",")
-		r.AccountCode, r.Channel, r.DestChannel = rest[n-3], rest[n-2], rest[n-1]
-	}
-	c.end = c.wall + int64(r.DurationS)
-	c.ring = r.DurationS - r.BillableS
-	c.pool = -1
-	return c, nil
-}
-
-func isInt(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
+// dirCall makes a served call from a parsed index row (its Start a wall clock read as UTC).
+func dirCall(r cdr.Record, zone *time.Location) call {
+	c := call{rec: r, wall: r.Start.Unix(), pool: -1}
+	y, mo, d := r.Start.Date()
+	h, mi, sec := r.Start.Clock()
+	c.rec.Start = time.Date(y, mo, d, h, mi, sec, 0, zone)
+	c.end = c.wall + int64(max(r.DurationS, 0))
+	c.ring = max(r.DurationS, 0) - max(r.BillableS, 0)
+	return c
 }

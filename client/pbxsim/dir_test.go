@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/callscope/callscope/client/cdr"
+	"github.com/callscope/callscope/client/comx"
 )
 
 // The spec's own example lines (with its trailing spaces joined back), plus a caller ID and a friendly name
@@ -254,4 +255,13 @@ func FuzzParseIndexLine(f *testing.F) {
 			t.Errorf("negative numbers from %q", line)
 		}
 	})
+}
+
+// parseIndexLine reads one index line the way loadDir does.
+func parseIndexLine(line string, zone *time.Location) (call, error) {
+	r, err := comx.NewParser(strings.NewReader(line)).Next()
+	if err != nil {
+		return call{}, err
+	}
+	return dirCall(r, zone), nil
 }

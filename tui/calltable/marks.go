@@ -61,3 +61,7 @@ func markKey(r *cdr.Record) string {
 	}
 	return r.Start.Format("20060102150405") + "/" + r.Extension
 }
+
+// Key is how the table names a call across reloads (marks, selection): its unique ID, or its start time and
+// extension when the PBX gave no ID. SelectKey and IsLoaded take it.
+func Key(r *cdr.Record) string { return markKey(r) }

@@ -16,6 +16,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/callscope/callscope/client/cdr"
+	engine "github.com/callscope/callscope/client/export"
 	"github.com/callscope/callscope/client/reccache"
 	"github.com/callscope/callscope/tui/common"
 )
@@ -412,42 +413,32 @@ func (m *Model) startRecordings() tea.Cmd {
 	ch := make(chan tea.Msg, 1)
 	go func() {
 		defer close(ch)
-		// The rows view is read here, off Update: a million rows take a moment to scan.
-		var recs []cdr.Record
-		for i := range rows.Len() {
-			if r := rows.At(i); r != nil && r.HasRecording() {
-				recs = append(recs, *r)
-			}
-		}
-		res := finishedMsg{gen: gen, total: len(recs)}
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			res.failed = len(recs)
-			res.firstErr = fmt.Errorf("cannot create %s: %s", dir, rootCause(err))
-			ch <- res
-			return
-		}
-		var names namer
+		// The rows are read by the engine here, off Update: a million rows take a moment to scan.
+		var total, done int
 		var bytes int64
-		for i, r := range recs {
-			if ctx.Err() != nil {
-				res.cancelled = true
-				break
-			}
-			send(ctx, ch, progressMsg{gen: gen, done: i, total: len(recs), bytes: bytes, current: r.UniqueID})
-			out := saveRecording(ctx, src, cache, dir, &names, r, func(n int64) { bytes += n })
-			if out.err != nil {
-				if ctx.Err() != nil {
-					res.cancelled = true
-					break
+		sum, err := engine.Save(ctx, rows, engine.Options{Source: src, Cache: cache, Dir: dir,
+			OnEvent: func(e engine.Event) {
+				switch e.Kind {
+				case engine.Planned:
+					total = e.Files + e.Skipped
+				case engine.Started:
+					send(ctx, ch, progressMsg{gen: gen, done: done, total: total, bytes: bytes, current: e.Call.UniqueID})
+				case engine.Progress:
+					bytes += e.Bytes
+				case engine.Saved, engine.Skipped, engine.Failed:
+					done++
 				}
-				res.failed++
-				if res.firstErr == nil {
-					res.firstErr = fmt.Errorf("call %s: %w", r.UniqueID, out.err)
+			}})
+		res := finishedMsg{gen: gen, total: sum.Total, saved: sum.Saved + sum.Skipped, failed: sum.Failed,
+			firstErr: sum.FirstErr(), bytes: sum.Bytes, cancelled: sum.Cancelled}
+		if err != nil { // the folder could not be made: every recording failed
+			res.firstErr = err
+			for i := range rows.Len() {
+				if r := rows.At(i); r != nil && r.HasRecording() {
+					res.total++
 				}
-				continue
 			}
-			res.saved++
-			res.bytes += out.bytes
+			res.failed = res.total
 		}
 		ch <- res
 	}()

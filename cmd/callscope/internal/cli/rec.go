@@ -3,8 +3,6 @@ package cli
 import (
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 )
@@ -72,27 +70,14 @@ func (b *byteCounter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// writeFileAtomic writes r to path through a temporary file in the same directory, so an interrupted write
-// never leaves a half-written file under the final name.
+// writeFileAtomic copies r to path through writeAtomic, so an interrupted download never leaves a half-written
+// file under the final name.
 func writeFileAtomic(path string, r io.Reader) (int64, error) {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.part")
-	if err != nil {
-		return 0, err
-	}
-	n, err := io.Copy(tmp, r)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return n, err
-	}
-	return n, nil
+	var n int64
+	err := writeAtomic(path, func(w io.Writer) error {
+		var err error
+		n, err = io.Copy(w, r)
+		return err
+	})
+	return n, err
 }

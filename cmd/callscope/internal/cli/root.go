@@ -4,12 +4,14 @@ package cli
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -19,6 +21,7 @@ import (
 	"github.com/callscope/callscope/client/cdr"
 	"github.com/callscope/callscope/client/connect"
 	"github.com/callscope/callscope/client/pbxsim"
+	"github.com/callscope/callscope/client/profile"
 	"github.com/callscope/callscope/client/transport"
 )
 
@@ -49,9 +52,17 @@ type app struct {
 	demo                bool
 	debug               string
 	keyParam            bool
+	configFile, profile string
 
+	root       *cobra.Command
 	demoServer *pbxsim.Server
 	zone       *time.Location
+	eff        *profile.Effective // the resolved settings, once per run
+
+	// inTUI holds back warnings that arrive while the app owns the terminal; Main prints them on exit.
+	inTUI         bool
+	heldWarnings  []string
+	factoryWarned sync.Once
 }
 
 // Main runs callscope with args and returns the exit code.
@@ -67,6 +78,10 @@ func Main(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	err := root.ExecuteContext(ctx)
 	if a.demoServer != nil {
 		a.demoServer.Close()
+	}
+	a.inTUI = false
+	for _, w := range a.heldWarnings {
+		a.warn(w)
 	}
 	if err == nil {
 		return exitOK
@@ -88,48 +103,56 @@ func (a *app) rootCommand() *cobra.Command {
 		Long: `callscope reads call detail records (CDRs) from a Com.X or Difuse PBX. With no subcommand it opens the
 terminal app; the subcommands are for scripts.
 
-Credentials: --user, and the password from $CALLSCOPE_PASSWORD (never a flag, so it stays out of the
-process list), or user:pass@ in the URL. --demo runs against a built-in simulated PBX.`,
+Connection settings come from flags, then environment variables ($CALLSCOPE_URL, $CALLSCOPE_KIND,
+$CALLSCOPE_USER, $CALLSCOPE_TZ, $CALLSCOPE_CA_FILE, $CALLSCOPE_INSECURE, $CALLSCOPE_TIMEOUT), then a profile
+in the config file (--profile NAME, $CALLSCOPE_PROFILE, or the file's default_profile): see "callscope config".
+
+Passwords are never flags, so they stay out of the process list: $CALLSCOPE_PASSWORD, a profile's
+password_env, password_cmd or OS keyring entry, user:pass@ in the URL, or a prompt on a terminal.
+--demo runs against a built-in simulated PBX.`,
 		Example: `  callscope --demo                                  # the app, against a simulated PBX
   callscope calls --demo --from 2026-11-20 --format csv
+  callscope config add-profile office --url http://10.0.0.5 --user admin && callscope config set-password office
+  callscope calls --profile office --from 20261120 --to 20261121
   CALLSCOPE_PASSWORD=… callscope calls --url http://10.0.0.5 --user admin --from 20261120 --to 20261121
   callscope --url http://10.0.0.5 --user admin --id 1396000115.1   # open the app on one call`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
-		RunE:          a.runTUI,
+		RunE: func(c *cobra.Command, args []string) error {
+			a.inTUI = true
+			return a.runTUI(c, args)
+		},
 	}
+	a.root = root
 	pf := root.PersistentFlags()
-	pf.StringVar(&a.url, "url", os.Getenv("CALLSCOPE_URL"), "PBX base URL (http://pbx_ip) or full endpoint; $CALLSCOPE_URL")
-	pf.StringVar(&a.kind, "kind", envOr("CALLSCOPE_KIND", connect.KindComX), "PBX kind: comx or difuse")
-	pf.StringVar(&a.user, "user", os.Getenv("CALLSCOPE_USER"), "user (Com.X) or extension (Difuse); password from $CALLSCOPE_PASSWORD")
-	pf.StringVar(&a.tz, "tz", os.Getenv("CALLSCOPE_TZ"), "the PBX's time zone (IANA name, e.g. Africa/Johannesburg); inferred when not given")
-	pf.DurationVar(&a.timeout, "timeout", transport.DefaultTimeout, "give up on a PBX that sends nothing for this long")
-	pf.StringVar(&a.caFile, "ca-file", "", "PEM file with the CA that signed the PBX's HTTPS certificate")
-	pf.BoolVar(&a.insecure, "insecure", false, "skip HTTPS certificate checks (prints a warning)")
+	pf.StringVar(&a.url, "url", "", "PBX base URL (http://pbx_ip) or full endpoint; $CALLSCOPE_URL")
+	pf.StringVar(&a.kind, "kind", "", "PBX kind: comx or difuse (default comx); $CALLSCOPE_KIND")
+	pf.StringVar(&a.user, "user", "", "user (Com.X) or extension (Difuse); $CALLSCOPE_USER; password from $CALLSCOPE_PASSWORD or the profile")
+	pf.StringVar(&a.tz, "tz", "", "the PBX's time zone (IANA name, e.g. Africa/Johannesburg); inferred when not given; $CALLSCOPE_TZ")
+	pf.DurationVar(&a.timeout, "timeout", transport.DefaultTimeout, "give up on a PBX that sends nothing for this long; $CALLSCOPE_TIMEOUT")
+	pf.StringVar(&a.caFile, "ca-file", "", "PEM file with the CA that signed the PBX's HTTPS certificate; $CALLSCOPE_CA_FILE")
+	pf.BoolVar(&a.insecure, "insecure", false, "skip HTTPS certificate checks (prints a warning); $CALLSCOPE_INSECURE")
 	pf.BoolVar(&a.keyParam, "difuse-key-param", false, "Difuse: send the key as ?key= instead of Basic auth (discouraged)")
+	pf.StringVar(&a.profile, "profile", "", "use this profile from the config file; $CALLSCOPE_PROFILE")
+	pf.StringVar(&a.configFile, "config", "", "config file (default: callscope/config.toml in your config directory); $CALLSCOPE_CONFIG")
 	pf.BoolVar(&a.demo, "demo", false, "start a simulated PBX in-process and use it")
 	pf.StringVar(&a.debug, "debug", "", "write a debug log to this file")
+	_ = root.RegisterFlagCompletionFunc("kind", fixedCompletion(connect.KindComX, connect.KindDifuse))
+	_ = root.RegisterFlagCompletionFunc("profile", a.completeProfiles)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	root.CompletionOptions.HiddenDefaultCmd = false
 
 	a.addTUIFlags(root)
 	root.AddCommand(a.callsCommand(), a.callCommand(), a.recCommand(), a.usersCommand(), a.decodeCommand(),
-		a.playCommand())
+		a.playCommand(), a.configCommand())
 	return root
-}
-
-func envOr(k, def string) string {
-	if v := os.Getenv(k); v != "" {
-		return v
-	}
-	return def
 }
 
 // warn prints a warning on stderr.
 func (a *app) warn(msg string) { fmt.Fprintln(a.stderr, "callscope: warning: "+oneLine(msg)) }
 
-// location resolves --tz.
+// location resolves the effective time zone (--tz, $CALLSCOPE_TZ or the profile's tz).
 func (a *app) location() (*time.Location, error) {
 	if a.zone != nil || a.tz == "" {
 		return a.zone, nil
@@ -142,32 +165,200 @@ func (a *app) location() (*time.Location, error) {
 	return loc, nil
 }
 
-// source opens the PBX the flags describe (starting the demo simulator when asked).
+// flagLayer is the connection settings given as flags on this command line (only those actually given, so the
+// environment and the profile show through the rest).
+func (a *app) flagLayer() profile.Layer {
+	var l profile.Layer
+	given := func(name string) bool {
+		f := a.root.PersistentFlags().Lookup(name)
+		return f != nil && f.Changed
+	}
+	str := func(name, v string) string {
+		if given(name) {
+			return v
+		}
+		return ""
+	}
+	boolp := func(name string, v bool) *bool {
+		if given(name) {
+			return &v
+		}
+		return nil
+	}
+	l.URL, l.Kind, l.User, l.TZ = str("url", a.url), str("kind", a.kind), str("user", a.user), str("tz", a.tz)
+	l.CAFile = str("ca-file", a.caFile)
+	if given("timeout") {
+		l.Timeout = a.timeout.String()
+	}
+	l.Insecure, l.KeyParam = boolp("insecure", a.insecure), boolp("difuse-key-param", a.keyParam)
+	return l
+}
+
+// configPath says which config file this run uses.
+func (a *app) configPath() (string, error) {
+	path, _, err := profile.Path(a.configFile, os.Getenv)
+	return path, err
+}
+
+// loadConfig reads the config file (a missing one is empty, not an error).
+func (a *app) loadConfig() (*profile.File, error) {
+	path, err := a.configPath()
+	if err != nil {
+		return nil, err
+	}
+	return profile.Load(path)
+}
+
+// effective resolves flags > environment > config file once per run. alwaysLoad reads the file even when the
+// flags alone say which PBX (callscope config shows it); otherwise a command given --url never depends on it.
+func (a *app) effective(alwaysLoad bool) (*profile.Effective, error) {
+	if a.eff != nil {
+		return a.eff, nil
+	}
+	flags := a.flagLayer()
+	in := profile.Inputs{Flags: flags, Profile: a.profile, Getenv: os.Getenv}
+	if a.demo {
+		// The demo is its own PBX: no profile, no config file to get in a new user's way.
+		in.Profile = ""
+		in.Getenv = func(k string) string {
+			if k == profile.EnvProfile {
+				return ""
+			}
+			return os.Getenv(k)
+		}
+	} else if alwaysLoad || profile.NeedsFile(flags, a.profile, os.Getenv) {
+		f, err := a.loadConfig()
+		if err != nil {
+			return nil, err
+		}
+		in.File = f
+	}
+	eff, err := profile.Resolve(in)
+	if err != nil {
+		var ke *profile.KeyringError
+		if errors.As(err, &ke) {
+			return nil, err
+		}
+		return nil, usageError{err}
+	}
+	a.eff = eff
+	return eff, nil
+}
+
+// source opens the PBX the flags, environment and profile describe (starting the demo simulator when asked).
 func (a *app) source(ctx context.Context) (cdr.Source, error) {
+	eff, err := a.effective(false)
+	if err != nil {
+		return nil, err
+	}
+	a.tz = eff.TZ
 	loc, err := a.location()
 	if err != nil {
 		return nil, err
 	}
-	s := connect.Settings{Kind: a.kind, URL: a.url, User: a.user, Zone: loc, Timeout: a.timeout,
-		CAFile: a.caFile, Insecure: a.insecure, KeyParam: a.keyParam, Warn: a.warn}
-	if pw, ok := os.LookupEnv("CALLSCOPE_PASSWORD"); ok {
-		s.Password = cdr.Secret(pw)
+	for _, w := range eff.Warnings {
+		a.warn(w)
 	}
+	for _, n := range eff.Notes {
+		a.note(n)
+	}
+	s := connect.Settings{Kind: eff.Kind, URL: eff.URL, User: eff.User, Zone: loc, Timeout: eff.Timeout,
+		CAFile: eff.CAFile, Insecure: eff.Insecure, KeyParam: eff.KeyParam, Warn: a.warn}
 	if a.demo {
 		if err := a.startDemo(&s); err != nil {
 			return nil, err
 		}
-	} else if a.url == "" {
-		return nil, usagef("no PBX given: use --url http://PBX_ADDRESS (or --demo to try callscope on a simulated PBX)")
+		return connect.Open(s)
 	}
-	if !s.Password.IsSet() && s.User != "" && !a.demo && !strings.Contains(s.URL, "@") {
-		pw, err := a.promptPassword(s.User)
-		if err != nil {
+	if eff.URL == "" {
+		return nil, usagef("no PBX given: use --url http://PBX_ADDRESS or --profile NAME (see callscope config), or --demo to try callscope on a simulated PBX")
+	}
+	var stdin io.Reader
+	if a.stdin != nil {
+		stdin = a.stdin
+	}
+	pw, err := eff.Password.Get(ctx, profile.IO{Stdin: stdin, Stderr: a.stderr})
+	if err != nil {
+		return nil, err
+	}
+	s.Password = pw
+	if !s.Password.IsSet() && s.User != "" {
+		if s.Password, err = a.promptPassword(s.User); err != nil {
 			return nil, err
 		}
-		s.Password = pw
 	}
-	return connect.Open(s)
+	src, err := connect.Open(s)
+	if err != nil {
+		return nil, err
+	}
+	if isFactoryDefault(s) {
+		src = &factoryDefaultCheck{Source: src, seen: func() {
+			a.factoryWarned.Do(func() {
+				a.warnHeld(fmt.Sprintf("%s accepts the factory default password for user %s: change it on the PBX, "+
+					"anyone who knows the default can read your call records and recordings", src.Describe(), s.User))
+			})
+		}}
+	}
+	return src, nil
+}
+
+// isFactoryDefault reports whether the settings use a Com.X PBX's factory default credentials. Only the
+// credentials already chosen are compared: nothing is sent anywhere to find out.
+func isFactoryDefault(s connect.Settings) bool {
+	if strings.ToLower(s.Kind) != connect.KindComX && s.Kind != "" {
+		return false
+	}
+	return s.User == pbxsim.DefaultComxUser &&
+		subtle.ConstantTimeCompare([]byte(s.Password.Reveal()), []byte(pbxsim.DefaultComxPassword)) == 1
+}
+
+// factoryDefaultCheck reports the first successful answer of a PBX reached with the factory default password:
+// only then is it known that the PBX accepts it. (A "no such call" answer also passed the login, but the
+// command's own error is the line that matters then.)
+type factoryDefaultCheck struct {
+	cdr.Source
+	seen func()
+}
+
+func (f *factoryDefaultCheck) Calls(ctx context.Context, q cdr.Query, fn func(cdr.Record) error) (cdr.Result, error) {
+	res, err := f.Source.Calls(ctx, q, fn)
+	if err == nil || res.Rows > 0 {
+		f.seen()
+	}
+	return res, err
+}
+
+func (f *factoryDefaultCheck) Call(ctx context.Context, l cdr.Lookup) (cdr.Record, error) {
+	r, err := f.Source.Call(ctx, l)
+	if err == nil {
+		f.seen()
+	}
+	return r, err
+}
+
+func (f *factoryDefaultCheck) Recording(ctx context.Context, l cdr.Lookup) (*cdr.Recording, error) {
+	r, err := f.Source.Recording(ctx, l)
+	if err == nil {
+		f.seen()
+	}
+	return r, err
+}
+
+func (f *factoryDefaultCheck) Users(ctx context.Context) ([]cdr.User, error) {
+	u, err := f.Source.Users(ctx)
+	if err == nil {
+		f.seen()
+	}
+	return u, err
+}
+
+// warnHeld warns now, or after the app closes when the app owns the terminal.
+func (a *app) warnHeld(msg string) {
+	if a.inTUI {
+		a.heldWarnings = append(a.heldWarnings, msg)
+		return
+	}
+	a.warn(msg)
 }
 
 // startDemo starts the simulator on a loopback port and points the settings at it.

@@ -8,8 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/callscope/callscope/client/cdr"
 	"github.com/callscope/callscope/tui/app"
+	"github.com/callscope/callscope/tui/playerbar"
 )
 
 // tuiFlags are the root command's own flags: where the app opens.
@@ -57,7 +57,7 @@ func (a *app) runTUI(c *cobra.Command, _ []string) error {
 	o.Log = logger
 	o.NoColor = os.Getenv("NO_COLOR") != ""
 	o.CacheDir = recordingsCacheDir()
-	o.Player = newPlayerFactory(logger)
+	o.Player = playerbar.DefaultPlayer // CALLSCOPE_AUDIO=null forces silent playback
 	return app.Run(c.Context(), o)
 }
 
@@ -81,5 +81,3 @@ func recordingsCacheDir() string {
 	}
 	return filepath.Join(dir, "callscope", "recordings")
 }
-
-var _ = cdr.Lookup{}

@@ -1,0 +1,228 @@
+package archive
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/callscope/callscope/client/cdr"
+)
+
+// Blob is a recording stored in the archive, named by the SHA-256 of its bytes.
+type Blob struct {
+	Hash   string // hex SHA-256
+	Format string // "wav", "gsm" or "" (sniffed from the bytes)
+	Size   int64
+}
+
+// StoreRecording copies r into the archive and returns where it is. The bytes go to a temporary file that is
+// synced and then renamed to its content-derived name, so a crash leaves either the whole file or none; storing
+// the same bytes twice keeps one file.
+func (a *Archive) StoreRecording(r io.Reader) (Blob, error) {
+	tmp, err := os.CreateTemp(filepath.Join(a.dir, TmpName), "rec-*.part")
+	if err != nil {
+		return Blob{}, fmt.Errorf("archive %s: %w", a.dir, err)
+	}
+	defer func() {
+		if tmp != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	h := sha256.New()
+	sn := &sniffer{}
+	n, err := io.Copy(io.MultiWriter(tmp, h, sn), r)
+	if err != nil {
+		return Blob{}, err
+	}
+	if err := tmp.Sync(); err != nil {
+		return Blob{}, fmt.Errorf("archive %s: writing a recording: %w", a.dir, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return Blob{}, fmt.Errorf("archive %s: writing a recording: %w", a.dir, err)
+	}
+	b := Blob{Hash: hex.EncodeToString(h.Sum(nil)), Format: cdr.SniffAudio(sn.head), Size: n}
+	final := a.blobPath(b.Hash, b.Format)
+	if st, err := os.Stat(final); err == nil && st.Size() == n {
+		os.Remove(tmp.Name())
+		tmp = nil
+		return b, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(final), 0o700); err != nil {
+		return Blob{}, err
+	}
+	if err := os.Rename(tmp.Name(), final); err != nil {
+		return Blob{}, fmt.Errorf("archive %s: storing a recording: %w", a.dir, err)
+	}
+	tmp = nil
+	syncDir(filepath.Dir(final))
+	return b, nil
+}
+
+// syncDir makes a rename in dir durable. Not every system can sync a directory; the file itself is synced.
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+}
+
+// sniffer keeps the first bytes written, for the format check.
+type sniffer struct{ head []byte }
+
+const sniffLen = 99 // a WAV header, or three GSM frames
+
+func (s *sniffer) Write(p []byte) (int, error) {
+	if k := sniffLen - len(s.head); k > 0 {
+		s.head = append(s.head, p[:min(k, len(p))]...)
+	}
+	return len(p), nil
+}
+
+// Batch is one write transaction: calls put in it appear together at Commit, or not at all.
+type Batch struct {
+	a    *Archive
+	tx   *sql.Tx
+	stmt *sql.Stmt
+	n    int
+	done bool
+}
+
+// upsert replaces every field of a call stored before, except a stored recording, which a row without one
+// (a push from Difuse, a fetch that had to leave it out) does not erase.
+const upsert = `INSERT INTO calls(` + callColumns + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+ON CONFLICT(id) DO UPDATE SET
+	start_wall = excluded.start_wall, start_off = excluded.start_off, epoch = excluded.epoch,
+	call_type = excluded.call_type, raw_call_type = excluded.raw_call_type, extension = excluded.extension,
+	dialled = excluded.dialled, caller_id = excluded.caller_id, disposition = excluded.disposition,
+	raw_disposition = excluded.raw_disposition, duration_s = excluded.duration_s,
+	billable_s = excluded.billable_s, recording_size = excluded.recording_size, recording = excluded.recording,
+	extended = excluded.extended, friendly_name = excluded.friendly_name, account_code = excluded.account_code,
+	channel = excluded.channel, dest_channel = excluded.dest_channel,
+	rec_hash = CASE WHEN excluded.rec_hash != '' THEN excluded.rec_hash ELSE calls.rec_hash END,
+	rec_format = CASE WHEN excluded.rec_hash != '' THEN excluded.rec_format ELSE calls.rec_format END,
+	rec_bytes = CASE WHEN excluded.rec_hash != '' THEN excluded.rec_bytes ELSE calls.rec_bytes END`
+
+// Begin starts a write transaction. Writers in this process wait for each other; writers in other processes
+// are waited for by SQLite (up to ten seconds). Always Commit or Rollback.
+func (a *Archive) Begin(ctx context.Context) (*Batch, error) {
+	a.writeMu.Lock()
+	tx, err := a.db.BeginTx(ctx, nil)
+	if err != nil {
+		a.writeMu.Unlock()
+		return nil, a.writeError(err)
+	}
+	stmt, err := tx.PrepareContext(ctx, upsert)
+	if err != nil {
+		tx.Rollback()
+		a.writeMu.Unlock()
+		return nil, a.writeError(err)
+	}
+	return &Batch{a: a, tx: tx, stmt: stmt}, nil
+}
+
+// Put stores a call, replacing the one with the same unique ID. blob is its stored recording; the zero Blob
+// keeps whatever recording the archive already holds for the call.
+func (b *Batch) Put(ctx context.Context, r *cdr.Record, blob Blob) error {
+	if r.UniqueID == "" {
+		return errors.New("a call without a unique ID cannot be archived")
+	}
+	if r.Start.IsZero() {
+		return fmt.Errorf("call %s has no start time and cannot be archived", r.UniqueID)
+	}
+	_, off := r.Start.Zone()
+	ext := 0
+	if r.Extended {
+		ext = 1
+	}
+	_, err := b.stmt.ExecContext(ctx, r.UniqueID, cdr.WallClock(r.Start).Unix(), off, r.Epoch, string(r.CallType),
+		r.RawCallType, r.Extension, r.DialledNumber, r.CallerID, string(r.Disposition), r.RawDisposition,
+		r.DurationS, r.BillableS, r.RecordingSize, r.Recording, ext, r.FriendlyName, r.AccountCode, r.Channel,
+		r.DestChannel, blob.Hash, blob.Format, blob.Size)
+	if err != nil {
+		return b.a.writeError(err)
+	}
+	b.n++
+	return nil
+}
+
+// Len is the number of calls put so far.
+func (b *Batch) Len() int { return b.n }
+
+// Commit makes the batch's calls durable and visible together.
+func (b *Batch) Commit() error {
+	if b.done {
+		return errors.New("archive batch already finished")
+	}
+	b.done = true
+	defer b.a.writeMu.Unlock()
+	b.stmt.Close()
+	if _, err := b.tx.Exec(`UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = ?`, metaGen); err != nil {
+		b.tx.Rollback()
+		return b.a.writeError(err)
+	}
+	return b.a.writeError(b.tx.Commit())
+}
+
+// Rollback drops the batch. It is safe after Commit (it does nothing then).
+func (b *Batch) Rollback() error {
+	if b.done {
+		return nil
+	}
+	b.done = true
+	defer b.a.writeMu.Unlock()
+	b.stmt.Close()
+	return b.tx.Rollback()
+}
+
+func (a *Archive) writeError(err error) error {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return fmt.Errorf("writing archive %s: %w", a.dir, err)
+}
+
+// StoredRecordings maps the IDs of the calls in [from, to) (wall clocks; zero is open) whose recording the
+// archive holds to the recording's size, so a sync does not fetch them again.
+func (a *Archive) StoredRecordings(ctx context.Context, q cdr.Query) (map[string]int64, error) {
+	w, args := where(cdr.Query{From: q.From, To: q.To})
+	if w == "" {
+		w = " WHERE rec_hash != ''"
+	} else {
+		w += " AND rec_hash != ''"
+	}
+	rows, err := a.db.QueryContext(ctx, `SELECT id, rec_bytes FROM calls`+w, args...)
+	if err != nil {
+		return nil, a.readError(err)
+	}
+	defer rows.Close()
+	m := map[string]int64{}
+	for rows.Next() {
+		var id string
+		var n int64
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, err
+		}
+		m[id] = n
+	}
+	return m, rows.Err()
+}
+
+// CleanTmp removes partial files a killed writer left behind. Call it only while no writer runs (a sync
+// holding the archive's lock); listen writes nothing there that outlives a request.
+func (a *Archive) CleanTmp() error {
+	ents, err := os.ReadDir(filepath.Join(a.dir, TmpName))
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		os.Remove(filepath.Join(a.dir, TmpName, e.Name()))
+	}
+	return nil
+}

@@ -1,0 +1,120 @@
+// Package export writes calls out of callscope: the CSV (through cdr.CSVWriter, the one writer that
+// `callscope calls --format csv` uses too) and the calls' recordings, saved into a folder under safe, unique
+// names made from the unique IDs, never from the PBX's file names. Every file is written to a temporary name,
+// synced and renamed, so an interrupted export never leaves a half-written file under a final name. The TUI's
+// export dialog and `callscope export` both use it.
+package export
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/callscope/callscope/client/cdr"
+)
+
+// Rows is an indexable list of calls, in export order. A nil *cdr.Record is skipped.
+type Rows interface {
+	Len() int
+	At(i int) *cdr.Record
+}
+
+// Records adapts a slice to Rows.
+type Records []cdr.Record
+
+func (r Records) Len() int             { return len(r) }
+func (r Records) At(i int) *cdr.Record { return &r[i] }
+
+// RecordingsDir is the folder for a CSV's recordings: beside it, named after it.
+func RecordingsDir(csvPath string) string {
+	return strings.TrimSuffix(csvPath, filepath.Ext(csvPath)) + "-recordings"
+}
+
+// WriteCSV writes every row through cdr.CSVWriter to path, atomically: a temporary file in the same directory,
+// synced, then moved into place. With overwrite false an existing file is never replaced, even one that
+// appeared after the user was asked. It returns the rows written.
+func WriteCSV(ctx context.Context, path string, rows Rows, overwrite bool) (int, error) {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return 0, fmt.Errorf("cannot write in %s: %s", dir, rootCause(err))
+	}
+	tmpName := tmp.Name()
+	defer os.Remove(tmpName) // a no-op once moved into place
+	n := 0
+	if rows != nil {
+		n = rows.Len()
+	}
+	cw := cdr.NewCSVWriter(tmp)
+	written := 0
+	for i := range n {
+		if i%4096 == 0 && ctx.Err() != nil {
+			tmp.Close()
+			return 0, ctx.Err()
+		}
+		r := rows.At(i)
+		if r == nil {
+			continue
+		}
+		if err := cw.Write(r); err != nil {
+			tmp.Close()
+			return 0, fmt.Errorf("writing %s: %s", filepath.Base(path), rootCause(err))
+		}
+		written++
+	}
+	if err := cw.Flush(); err != nil {
+		tmp.Close()
+		return 0, fmt.Errorf("writing %s: %s", filepath.Base(path), rootCause(err))
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return 0, fmt.Errorf("writing %s: %s", filepath.Base(path), rootCause(err))
+	}
+	if err := tmp.Close(); err != nil {
+		return 0, fmt.Errorf("writing %s: %s", filepath.Base(path), rootCause(err))
+	}
+	// CreateTemp makes the file 0600; an export is an ordinary document.
+	os.Chmod(tmpName, 0o644)
+	if overwrite {
+		if err := os.Rename(tmpName, path); err != nil {
+			return 0, fmt.Errorf("cannot save %s: %s", path, rootCause(err))
+		}
+		syncDir(dir)
+		return written, nil
+	}
+	// Link fails if the name exists, so a file created since we asked is never replaced.
+	if err := os.Link(tmpName, path); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return 0, fmt.Errorf("%s already exists; choose another name or confirm overwriting", path)
+		}
+		return 0, fmt.Errorf("cannot save %s: %s", path, rootCause(err))
+	}
+	syncDir(dir)
+	return written, nil
+}
+
+// syncDir makes renames in dir durable. Best effort: some systems cannot sync a directory, and the files
+// themselves are already synced.
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+}
+
+// rootCause drops *PathError's repetition of the path the message already names.
+func rootCause(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return le.Err.Error()
+	}
+	return err.Error()
+}

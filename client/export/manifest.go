@@ -1,0 +1,145 @@
+package export
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+)
+
+// ManifestName is the file in a recordings folder that says which call each file belongs to.
+const ManifestName = "manifest.csv"
+
+// ManifestColumns is the manifest's header: the call's unique ID, the file saved for it in the folder, the
+// file's size in bytes, "wav" when it was converted (empty when it holds the PBX's bytes), and the PBX's own
+// name for the recording (as in the calls CSV's recording_file column).
+var ManifestColumns = []string{"unique_id", "file", "bytes", "convert", "recording_file"}
+
+// ManifestEntry is one line of a manifest.
+type ManifestEntry struct {
+	UniqueID      string
+	File          string
+	Bytes         int64
+	Convert       string
+	RecordingFile string
+}
+
+func (e ManifestEntry) fields() []string {
+	return []string{e.UniqueID, e.File, strconv.FormatInt(e.Bytes, 10), e.Convert, e.RecordingFile}
+}
+
+// ReadManifest reads the manifest of a recordings folder; a folder without one gives no entries and no error.
+// Lines that do not name a plain file in the folder are ignored, and a later line for the same call replaces
+// an earlier one (the file is appended to while an export runs). Reading stops quietly at a line cut off by a
+// crash.
+func ReadManifest(dir string) ([]ManifestEntry, error) {
+	b, err := os.ReadFile(filepath.Join(dir, ManifestName))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %s: %s", filepath.Join(dir, ManifestName), rootCause(err))
+	}
+	// A line without its newline was being written when the process stopped: it cannot be trusted.
+	if i := bytes.LastIndexByte(b, '\n'); i+1 < len(b) {
+		b = b[:i+1]
+	}
+	r := csv.NewReader(bytes.NewReader(b))
+	r.FieldsPerRecord = -1
+	var out []ManifestEntry
+	at := map[string]int{}
+	for {
+		row, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			break // a damaged line: what came before it still counts
+		}
+		if len(row) < 4 || (row[0] == ManifestColumns[0] && row[1] == ManifestColumns[1]) {
+			continue
+		}
+		n, err := strconv.ParseInt(row[2], 10, 64)
+		if err != nil || n <= 0 || !validFile(row[1]) || row[0] == "" {
+			continue
+		}
+		e := ManifestEntry{UniqueID: row[0], File: row[1], Bytes: n, Convert: row[3]}
+		if len(row) > 4 {
+			e.RecordingFile = row[4]
+		}
+		if i, ok := at[e.UniqueID]; ok {
+			out[i] = e
+			continue
+		}
+		at[e.UniqueID] = len(out)
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// writeManifest replaces the manifest atomically.
+func writeManifest(dir string, entries []ManifestEntry) error {
+	tmp, err := os.CreateTemp(dir, "."+ManifestName+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("cannot write in %s: %s", dir, rootCause(err))
+	}
+	defer os.Remove(tmp.Name())
+	w := csv.NewWriter(tmp)
+	w.Write(ManifestColumns)
+	for _, e := range entries {
+		w.Write(e.fields())
+	}
+	w.Flush()
+	err = w.Error()
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		os.Chmod(tmp.Name(), 0o644)
+		err = os.Rename(tmp.Name(), filepath.Join(dir, ManifestName))
+	}
+	if err != nil {
+		return fmt.Errorf("cannot save %s: %s", filepath.Join(dir, ManifestName), rootCause(err))
+	}
+	return nil
+}
+
+// journal appends one line per saved file to the manifest and syncs it, so a run killed at any moment still
+// knows, next time, every file it finished.
+type journal struct {
+	mu   sync.Mutex
+	path string
+}
+
+func (j *journal) add(e ManifestEntry) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	f, err := os.OpenFile(j.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return fmt.Errorf("cannot update %s: %s", j.path, rootCause(err))
+	}
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	w.Write(e.fields())
+	w.Flush()
+	_, err = f.Write(buf.Bytes())
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("cannot update %s: %s", j.path, rootCause(err))
+	}
+	return nil
+}
