@@ -43,33 +43,19 @@ const schemaVersion = 1
 
 const schema = `
 CREATE TABLE IF NOT EXISTS calls (
-	id              TEXT PRIMARY KEY,
-	start_wall      INTEGER NOT NULL, -- the PBX's wall clock, seconds since 1970 read as UTC
-	start_off       INTEGER NOT NULL, -- the zone offset of that wall clock, seconds east of UTC
-	epoch           INTEGER NOT NULL,
-	call_type       TEXT NOT NULL,
-	raw_call_type   TEXT NOT NULL,
-	extension       TEXT NOT NULL,
-	dialled         TEXT NOT NULL,
-	caller_id       TEXT NOT NULL,
-	disposition     TEXT NOT NULL,
-	raw_disposition TEXT NOT NULL,
-	duration_s      INTEGER NOT NULL,
-	billable_s      INTEGER NOT NULL,
-	recording_size  INTEGER NOT NULL,
-	recording       TEXT NOT NULL,
-	extended        INTEGER NOT NULL,
-	friendly_name   TEXT NOT NULL,
-	account_code    TEXT NOT NULL,
-	channel         TEXT NOT NULL,
-	dest_channel    TEXT NOT NULL,
-	rec_hash        TEXT NOT NULL DEFAULT '', -- stored recording: SHA-256 of its bytes, '' when not stored
-	rec_format      TEXT NOT NULL DEFAULT '',
-	rec_bytes       INTEGER NOT NULL DEFAULT 0
+	id         TEXT PRIMARY KEY,
+	start_wall INTEGER NOT NULL, -- the PBX's wall clock, seconds since 1970 read as UTC
+	start_off  INTEGER NOT NULL, -- the zone offset of that wall clock, seconds east of UTC
+	extension  TEXT NOT NULL,
+	peer       TEXT NOT NULL,    -- the extension an internal call dialled, '' otherwise: the filter's second leg
+	record     BLOB NOT NULL,    -- every other field, packed (codec.go)
+	rec_hash   TEXT NOT NULL DEFAULT '', -- stored recording: SHA-256 of its bytes, '' when not stored
+	rec_format TEXT NOT NULL DEFAULT '',
+	rec_bytes  INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS calls_start ON calls(start_wall);
 CREATE INDEX IF NOT EXISTS calls_ext ON calls(extension, start_wall);
-CREATE INDEX IF NOT EXISTS calls_dialled ON calls(dialled, start_wall);
+CREATE INDEX IF NOT EXISTS calls_peer ON calls(peer, start_wall);
 CREATE TABLE IF NOT EXISTS users (
 	extension TEXT PRIMARY KEY,
 	name      TEXT NOT NULL
@@ -134,7 +120,7 @@ func open(dir string) (*Archive, error) {
 	// WAL lets readers (the app) browse while a sync or listen writes; synchronous=FULL makes a commit survive
 	// a power cut, not only a killed process; busy_timeout makes a second writer wait instead of failing.
 	dsn := "file:" + filepath.ToSlash(filepath.Join(abs, IndexName)) +
-		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate"
+		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=cache_size(-65536)&_pragma=mmap_size(1073741824)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("opening archive index: %w", err)

@@ -22,7 +22,7 @@ var (
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if bigDir != "" {
+	if bigDir != "" && os.Getenv("KEEPDIR") == "" {
 		os.RemoveAll(bigDir)
 	}
 	os.Exit(code)
@@ -37,7 +37,12 @@ func bigArchive(b *testing.B) string {
 		if bigErr != nil {
 			return
 		}
-		bigDir, bigErr = os.MkdirTemp("", "callscope-archive-bench-")
+		if d := os.Getenv("KEEPDIR"); d != "" {
+			bigDir = d
+			os.MkdirAll(d, 0o700)
+		} else {
+			bigDir, bigErr = os.MkdirTemp("", "callscope-archive-bench-")
+		}
 		if bigErr != nil {
 			return
 		}
@@ -81,11 +86,11 @@ func bigArchive(b *testing.B) string {
 // BenchmarkBuild1M reports how long storing the million calls took (built once; the loop is empty).
 func BenchmarkBuild1M(b *testing.B) {
 	bigArchive(b)
+	for b.Loop() {
+	}
 	b.ReportMetric(float64(bigCalls), "calls")
 	b.ReportMetric(bigBuild.Seconds(), "build-s")
 	b.ReportMetric(float64(bigCalls)/bigBuild.Seconds(), "calls/s")
-	for b.Loop() {
-	}
 }
 
 // BenchmarkOpenFilterDay1M opens the archive cold and lists one day's calls, as `callscope calls --archive`

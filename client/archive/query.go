@@ -16,9 +16,9 @@ import (
 // DefaultPageSize is the page length of a paged query without a Limit.
 const DefaultPageSize = 100
 
-const callColumns = `id, start_wall, start_off, epoch, call_type, raw_call_type, extension, dialled, caller_id,
-	disposition, raw_disposition, duration_s, billable_s, recording_size, recording, extended, friendly_name,
-	account_code, channel, dest_channel, rec_hash, rec_format, rec_bytes`
+const callColumns = `id, start_wall, start_off, record`
+
+type scanner interface{ Scan(...any) error }
 
 // stored is a row as read: the record and what the archive holds of its recording.
 type stored struct {
@@ -28,24 +28,20 @@ type stored struct {
 	recBytes int64
 }
 
-type scanner interface{ Scan(...any) error }
-
-func (a *Archive) scan(s scanner) (stored, error) {
-	var st stored
+// scanRecord reads the callColumns of a row, then any extra destinations.
+func (a *Archive) scanRecord(s scanner, r *cdr.Record, extra ...any) error {
 	var wall int64
 	var off int
-	var ext int
-	r := &st.rec
-	var ct, disp string
-	err := s.Scan(&r.UniqueID, &wall, &off, &r.Epoch, &ct, &r.RawCallType, &r.Extension, &r.DialledNumber,
-		&r.CallerID, &disp, &r.RawDisposition, &r.DurationS, &r.BillableS, &r.RecordingSize, &r.Recording, &ext,
-		&r.FriendlyName, &r.AccountCode, &r.Channel, &r.DestChannel, &st.recHash, &st.recFmt, &st.recBytes)
-	if err != nil {
-		return st, err
+	var packed []byte
+	dest := append([]any{&r.UniqueID, &wall, &off, &packed}, extra...)
+	if err := s.Scan(dest...); err != nil {
+		return err
 	}
-	r.CallType, r.Disposition, r.Extended = cdr.CallType(ct), cdr.Disposition(disp), ext != 0
+	if err := decodeRecord(packed, r); err != nil {
+		return fmt.Errorf("call %s: %w", r.UniqueID, err)
+	}
 	r.Start = a.place(wall, off)
-	return st, nil
+	return nil
 }
 
 // where builds the WHERE clause shared by a query's rows and its count.
@@ -62,7 +58,7 @@ func where(q cdr.Query) (string, []any) {
 	}
 	if q.Extension != "" {
 		// The same rule as the PBX clients: the call's own extension, or the one an internal call dialled.
-		conds = append(conds, "(extension = ? OR (dialled = ? AND call_type = 'internal'))")
+		conds = append(conds, "(extension = ? OR peer = ?)")
 		args = append(args, q.Extension, q.Extension)
 	}
 	if len(conds) == 0 {
@@ -87,7 +83,9 @@ func (a *Archive) Calls(ctx context.Context, q cdr.Query, fn func(cdr.Record) er
 			return res, a.readError(err)
 		}
 		res.TotalPages = (total + limit - 1) / limit
-		query += ` LIMIT ? OFFSET ?`
+		// The rows skipped are counted in the index alone; only the page's rows are read whole.
+		query = `SELECT ` + callColumns + ` FROM calls WHERE id IN (SELECT id FROM calls` + w +
+			` ORDER BY start_wall, id LIMIT ? OFFSET ?) ORDER BY start_wall, id`
 		args = append(args, limit, (q.Page-1)*limit)
 	}
 	rows, err := a.db.QueryContext(ctx, query, args...)
@@ -96,11 +94,11 @@ func (a *Archive) Calls(ctx context.Context, q cdr.Query, fn func(cdr.Record) er
 	}
 	defer rows.Close()
 	for rows.Next() {
-		st, err := a.scan(rows)
-		if err != nil {
+		var r cdr.Record
+		if err := a.scanRecord(rows, &r); err != nil {
 			return res, a.readError(err)
 		}
-		if err := fn(st.rec); err != nil {
+		if err := fn(r); err != nil {
 			return res, err
 		}
 		res.Rows++
@@ -120,14 +118,15 @@ func (a *Archive) lookup(ctx context.Context, l cdr.Lookup) (stored, error) {
 	var row *sql.Row
 	switch {
 	case l.ID != "":
-		row = a.db.QueryRowContext(ctx, `SELECT `+callColumns+` FROM calls WHERE id = ?`, l.ID)
+		row = a.db.QueryRowContext(ctx, `SELECT `+callColumns+`, rec_hash, rec_format, rec_bytes FROM calls WHERE id = ?`, l.ID)
 	case !l.Start.IsZero():
-		row = a.db.QueryRowContext(ctx, `SELECT `+callColumns+` FROM calls WHERE start_wall = ? ORDER BY id LIMIT 1`,
+		row = a.db.QueryRowContext(ctx, `SELECT `+callColumns+`, rec_hash, rec_format, rec_bytes FROM calls WHERE start_wall = ? ORDER BY id LIMIT 1`,
 			cdr.WallClock(l.Start).Unix())
 	default:
 		return stored{}, errors.New("no call given: name it by unique ID or exact start time")
 	}
-	st, err := a.scan(row)
+	var st stored
+	err := a.scanRecord(row, &st.rec, &st.recHash, &st.recFmt, &st.recBytes)
 	if errors.Is(err, sql.ErrNoRows) {
 		return st, cdr.NotFoundError(l)
 	}

@@ -92,19 +92,16 @@ type Batch struct {
 	stmt *sql.Stmt
 	n    int
 	done bool
+	buf  []byte
 }
 
 // upsert replaces every field of a call stored before, except a stored recording, which a row without one
 // (a push from Difuse, a fetch that had to leave it out) does not erase.
-const upsert = `INSERT INTO calls(` + callColumns + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+const upsert = `INSERT INTO calls(id, start_wall, start_off, extension, peer, record, rec_hash, rec_format, rec_bytes)
+VALUES (?,?,?,?,?,?,?,?,?)
 ON CONFLICT(id) DO UPDATE SET
-	start_wall = excluded.start_wall, start_off = excluded.start_off, epoch = excluded.epoch,
-	call_type = excluded.call_type, raw_call_type = excluded.raw_call_type, extension = excluded.extension,
-	dialled = excluded.dialled, caller_id = excluded.caller_id, disposition = excluded.disposition,
-	raw_disposition = excluded.raw_disposition, duration_s = excluded.duration_s,
-	billable_s = excluded.billable_s, recording_size = excluded.recording_size, recording = excluded.recording,
-	extended = excluded.extended, friendly_name = excluded.friendly_name, account_code = excluded.account_code,
-	channel = excluded.channel, dest_channel = excluded.dest_channel,
+	start_wall = excluded.start_wall, start_off = excluded.start_off, extension = excluded.extension,
+	peer = excluded.peer, record = excluded.record,
 	rec_hash = CASE WHEN excluded.rec_hash != '' THEN excluded.rec_hash ELSE calls.rec_hash END,
 	rec_format = CASE WHEN excluded.rec_hash != '' THEN excluded.rec_format ELSE calls.rec_format END,
 	rec_bytes = CASE WHEN excluded.rec_hash != '' THEN excluded.rec_bytes ELSE calls.rec_bytes END`
@@ -137,14 +134,13 @@ func (b *Batch) Put(ctx context.Context, r *cdr.Record, blob Blob) error {
 		return fmt.Errorf("call %s has no start time and cannot be archived", r.UniqueID)
 	}
 	_, off := r.Start.Zone()
-	ext := 0
-	if r.Extended {
-		ext = 1
+	peer := ""
+	if r.CallType == cdr.CallInternal && r.DialledNumber != r.Extension {
+		peer = r.DialledNumber
 	}
-	_, err := b.stmt.ExecContext(ctx, r.UniqueID, cdr.WallClock(r.Start).Unix(), off, r.Epoch, string(r.CallType),
-		r.RawCallType, r.Extension, r.DialledNumber, r.CallerID, string(r.Disposition), r.RawDisposition,
-		r.DurationS, r.BillableS, r.RecordingSize, r.Recording, ext, r.FriendlyName, r.AccountCode, r.Channel,
-		r.DestChannel, blob.Hash, blob.Format, blob.Size)
+	b.buf = encodeRecord(b.buf[:0], r)
+	_, err := b.stmt.ExecContext(ctx, r.UniqueID, cdr.WallClock(r.Start).Unix(), off, r.Extension, peer, b.buf,
+		blob.Hash, blob.Format, blob.Size)
 	if err != nil {
 		return b.a.writeError(err)
 	}

@@ -37,17 +37,29 @@ func (l *requestLog) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// recordingRequests counts one-call requests (?id=…): recordings, here.
+// recordingRequests counts one-call requests (?id=…): recordings, here. The simulator logs a request after
+// sending its body, so the count is taken once no more lines arrive.
 func (l *requestLog) recordingRequests() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	n := 0
-	for _, s := range l.lines {
-		if strings.Contains(s, "?id=") {
-			n++
+	count := func() int {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		n := 0
+		for _, s := range l.lines {
+			if strings.Contains(s, "?id=") {
+				n++
+			}
 		}
+		return n
 	}
-	return n
+	n := count()
+	for {
+		time.Sleep(50 * time.Millisecond)
+		m := count()
+		if m == n {
+			return n
+		}
+		n = m
+	}
 }
 
 type fixture struct {
@@ -57,7 +69,7 @@ type fixture struct {
 	log   *requestLog
 }
 
-func start(t *testing.T, o pbxsim.Options) *fixture {
+func start(t testing.TB, o pbxsim.Options) *fixture {
 	t.Helper()
 	f := &fixture{log: &requestLog{}}
 	o.Log = f.log
@@ -83,7 +95,7 @@ func start(t *testing.T, o pbxsim.Options) *fixture {
 }
 
 // twoDays is the simulator the brief names: two days ending at midnight in the PBX's zone.
-func twoDays(t *testing.T) *fixture {
+func twoDays(t testing.TB) *fixture {
 	loc, err := time.LoadLocation(pbxsim.DefaultZone)
 	if err != nil {
 		t.Fatal(err)

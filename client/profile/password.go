@@ -56,35 +56,40 @@ type PasswordSource struct {
 	getenv func(string) string
 }
 
-// String describes the source for people, never the password.
+// String describes the source for people, never the password: what it is and where it was set.
 func (p PasswordSource) String() string {
-	var s string
+	s := p.Describe()
+	if p.From != "" && p.From != "$"+p.Env {
+		s += ", from " + p.From
+	}
+	return s
+}
+
+// Describe says what the source is, without where it was set.
+func (p PasswordSource) Describe() string {
 	switch p.Kind {
 	case SourceNone:
 		return "none given (asked for on a terminal)"
 	case SourceURL:
-		s = "in the URL"
+		return "in the URL"
 	case SourceEnv:
-		s = "environment variable $" + p.Env
+		s := "environment variable $" + p.Env
 		if p.lookupEnv() == "" {
 			s += " (not set now)"
 		}
+		return s
 	case SourceCommand:
-		s = "output of password_cmd `" + p.Command + "`"
+		return "output of password_cmd `" + p.Command + "`"
 	case SourceKeyring:
-		s = fmt.Sprintf("OS keyring (service %q, key %q)", KeyringService, p.Key)
+		s := fmt.Sprintf("OS keyring (service %q, key %q)", KeyringService, p.Key)
 		if p.Implicit {
 			s += " if it has an entry, else asked for on a terminal"
 		}
+		return s
 	case SourceFile:
-		s = "clear text in the config file (plaintext_password_ok)"
-	default:
-		s = p.Kind
+		return "clear text in the config file (plaintext_password_ok)"
 	}
-	if p.From != "" {
-		s += ", from " + p.From
-	}
-	return s
+	return p.Kind
 }
 
 // GoString keeps %#v from reaching the value field.
@@ -286,11 +291,17 @@ func keyringReason(err error) string {
 		return "not supported on this system"
 	case strings.Contains(msg, "org.freedesktop.secrets"), strings.Contains(msg, "ServiceUnknown"):
 		return "no Secret Service (such as GNOME Keyring or KeePassXC) is running on D-Bus"
-	case strings.Contains(msg, "dbus"), strings.Contains(msg, "D-Bus"), strings.Contains(msg, "session bus"):
-		return "no D-Bus session bus to reach a Secret Service: " + msg
+	case runtime.GOOS != "darwin" && runtime.GOOS != "windows":
+		// Everything else on Linux and the BSDs is D-Bus failing: no session bus (a server, CI, ssh without a
+		// desktop session) or one that cannot be reached.
+		return "cannot reach a Secret Service over D-Bus: " + shorten(msg)
 	}
+	return shorten(msg)
+}
+
+func shorten(msg string) string {
 	if len(msg) > 160 {
-		msg = msg[:160] + "…"
+		return msg[:160] + "…"
 	}
 	return msg
 }

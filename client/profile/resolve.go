@@ -395,9 +395,9 @@ func (e *Effective) Rows() []Row {
 	return []Row{
 		{"profile", profile, e.ProfileFrom},
 		show("kind", e.Kind),
-		show("url", transport.Redact(e.URL)),
+		show("url", DisplayURL(e.URL)),
 		show("user", e.User),
-		{"password", e.Password.String(), ""},
+		{"password", e.Password.Describe(), passwordFrom(e.Password)},
 		show("tz", orDefault(e.TZ, "inferred from the records")),
 		show("ca_file", e.CAFile),
 		show("insecure", strconv.FormatBool(e.Insecure)),
@@ -405,6 +405,21 @@ func (e *Effective) Rows() []Row {
 		show("key_param", strconv.FormatBool(e.KeyParam)),
 		show("range", rng),
 	}
+}
+
+func passwordFrom(p PasswordSource) string {
+	if p.From == "$"+p.Env {
+		return ""
+	}
+	return p.From
+}
+
+// DisplayURL is a URL as people may see it: without user info (whatever its form) or a key= parameter.
+func DisplayURL(raw string) string {
+	if clean, _, _, _ := splitURL(raw); clean != raw {
+		return transport.Redact(clean)
+	}
+	return transport.Redact(raw)
 }
 
 func orOpen(s string) string { return orDefault(s, "(open)") }

@@ -70,27 +70,30 @@ type Model struct {
 	showHelp    bool
 	showDetail  bool
 
-	filters filter.State
-	names   map[string]string
-	sel     *cdr.Record // last selection broadcast
+	filters   filter.State
+	names     map[string]string
+	sel       *cdr.Record // last selection broadcast
+	rowsDirty bool        // the shown rows changed since the overview last heard
 
 	query      cdr.Query // what is loaded: a range, or a page
 	rangeLabel string
 	fetch      *stream
+	fetchFirst bool // the running load has not yet replaced the rows on screen
+	spinning   bool
 	tag        int
 	loadedN    int // rows received by the running fetch
 	shadow     []cdr.Record
 	follow     bool
 	followGen  int
+	followNew  int
 	pageSize   int
 	totalPages int
-	localPages bool
-	pendingSel string // select this call when it streams in (--id)
+	pendingSel string      // select this call when it streams in (--id)
+	pendingRec *cdr.Record // and add it if its day does not list it
 	gotoTag    int
 
 	width, height int
-	tableTop      int
-	tableH        int
+	lay           layout
 }
 
 // New builds the root model.
@@ -135,6 +138,7 @@ func New(o Options) *Model {
 		m.status.Source = o.Source.Describe()
 	}
 	m.table.SetEmptyText("no calls yet")
+	m.table.SetNames(nil)
 	return m
 }
 
@@ -175,14 +179,14 @@ func Run(ctx context.Context, o Options) error {
 }
 
 // Table, Status, Filters and friends expose state to tests and to the lead's wiring.
-func (m *Model) Table() *calltable.Model    { return m.table }
-func (m *Model) Status() *statusbar.Model   { return m.status }
-func (m *Model) Filters() filter.State      { return m.filters }
-func (m *Model) Query() cdr.Query           { return m.query }
-func (m *Model) Loading() bool              { return m.fetch != nil }
-func (m *Model) Dialog() common.Focusable   { return m.dialog }
-func (m *Model) DetailShown() bool          { return m.showDetail }
-func (m *Model) Following() bool            { return m.follow }
-func (m *Model) PlayerFocused() bool        { return m.playerFocus }
-func (m *Model) Player() *playerbar.Model   { return m.player }
+func (m *Model) Table() *calltable.Model     { return m.table }
+func (m *Model) Status() *statusbar.Model    { return m.status }
+func (m *Model) Filters() filter.State       { return m.filters }
+func (m *Model) Query() cdr.Query            { return m.query }
+func (m *Model) Loading() bool               { return m.fetch != nil }
+func (m *Model) Dialog() common.Focusable    { return m.dialog }
+func (m *Model) DetailShown() bool           { return m.showDetail }
+func (m *Model) Following() bool             { return m.follow }
+func (m *Model) PlayerFocused() bool         { return m.playerFocus }
+func (m *Model) Player() *playerbar.Model    { return m.player }
 func (m *Model) ExportDialog() *export.Model { return m.export }

@@ -32,6 +32,7 @@ type stream struct {
 	tag    int
 	kind   fetchKind
 	q      cdr.Query
+	label  string // how the status bar names q
 	cancel context.CancelFunc
 	rows   chan cdr.Record
 
@@ -151,7 +152,9 @@ func fetchCall(tag int, src cdr.Source, l cdr.Lookup, startup bool) tea.Cmd {
 
 type followTick struct{ gen int }
 
-const followEvery = 10 * time.Second
+// followEvery is how often follow mode asks the PBX for new calls: often enough to feel live, rarely enough
+// that a Com.X re-reading the day's index is no burden.
+const followEvery = 30 * time.Second
 
 func followAfter(gen int) tea.Cmd {
 	return tea.Tick(followEvery, func(time.Time) tea.Msg { return followTick{gen: gen} })

@@ -413,11 +413,12 @@ func (m *Model) ShortHelp() []key.Binding {
 // FullHelp is the bar's help page.
 func (m *Model) FullHelp() [][]key.Binding {
 	k := m.Keys
+	// Each pair shares one help line ("←/→ ±5s"), so the second of a pair is left out.
 	return [][]key.Binding{
 		{k.Toggle, k.Stop, k.Leave},
-		{k.Back, k.Forward, k.BackBig, k.ForwardBig},
-		{k.NextSpeech, k.PrevSpeech},
-		{k.Slower, k.Faster, k.Quieter, k.Louder},
+		{k.Back, k.BackBig},
+		{k.NextSpeech},
+		{k.Slower, k.Quieter},
 	}
 }
 

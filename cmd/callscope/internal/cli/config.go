@@ -196,7 +196,7 @@ func (a *app) configListCommand() *cobra.Command {
 				if kind == "" {
 					kind = profile.KindComX
 				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", mark, n, kind, transport.Redact(p.URL), orDash(p.User),
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", mark, n, kind, profile.DisplayURL(p.URL), orDash(p.User),
 					strings.TrimSuffix(pw, ", from profile "+n))
 			}
 			w.Flush()

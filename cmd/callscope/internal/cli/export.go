@@ -203,7 +203,13 @@ func (p *exportProgress) event(e export.Event) {
 		return
 	case export.Failed:
 		p.done++
-		p.line(fmt.Sprintf("callscope: call %s failed: %s", callLabel(e.Call), oneLine(e.Err.Error())))
+		msg := oneLine(e.Err.Error())
+		if e.Call.UniqueID == "" || !strings.Contains(msg, e.Call.UniqueID) {
+			msg = "call " + callLabel(e.Call) + " failed: " + msg
+		} else {
+			msg = "failed: " + msg // the error names the call already
+		}
+		p.line("callscope: " + msg)
 	}
 	p.draw(false)
 }

@@ -40,6 +40,20 @@ func (l *reqLog) count() int {
 	return l.n
 }
 
+// settled is count once the simulator has logged every request already answered: it logs a request after
+// sending the body, so a client can be done before the line is written.
+func (l *reqLog) settled() int {
+	n := l.count()
+	for {
+		time.Sleep(50 * time.Millisecond)
+		m := l.count()
+		if m == n {
+			return n
+		}
+		n = m
+	}
+}
+
 // exportSim is the brief's simulator: two days of 50 calls ending at midnight in Johannesburg.
 func exportSim(t *testing.T) (*pbxsim.Server, *reqLog) {
 	t.Helper()
@@ -170,9 +184,9 @@ func TestExportCSVAndRecordings(t *testing.T) {
 			}
 
 			// Run again: nothing is fetched, every file is skipped.
-			before := log.count()
+			before := log.settled()
 			_, errs, code = run(t, exportEnv, append(append([]string{"export", "-o", csvPath, "--recordings", dir}, base...), filters...)...)
-			if code != 0 || log.count() != before || strings.Count(errs, "already complete)") != len(recs) {
+			if code != 0 || log.settled() != before || strings.Count(errs, "already complete)") != len(recs) {
 				t.Fatalf("rerun: exit %d, %d downloads:\n%s", code, log.count()-before, errs)
 			}
 		})

@@ -145,7 +145,7 @@ password_env, password_cmd or OS keyring entry, user:pass@ in the URL, or a prom
 
 	a.addTUIFlags(root)
 	root.AddCommand(a.callsCommand(), a.callCommand(), a.recCommand(), a.usersCommand(), a.decodeCommand(),
-		a.playCommand(), a.configCommand())
+		a.playCommand(), a.configCommand(), a.exportCommand())
 	return root
 }
 
@@ -302,6 +302,27 @@ func (a *app) source(ctx context.Context) (cdr.Source, error) {
 	return src, nil
 }
 
+// applyProfileRange fills q with the profile's default range (range = "last 7 days", or from/to) when the
+// command line chose none (no --from, --to or --page). Call it after source(), which resolves the profile and
+// the zone; "today" is the PBX's today when its zone is known, else this machine's.
+func (a *app) applyProfileRange(q *cdr.Query) error {
+	if a.eff == nil || !q.From.IsZero() || !q.To.IsZero() || q.Page > 0 {
+		return nil
+	}
+	now := time.Now()
+	if a.zone != nil {
+		now = now.In(a.zone)
+	}
+	from, to, ok, err := a.eff.DefaultRange(now)
+	if err != nil {
+		return usageError{fmt.Errorf("profile %s: %w", a.eff.Profile, err)}
+	}
+	if ok {
+		q.From, q.To = from, to
+	}
+	return nil
+}
+
 // isFactoryDefault reports whether the settings use a Com.X PBX's factory default credentials. Only the
 // credentials already chosen are compared: nothing is sent anywhere to find out.
 func isFactoryDefault(s connect.Settings) bool {
@@ -352,11 +373,15 @@ func (f *factoryDefaultCheck) Users(ctx context.Context) ([]cdr.User, error) {
 	return u, err
 }
 
-// warnHeld warns now, or after the app closes when the app owns the terminal.
+// warnHeld warns now, or after the app closes when the app owns the terminal. It can arrive while a progress
+// line is drawn on a terminal's stderr, so it clears that line first (the progress redraws on its next tick).
 func (a *app) warnHeld(msg string) {
 	if a.inTUI {
 		a.heldWarnings = append(a.heldWarnings, msg)
 		return
+	}
+	if isTerminal(a.stderr) {
+		fmt.Fprint(a.stderr, "\r\x1b[K")
 	}
 	a.warn(msg)
 }

@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/callscope/callscope/tui/app"
+	tuiapp "github.com/callscope/callscope/tui/app"
 	"github.com/callscope/callscope/tui/playerbar"
 )
 
@@ -28,7 +28,7 @@ func (a *app) addTUIFlags(root *cobra.Command) {
 
 // runTUI opens the interactive app.
 func (a *app) runTUI(c *cobra.Command, _ []string) error {
-	var o app.Options
+	var o tuiapp.Options
 	if rootTUI.lookup.set() {
 		l, err := rootTUI.lookup.lookup()
 		if err != nil {
@@ -58,7 +58,7 @@ func (a *app) runTUI(c *cobra.Command, _ []string) error {
 	o.NoColor = os.Getenv("NO_COLOR") != ""
 	o.CacheDir = recordingsCacheDir()
 	o.Player = playerbar.DefaultPlayer // CALLSCOPE_AUDIO=null forces silent playback
-	return app.Run(c.Context(), o)
+	return tuiapp.Run(c.Context(), o)
 }
 
 // debugLogger opens the --debug log file; without it logs are discarded (the terminal belongs to the UI).

@@ -1,0 +1,299 @@
+package app
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/callscope/callscope/tui/common"
+)
+
+type rect struct{ x, y, w, h int }
+
+func (r rect) contains(x, y int) bool { return x >= r.x && x < r.x+r.w && y >= r.y && y < r.y+r.h }
+
+// layout is where each part goes on the current screen.
+type layout struct {
+	sig        [6]int
+	body       rect // between the header and the search line/player/status: table and detail, or a dialog
+	table      rect
+	detail     rect
+	detailSide bool
+	player     rect
+	searchY    int // -1 when the search line is hidden
+}
+
+const (
+	minWidth, minHeight = 30, 8
+	playerRows          = 3
+	detailSideFrom      = 110 // terminal width from which the detail pane goes beside the table
+)
+
+// relayout recomputes the layout and hands every component its size when something that shapes the screen
+// changed (or always, when forced).
+func (m *Model) relayout(force bool) {
+	b2i := func(b bool) int {
+		if b {
+			return 1
+		}
+		return 0
+	}
+	sig := [6]int{m.width, m.height, b2i(m.searching), b2i(m.player.Active()), b2i(m.showDetail), b2i(m.dialog != nil)}
+	if !force && sig == m.lay.sig {
+		return
+	}
+	w, h := m.width, m.height
+	m.ctx.Width, m.ctx.Height = w, h
+	l := layout{sig: sig, searchY: -1}
+	bottom := 2 // status bar and short help
+	y := h - bottom
+	playerH := 0
+	if m.player.Active() {
+		playerH = min(playerRows, max(1, h-minHeight))
+		y -= playerH
+		l.player = rect{0, y, w, playerH}
+	}
+	if m.searching {
+		y--
+		l.searchY = y
+	}
+	l.body = rect{0, 1, w, max(1, y-1)}
+	l.table = l.body
+	if m.showDetail {
+		if w >= detailSideFrom {
+			dw := min(64, max(50, w*2/5))
+			l.table.w = w - dw
+			l.detail = rect{l.table.w, l.body.y, dw, l.body.h}
+			l.detailSide = true
+		} else {
+			dh := min(16, l.body.h/2)
+			l.table.h = l.body.h - dh
+			l.detail = rect{0, l.body.y + l.table.h, w, dh}
+		}
+	}
+	m.lay = l
+	m.table.SetSize(l.table.w, l.table.h)
+	m.detail.SetSize(l.detail.w, l.detail.h)
+	m.player.SetSize(w, playerH)
+	m.status.SetSize(w, 1)
+	m.search.SetSize(w, 1)
+	m.help.SetWidth(w)
+	bw, bh := l.body.w, l.body.h
+	m.panel.SetSize(bw, bh)
+	m.users.SetSize(bw, bh)
+	m.export.SetSize(bw, bh)
+	m.overview.SetSize(min(bw, 120), min(bh, 34))
+	if p, ok := m.dialog.(interface{ SetSize(int, int) }); ok {
+		p.SetSize(bw, bh)
+		if m.dialog == common.Focusable(m.overview) {
+			m.overview.SetSize(min(bw, 120), min(bh, 34))
+		}
+	}
+}
+
+// View draws the whole screen: header, calls (with the detail pane) or the open dialog, the search line, the
+// player bar, the status bar and the short help.
+func (m *Model) View() tea.View {
+	v := tea.NewView(m.render())
+	v.AltScreen = true
+	v.MouseMode = tea.MouseModeCellMotion
+	v.WindowTitle = "callscope"
+	return v
+}
+
+func (m *Model) render() string {
+	if m.width <= 0 || m.height <= 0 {
+		return ""
+	}
+	if m.width < minWidth || m.height < minHeight {
+		return lipgloss.Place(m.width, m.height, lipgloss.Center, lipgloss.Center,
+			ansi.Truncate("callscope needs at least 30×8", m.width, "…"))
+	}
+	l := m.lay
+	var b strings.Builder
+	b.Grow(m.width * m.height * 3)
+	b.WriteString(m.header())
+	b.WriteByte('\n')
+	switch {
+	case m.showHelp:
+		b.WriteString(fitBlock(m.fullHelp(l.body.w, l.body.h), l.body.w, l.body.h, false))
+	case m.dialog != nil:
+		b.WriteString(fitBlock(m.dialog.View(), l.body.w, l.body.h, true))
+	case m.showDetail && l.detailSide:
+		b.WriteString(lipgloss.JoinHorizontal(lipgloss.Top, m.table.View(), fitBlock(m.detail.View(), l.detail.w, l.detail.h, false)))
+	case m.showDetail:
+		b.WriteString(m.table.View())
+		b.WriteByte('\n')
+		b.WriteString(fitBlock(m.detail.View(), l.detail.w, l.detail.h, false))
+	default:
+		b.WriteString(m.table.View())
+	}
+	if l.searchY >= 0 {
+		b.WriteByte('\n')
+		b.WriteString(fitLine(m.search.View(), m.width))
+	}
+	if l.player.h > 0 {
+		b.WriteByte('\n')
+		b.WriteString(m.player.View())
+	}
+	b.WriteByte('\n')
+	b.WriteString(m.status.View())
+	b.WriteByte('\n')
+	b.WriteString(fitLine(m.help.ShortHelpView(m.shortHelp()), m.width))
+	return b.String()
+}
+
+// header is the top line: the app, the PBX kind and what is loaded; the help key on the right.
+func (m *Model) header() string {
+	st := &m.ctx.Styles
+	left := st.Title.Render(" callscope")
+	kind := m.caps.Kind
+	if kind == "" && m.src == nil {
+		kind = "no PBX"
+	}
+	if kind != "" {
+		left += st.Muted.Render(" · " + kind)
+	}
+	if r := m.rangeText(); r != "" {
+		left += st.Muted.Render(" · ") + st.Normal.Render(r)
+	}
+	right := st.Muted.Render("? help ")
+	gap := m.width - lipgloss.Width(left) - lipgloss.Width(right)
+	if gap < 1 {
+		return fitLine(left, m.width)
+	}
+	return left + strings.Repeat(" ", gap) + right
+}
+
+// Bindings shown only in help: several keys under one label.
+var (
+	helpRanges = key.NewBinding(key.WithKeys("t"), key.WithHelp("t/y/w/m", "today…month"))
+	helpPages  = key.NewBinding(key.WithKeys("]"), key.WithHelp("[/]", "pages"))
+	helpClose  = key.NewBinding(key.WithKeys("?"), key.WithHelp("?/esc", "close help"))
+	helpPause  = key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "pause"))
+)
+
+// shortHelp is the focused part's keys, always shown on the last line.
+func (m *Model) shortHelp() []key.Binding {
+	k := m.keys
+	switch {
+	case m.dialog != nil:
+		return m.dialog.ShortHelp()
+	case m.searching:
+		return m.search.ShortHelp()
+	case m.showHelp:
+		return []key.Binding{helpClose}
+	case m.playerFocus:
+		return m.player.ShortHelp()
+	}
+	out := []key.Binding{k.Play}
+	if m.player.Active() {
+		out = append(out, k.Player, helpPause)
+	}
+	if m.showDetail {
+		out = append(out, m.detail.ShortHelp()...)
+	} else {
+		out = append(out, k.Detail)
+	}
+	return append(out, m.table.Keys.Mark, k.Search, k.Filters, helpRanges, k.Export, k.Help, k.Quit)
+}
+
+// ShortHelp and FullHelp make the root a help.KeyMap like every component.
+func (m *Model) ShortHelp() []key.Binding { return m.shortHelp() }
+
+func (m *Model) FullHelp() [][]key.Binding {
+	k := m.keys
+	groups := m.table.FullHelp()
+	return append(groups,
+		[]key.Binding{k.Play, k.Player, k.Detail, k.Users, k.Overview, k.Export, k.Help, k.Quit},
+		[]key.Binding{k.Search, k.Filters, k.Escape, k.Refresh, k.Follow, k.Goto},
+		[]key.Binding{k.Today, k.Yesterday, k.Week, k.Month, k.Range, k.NextPage, k.PrevPage, k.GotoPage, k.PageSize},
+	)
+}
+
+// fullHelp is the `?` page: every binding, in sections, flowed into as many columns as the height needs.
+func (m *Model) fullHelp(w, h int) string {
+	st := &m.ctx.Styles
+	type item struct{ key, desc, title string }
+	var items []item
+	section := func(title string, groups [][]key.Binding) {
+		items = append(items, item{title: title})
+		for _, g := range groups {
+			for _, b := range g {
+				if b.Enabled() && b.Help().Key != "" {
+					items = append(items, item{key: b.Help().Key, desc: b.Help().Desc})
+				}
+			}
+		}
+	}
+	section("Calls", m.FullHelp()[:len(m.table.FullHelp())+1])
+	section("Filters and fetching", m.FullHelp()[len(m.table.FullHelp())+1:])
+	section("Player (tab gives it the keys; p pauses anywhere)", m.player.FullHelp())
+	rows := max(4, h-1)
+	var cols []string
+	for lo := 0; lo < len(items); lo += rows {
+		chunk := items[lo:min(lo+rows, len(items))]
+		kw := 0
+		for _, it := range chunk {
+			kw = max(kw, ansi.StringWidth(it.key))
+		}
+		lines := make([]string, len(chunk))
+		for i, it := range chunk {
+			if it.title != "" {
+				lines[i] = st.Title.Render(it.title)
+				continue
+			}
+			lines[i] = st.Help.FullKey.Render(padRight(it.key, kw)) + " " + st.Help.FullDesc.Render(it.desc)
+		}
+		cols = append(cols, strings.Join(lines, "\n"))
+	}
+	var parts []string
+	for i, c := range cols {
+		if i > 0 {
+			parts = append(parts, "   ")
+		}
+		parts = append(parts, c)
+	}
+	body := lipgloss.JoinHorizontal(lipgloss.Top, parts...)
+	return "\n" + indent(body)
+}
+
+func indent(s string) string {
+	return " " + strings.ReplaceAll(s, "\n", "\n ")
+}
+
+func padRight(s string, w int) string {
+	if n := ansi.StringWidth(s); n < w {
+		return s + strings.Repeat(" ", w-n)
+	}
+	return s
+}
+
+// fitLine cuts or pads one line to exactly w cells.
+func fitLine(s string, w int) string {
+	s = ansi.Truncate(s, w, "…")
+	return padRight(s, w)
+}
+
+// fitBlock makes s exactly h lines of w cells, centred in the area when centre is set.
+func fitBlock(s string, w, h int, centre bool) string {
+	if centre && (lipgloss.Width(s) < w || lipgloss.Height(s) < h) {
+		s = lipgloss.Place(w, h, lipgloss.Center, lipgloss.Center, s)
+	}
+	lines := strings.Split(s, "\n")
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	for i, ln := range lines {
+		if ansi.StringWidth(ln) != w {
+			lines[i] = fitLine(ln, w)
+		}
+	}
+	for len(lines) < h {
+		lines = append(lines, strings.Repeat(" ", w))
+	}
+	return strings.Join(lines, "\n")
+}
