@@ -11,6 +11,7 @@ import (
 )
 
 // A year of a busy PBX: about a million calls, built once per test binary and shared by the benchmarks.
+// CALLSCOPE_BENCH_ARCHIVE=DIR builds it in DIR and keeps it, for looking at it with other tools.
 var (
 	bigOnce  sync.Once
 	bigDir   string
@@ -22,7 +23,7 @@ var (
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if bigDir != "" && os.Getenv("KEEPDIR") == "" {
+	if bigDir != "" && os.Getenv("CALLSCOPE_BENCH_ARCHIVE") == "" {
 		os.RemoveAll(bigDir)
 	}
 	os.Exit(code)
@@ -37,7 +38,7 @@ func bigArchive(b *testing.B) string {
 		if bigErr != nil {
 			return
 		}
-		if d := os.Getenv("KEEPDIR"); d != "" {
+		if d := os.Getenv("CALLSCOPE_BENCH_ARCHIVE"); d != "" {
 			bigDir = d
 			os.MkdirAll(d, 0o700)
 		} else {

@@ -154,8 +154,8 @@ func (m *Model) Init() tea.Cmd {
 	cmds = append(cmds, fetchUsers(m.src))
 	if !m.o.Goto.IsZero() {
 		m.gotoTag++
-		cmds = append(cmds, fetchCall(m.gotoTag, m.src, m.o.Goto, m.o.Initial.From.IsZero() && m.o.Initial.Page == 0),
-			common.Status("fetching "+m.o.Goto.String()+"…"))
+		cmds = append(cmds, fetchCall(m.gotoTag, m.src, m.o.Goto, m.o.Initial.From.IsZero() && m.o.Initial.Page == 0))
+		m.status.Update(common.StatusMsg{Text: "fetching " + m.o.Goto.String() + "…"})
 		if m.o.Initial.From.IsZero() && m.o.Initial.Page == 0 {
 			return tea.Batch(cmds...) // the call's day is loaded once we know it
 		}

@@ -166,7 +166,7 @@ func describeFetchError(err error, kept int) error {
 		return nil
 	}
 	if kept > 0 {
-		return fmt.Errorf("%w (the %d rows already loaded are kept; r retries)", err, kept)
+		return fmt.Errorf("%w (%d rows kept; r retries)", err, kept)
 	}
 	return fmt.Errorf("%w (r retries)", err)
 }

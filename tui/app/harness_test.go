@@ -138,6 +138,8 @@ func (h *harness) idle() {
 
 func (h *harness) screen() string { return h.m.View().Content }
 
+func winSize(w, h int) tea.WindowSizeMsg { return tea.WindowSizeMsg{Width: w, Height: h} }
+
 func press(s string) tea.KeyPressMsg {
 	switch s {
 	case "esc":

@@ -418,6 +418,11 @@ func (m *Model) handleGoto(msg gotoMsg) tea.Cmd {
 		return tea.Batch(common.Status("opened on call "+lookupName(rec)+": enter plays it"),
 			m.load(cdr.Query{From: day, To: day.AddDate(0, 0, 1)}, day.Format("2006-01-02")))
 	}
+	if m.fetch != nil && m.fetch.kind == fetchLoad {
+		// The rows on screen are about to be replaced: select the call once the new ones are in.
+		m.pendingSel, m.pendingRec = calltable.Key(&rec), &rec
+		return nil
+	}
 	return m.showCall(rec)
 }
 

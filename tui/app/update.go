@@ -408,7 +408,9 @@ func (m *Model) gotoCall(l cdr.Lookup) tea.Cmd {
 		return common.Error(errors.New("no PBX configured: run callscope with --demo or set up a profile"))
 	}
 	m.gotoTag++
-	return tea.Batch(common.Status("fetching "+l.String()+"…"), fetchCall(m.gotoTag, m.src, l, false))
+	// The note is set here, not by a Cmd, so it can never land after the answer.
+	m.status.Update(common.StatusMsg{Text: "fetching " + l.String() + "…"})
+	return fetchCall(m.gotoTag, m.src, l, false)
 }
 
 // pageBy moves d pages: the PBX's pages where it has them, else local pages over the loaded range.

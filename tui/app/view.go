@@ -109,8 +109,7 @@ func (m *Model) render() string {
 		return ""
 	}
 	if m.width < minWidth || m.height < minHeight {
-		return lipgloss.Place(m.width, m.height, lipgloss.Center, lipgloss.Center,
-			ansi.Truncate("callscope needs at least 30×8", m.width, "…"))
+		return fitBlock("terminal too small\nneeds 30×8", m.width, m.height, true)
 	}
 	l := m.lay
 	var b strings.Builder
@@ -121,15 +120,9 @@ func (m *Model) render() string {
 	case m.showHelp:
 		b.WriteString(fitBlock(m.fullHelp(l.body.w, l.body.h), l.body.w, l.body.h, false))
 	case m.dialog != nil:
-		b.WriteString(fitBlock(m.dialog.View(), l.body.w, l.body.h, true))
-	case m.showDetail && l.detailSide:
-		b.WriteString(lipgloss.JoinHorizontal(lipgloss.Top, m.table.View(), fitBlock(m.detail.View(), l.detail.w, l.detail.h, false)))
-	case m.showDetail:
-		b.WriteString(m.table.View())
-		b.WriteByte('\n')
-		b.WriteString(fitBlock(m.detail.View(), l.detail.w, l.detail.h, false))
+		b.WriteString(overlay(m.calls(), m.dialog.View(), l.body.w, l.body.h))
 	default:
-		b.WriteString(m.table.View())
+		b.WriteString(m.calls())
 	}
 	if l.searchY >= 0 {
 		b.WriteByte('\n')
@@ -142,8 +135,34 @@ func (m *Model) render() string {
 	b.WriteByte('\n')
 	b.WriteString(m.status.View())
 	b.WriteByte('\n')
-	b.WriteString(fitLine(m.help.ShortHelpView(m.shortHelp()), m.width))
+	b.WriteString(m.shortHelpLine())
 	return b.String()
+}
+
+// calls is the body without a dialog: the table, and the detail pane beside or below it.
+func (m *Model) calls() string {
+	l := m.lay
+	switch {
+	case m.showDetail && l.detailSide:
+		return lipgloss.JoinHorizontal(lipgloss.Top, m.table.View(), fitBlock(m.detail.View(), l.detail.w, l.detail.h, false))
+	case m.showDetail:
+		return m.table.View() + "\n" + fitBlock(m.detail.View(), l.detail.w, l.detail.h, false)
+	}
+	return m.table.View()
+}
+
+// overlay draws a dialog box centred over the body, so the calls stay in view around it.
+func overlay(bg, box string, w, h int) string {
+	if box == "" {
+		return fitBlock(bg, w, h, false)
+	}
+	bw, bh := lipgloss.Width(box), lipgloss.Height(box)
+	if bw >= w || bh >= h {
+		return fitBlock(box, w, h, true)
+	}
+	c := lipgloss.NewCanvas(w, h)
+	c.Compose(lipgloss.NewCompositor(lipgloss.NewLayer(bg), lipgloss.NewLayer(box).X((w-bw)/2).Y((h-bh)/2).Z(1)))
+	return fitBlock(c.Render(), w, h, false)
 }
 
 // header is the top line: the app, the PBX kind and what is loaded; the help key on the right.
@@ -199,6 +218,38 @@ func (m *Model) shortHelp() []key.Binding {
 		out = append(out, k.Detail)
 	}
 	return append(out, m.table.Keys.Mark, k.Search, k.Filters, helpRanges, k.Export, k.Help, k.Quit)
+}
+
+// shortHelpLine draws the short help, dropping the bindings that do not fit (bubbles' ShortHelpView can spill
+// past its width by one item) and padding to the full width.
+func (m *Model) shortHelpLine() string {
+	st := m.ctx.Styles.Help
+	sep := st.ShortSeparator.Render(" • ")
+	var b strings.Builder
+	used := 0
+	b.WriteByte(' ')
+	used++
+	for _, kb := range m.shortHelp() {
+		if !kb.Enabled() || kb.Help().Key == "" {
+			continue
+		}
+		item := st.ShortKey.Render(kb.Help().Key) + " " + st.ShortDesc.Render(kb.Help().Desc)
+		w := ansi.StringWidth(kb.Help().Key) + 1 + ansi.StringWidth(kb.Help().Desc)
+		if used > 1 {
+			item = sep + item
+			w += 3
+		}
+		if used+w > m.width {
+			if used+2 <= m.width {
+				b.WriteString(st.Ellipsis.Render(" …"))
+				used += 2
+			}
+			break
+		}
+		b.WriteString(item)
+		used += w
+	}
+	return fitLine(b.String(), m.width)
 }
 
 // ShortHelp and FullHelp make the root a help.KeyMap like every component.

@@ -7,7 +7,6 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
-	"charm.land/lipgloss/v2"
 
 	"github.com/callscope/callscope/tui/common"
 )
@@ -267,7 +266,7 @@ func (p *Panel) View() string {
 	}
 	lines = append(lines, "", st.Muted.Render("Empty means all. Changes apply as you type; / searches numbers, names and IDs."))
 	box := st.Dialog.MaxWidth(p.w).Render(strings.Join(lines, "\n"))
-	return lipgloss.Place(p.w, p.h, lipgloss.Center, lipgloss.Center, box)
+	return box // the root centres it over the calls
 }
 
 func (p *Panel) ShortHelp() []key.Binding {

@@ -147,7 +147,7 @@ func (m *Model) View() string {
 		lines = append(lines, "", st.Muted.Render(wrap(m.hint, max(20, min(60, m.w-6)))))
 	}
 	box := st.Dialog.MaxWidth(m.w).Render(strings.Join(lines, "\n"))
-	return lipgloss.Place(m.w, m.h, lipgloss.Center, lipgloss.Center, box)
+	return box // the root centres it over the calls
 }
 
 func wrap(s string, w int) string { return lipgloss.NewStyle().Width(w).Render(s) }

@@ -147,7 +147,7 @@ func (m *Model) View() string {
 	}
 	title := st.Title.Render("Users") + st.Muted.Render("  "+itoa(len(m.users))+" extensions · PINs are never shown")
 	box := st.Dialog.MaxWidth(m.w).Render(title + "\n\n" + body)
-	return lipgloss.Place(m.w, m.h, lipgloss.Center, lipgloss.Center, box)
+	return box // the root centres it over the calls
 }
 
 func itoa(n int) string {

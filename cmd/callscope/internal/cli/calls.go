@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -109,28 +110,15 @@ func (a *app) callsCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			prog := newProgress(a.stderr)
-			q.OnWarn = func(err error) { prog.clear(); a.warn(err.Error()) }
-			q.OnProgress = prog.bytes
-			res, err := src.Calls(c.Context(), q, func(r cdr.Record) error {
-				if !keep(&r) {
-					return nil
-				}
-				prog.row()
-				return w.Write(&r)
-			})
-			prog.done()
+			if err := a.applyProfileRange(&q); err != nil {
+				return err
+			}
+			res, err := a.streamCalls(c.Context(), src, q, keep, func(r *cdr.Record) error { return w.Write(r) })
 			if ferr := w.Flush(); err == nil {
 				err = ferr
 			}
 			if err != nil {
 				return err
-			}
-			if zi := src.Zone(); zi.Inferred && res.Rows > 0 {
-				a.note("times are " + zi.String())
-			}
-			if res.Skipped > 0 {
-				a.warn(fmt.Sprintf("%d malformed rows were skipped (see the warnings above)", res.Skipped))
 			}
 			if q.Page > 0 && res.TotalPages > 0 {
 				a.note(fmt.Sprintf("page %d of %d", res.Page, res.TotalPages))
@@ -142,6 +130,32 @@ func (a *app) callsCommand() *cobra.Command {
 	c.Flags().StringVar(&format, "format", "table", "output: table, csv or json (one object per line)")
 	_ = c.RegisterFlagCompletionFunc("format", fixedCompletion("table", "csv", "json"))
 	return c
+}
+
+// streamCalls runs a query with a progress line on a terminal, warnings on stderr, the local filter keep, and
+// a note of the zone the times were placed in; fn receives each kept row.
+func (a *app) streamCalls(ctx context.Context, src cdr.Source, q cdr.Query, keep func(*cdr.Record) bool, fn func(*cdr.Record) error) (cdr.Result, error) {
+	prog := newProgress(a.stderr)
+	q.OnWarn = func(err error) { prog.clear(); a.warn(err.Error()) }
+	q.OnProgress = prog.bytes
+	res, err := src.Calls(ctx, q, func(r cdr.Record) error {
+		if !keep(&r) {
+			return nil
+		}
+		prog.row()
+		return fn(&r)
+	})
+	prog.done()
+	if err != nil {
+		return res, err
+	}
+	if zi := src.Zone(); zi.Inferred && res.Rows > 0 {
+		a.note("times are " + zi.String())
+	}
+	if res.Skipped > 0 {
+		a.warn(fmt.Sprintf("%d malformed rows were skipped (see the warnings above)", res.Skipped))
+	}
+	return res, nil
 }
 
 // note prints an informational line on stderr, only for people (a terminal).

@@ -60,6 +60,9 @@ reported and the others continue; the exit code is then 1.`,
 			if err != nil {
 				return err
 			}
+			if err := a.applyProfileRange(&q); err != nil {
+				return err
+			}
 			calls, err := a.fetchCalls(c.Context(), src, q, keep)
 			if err != nil {
 				return err
@@ -92,28 +95,12 @@ reported and the others continue; the exit code is then 1.`,
 
 // fetchCalls reads the calls the query selects, as `calls` does, with the same progress line and warnings.
 func (a *app) fetchCalls(ctx context.Context, src cdr.Source, q cdr.Query, keep func(*cdr.Record) bool) ([]cdr.Record, error) {
-	prog := newProgress(a.stderr)
-	q.OnWarn = func(err error) { prog.clear(); a.warn(err.Error()) }
-	q.OnProgress = prog.bytes
 	var calls []cdr.Record
-	res, err := src.Calls(ctx, q, func(r cdr.Record) error {
-		if keep(&r) {
-			prog.row()
-			calls = append(calls, r)
-		}
+	_, err := a.streamCalls(ctx, src, q, keep, func(r *cdr.Record) error {
+		calls = append(calls, *r)
 		return nil
 	})
-	prog.done()
-	if err != nil {
-		return nil, err
-	}
-	if zi := src.Zone(); zi.Inferred && res.Rows > 0 {
-		a.note("times are " + zi.String())
-	}
-	if res.Skipped > 0 {
-		a.warn(fmt.Sprintf("%d malformed rows were skipped (see the warnings above)", res.Skipped))
-	}
-	return calls, nil
+	return calls, err
 }
 
 // writeExportCSV writes the calls through the one CSV writer: to stdout, or atomically to a file.

@@ -54,6 +54,9 @@ func (a *app) runTUI(c *cobra.Command, _ []string) error {
 		return err
 	}
 	o.Source = src
+	if err := a.applyProfileRange(&o.Initial); err != nil {
+		return err
+	}
 	o.Log = logger
 	o.NoColor = os.Getenv("NO_COLOR") != ""
 	o.CacheDir = recordingsCacheDir()

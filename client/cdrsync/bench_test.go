@@ -1,0 +1,41 @@
+package cdrsync
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/callscope/callscope/client/archive"
+	"github.com/callscope/callscope/client/pbxsim"
+)
+
+// BenchmarkSync100k syncs 100,000 calls (27 busy days, with their recordings) from pbxsim's Com.X API over
+// loopback into an empty archive: ziprec chunks of a day, spooled, checked, stored and committed.
+func BenchmarkSync100k(b *testing.B) {
+	end := time.Date(2026, 11, 21, 0, 0, 0, 0, zone).Add(-time.Second)
+	srv, err := pbxsim.Start(pbxsim.Options{Days: 27, End: end, CallsPerDay: 5000, Zone: zone, Seed: 7})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Close()
+	calls := srv.Total()
+	for b.Loop() {
+		a, err := archive.Init(b.TempDir())
+		if err != nil {
+			b.Fatal(err)
+		}
+		st, err := Run(context.Background(), comxClient(b, srv.URL(), zone), a, Options{Zone: zone,
+			Since: time.Date(2026, 10, 20, 0, 0, 0, 0, time.UTC), Now: func() time.Time { return end.Add(time.Second) }})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if st.Calls != calls {
+			b.Fatalf("synced %d calls of %d", st.Calls, calls)
+		}
+		b.ReportMetric(float64(st.Recordings), "recordings")
+		b.ReportMetric(float64(st.Bytes)/(1<<20), "MiB")
+		a.Close()
+	}
+	b.ReportMetric(float64(calls), "calls")
+	b.ReportMetric(float64(calls)*float64(b.N)/b.Elapsed().Seconds(), "calls/s")
+}

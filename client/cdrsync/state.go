@@ -1,0 +1,107 @@
+package cdrsync
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// File names a sync keeps in the archive directory.
+const (
+	StateName = "sync-state.json"
+	LockName  = "sync.lock"
+)
+
+// wallLayout writes a PBX wall clock without a zone: the watermark is compared with the PBX's own clock.
+const wallLayout = "2006-01-02T15:04:05"
+
+// State is what a sync remembers between runs.
+type State struct {
+	// Source is the PBX the archive is synced from (no credentials); a sync from another PBX is refused.
+	Source string
+	// Through is the PBX wall clock up to which every call that had ended by the time it was fetched is in the
+	// archive. The next run asks again from Through minus the overlap, for calls that were still going on.
+	Through time.Time
+	Updated time.Time
+}
+
+type stateJSON struct {
+	Version int    `json:"version"`
+	Source  string `json:"source"`
+	Through string `json:"through,omitempty"`
+	Updated string `json:"updated"`
+}
+
+// LoadState reads DIR's sync state; the zero State when there is none yet.
+func LoadState(dir string) (State, error) {
+	b, err := os.ReadFile(filepath.Join(dir, StateName))
+	if errors.Is(err, fs.ErrNotExist) {
+		return State{}, nil
+	}
+	if err != nil {
+		return State{}, err
+	}
+	var sj stateJSON
+	if err := json.Unmarshal(b, &sj); err != nil || sj.Version != 1 {
+		return State{}, fmt.Errorf("%s is damaged (%v): remove it to sync again from --since (the archive keeps its calls)",
+			filepath.Join(dir, StateName), err)
+	}
+	st := State{Source: sj.Source}
+	if sj.Through != "" {
+		if st.Through, err = time.ParseInLocation(wallLayout, sj.Through, time.UTC); err != nil {
+			return State{}, fmt.Errorf("%s is damaged (bad time %q): remove it to sync again from --since",
+				filepath.Join(dir, StateName), sj.Through)
+		}
+	}
+	st.Updated, _ = time.Parse(time.RFC3339, sj.Updated)
+	return st, nil
+}
+
+// saveState writes the state atomically: a temporary file, synced, renamed over the old one, and the folder
+// synced, so a crash leaves the old state or the new one, never a torn file.
+func saveState(dir string, st State) error {
+	sj := stateJSON{Version: 1, Source: st.Source, Updated: time.Now().UTC().Format(time.RFC3339)}
+	if !st.Through.IsZero() {
+		sj.Through = st.Through.Format(wallLayout)
+	}
+	b, _ := json.MarshalIndent(sj, "", "  ")
+	tmp, err := os.CreateTemp(dir, ".sync-state-*.tmp")
+	if err != nil {
+		return fmt.Errorf("saving sync state: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(append(b, '\n')); err != nil {
+		tmp.Close()
+		return fmt.Errorf("saving sync state: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("saving sync state: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("saving sync state: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), filepath.Join(dir, StateName)); err != nil {
+		return fmt.Errorf("saving sync state: %w", err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+func lockedError(dir, pid string) error {
+	who := "another callscope sync"
+	if pid != "" {
+		who += " (pid " + pid + ")"
+	}
+	return fmt.Errorf("%s is using archive %s: wait for it to finish or stop it: %w", who, dir, ErrLocked)
+}
+
+// ErrLocked is returned when another sync holds the archive.
+var ErrLocked = errors.New("archive locked")

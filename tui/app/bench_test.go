@@ -1,0 +1,114 @@
+package app
+
+import (
+	"runtime"
+	"strconv"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/callscope/callscope/client/cdr"
+	"github.com/callscope/callscope/client/pbxsim"
+	"github.com/callscope/callscope/tui/filter"
+)
+
+var benchRecs = map[int][]cdr.Record{}
+
+// loadedApp is the whole app at 200×50 with n calls in its table, as if they had streamed in.
+func loadedApp(b *testing.B, n int) *Model {
+	b.Helper()
+	if benchRecs[n] == nil {
+		benchRecs[n] = makeRecords(n, fixedNow())
+	}
+	dark := true
+	m := New(Options{Source: &memSource{}, Now: fixedNow, Dark: &dark})
+	m.Update(tea.WindowSizeMsg{Width: 200, Height: 50})
+	m.table.Append(benchRecs[n])
+	m.rowsDirty = true
+	m.Update(nil)
+	_ = m.View()
+	runtime.GC()
+	return m
+}
+
+// BenchmarkCursorMove is one key press through the root (Update, with the status and detail sync) and the
+// whole frame (View); it must cost the same with a thousand rows as with a million.
+func BenchmarkCursorMove(b *testing.B) {
+	for _, n := range []int{1_000, 1_000_000} {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			m := loadedApp(b, n)
+			down, up := press("down"), press("up")
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				if i%200 < 100 {
+					m.Update(down)
+				} else {
+					m.Update(up)
+				}
+				_ = m.View()
+			}
+		})
+	}
+}
+
+// BenchmarkFilter applies an extension + search filter to a million rows through the root, then clears it.
+func BenchmarkFilter(b *testing.B) {
+	m := loadedApp(b, 1_000_000)
+	set := filter.Changed{State: filter.State{Extensions: []string{"203"}, Search: "55"}}
+	clear := filter.Changed{}
+	b.Run("apply", func(b *testing.B) {
+		for range b.N {
+			m.Update(set)
+			b.StopTimer()
+			m.Update(clear)
+			b.StartTimer()
+		}
+	})
+	b.Run("clear", func(b *testing.B) {
+		for range b.N {
+			b.StopTimer()
+			m.Update(set)
+			b.StartTimer()
+			m.Update(clear)
+		}
+	})
+}
+
+// BenchmarkSort is `s` on a million rows: the next column, the whole order rebuilt.
+func BenchmarkSort(b *testing.B) {
+	m := loadedApp(b, 1_000_000)
+	s := press("s")
+	b.ResetTimer()
+	for range b.N {
+		m.Update(s)
+	}
+}
+
+// BenchmarkStartup is New and Init against the simulator until the first frame that shows calls: the users
+// list and the day's index over HTTP through the Com.X client, parsing, zone inference, the table.
+func BenchmarkStartup(b *testing.B) {
+	w := startSim(b, pbxsim.Options{}, pbxsim.DefaultComxPassword)
+	dark := true
+	b.ResetTimer()
+	for range b.N {
+		o := Options{Source: comxSource(b, w.srv.URL(), pbxsim.DefaultComxPassword), Now: w.now, Dark: &dark}
+		h := &harness{t: b, m: New(o), msgs: make(chan tea.Msg, 1024)}
+		h.handle(tea.WindowSizeMsg{Width: 120, Height: 40})
+		h.exec(h.m.Init())
+		deadline := time.After(10 * time.Second)
+		for h.m.Table().Loaded() == 0 {
+			select {
+			case msg := <-h.msgs:
+				h.handle(msg)
+			case <-deadline:
+				b.Fatal("no rows within 10 s")
+			}
+		}
+		_ = h.m.View()
+		b.StopTimer()
+		h.m.quit()
+		b.StartTimer()
+	}
+}

@@ -1,0 +1,263 @@
+package app
+
+import (
+	"encoding/csv"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/callscope/callscope/client/cdr"
+	"github.com/callscope/callscope/client/comx"
+	"github.com/callscope/callscope/client/pbxsim"
+	"github.com/callscope/callscope/client/transport"
+	"github.com/callscope/callscope/tui/export"
+	"github.com/callscope/callscope/tui/playerbar"
+)
+
+// These tests run the app against the PBX simulator through the real Com.X client: HTTP on loopback, the real
+// parser, zone inference, recordings through the disk cache, the null audio output.
+
+func johannesburg(t testing.TB) *time.Location {
+	loc, err := time.LoadLocation("Africa/Johannesburg")
+	if err != nil {
+		return time.FixedZone("UTC+02:00", 2*3600)
+	}
+	return loc
+}
+
+type simWorld struct {
+	srv *pbxsim.Server
+	src cdr.Source
+	now func() time.Time
+}
+
+func startSim(t testing.TB, o pbxsim.Options, password string) simWorld {
+	t.Helper()
+	loc := johannesburg(t)
+	o.Days, o.CallsPerDay = 3, 100
+	o.End = time.Date(2026, 3, 4, 0, 0, 0, 0, loc)
+	srv, err := pbxsim.Start(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return simWorld{srv: srv, src: comxSource(t, srv.URL(), password),
+		now: func() time.Time { return time.Date(2026, 3, 4, 12, 0, 0, 0, loc) }}
+}
+
+func comxSource(t testing.TB, url, password string) cdr.Source {
+	t.Helper()
+	ep, err := transport.ParseEndpoint(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep.User, ep.Password = pbxsim.DefaultComxUser, cdr.Secret(password)
+	c, err := comx.New(comx.Config{Endpoint: ep, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func (w simWorld) harness(t *testing.T, o Options, width, height int) *harness {
+	o.Source, o.Now = w.src, w.now
+	o.Player = playerbar.NullPlayer
+	o.CacheDir = t.TempDir()
+	return newHarness(t, o, width, height)
+}
+
+// dayCount is how many calls the simulator holds for one wall-clock day.
+func (w simWorld) dayCount(day time.Time) int {
+	n := 0
+	w.srv.Calls(day, day.AddDate(0, 0, 1), func(cdr.Record) bool { n++; return true })
+	return n
+}
+
+func TestSimulatorSession(t *testing.T) {
+	w := startSim(t, pbxsim.Options{}, pbxsim.DefaultComxPassword)
+	h := w.harness(t, Options{}, 120, 40)
+	h.idle()
+	m := h.m
+	today := time.Date(2026, 3, 4, 0, 0, 0, 0, time.UTC)
+	if want := w.dayCount(today); want == 0 || m.Table().Loaded() != want {
+		t.Fatalf("today shows %d calls, the PBX has %d", m.Table().Loaded(), want)
+	}
+	if err := m.Status().Err(); err != nil {
+		t.Fatalf("status error %v", err)
+	}
+	h.keys("y")
+	h.idle()
+	if want := w.dayCount(today.AddDate(0, 0, -1)); m.Table().Loaded() != want {
+		t.Fatalf("yesterday shows %d calls, the PBX has %d", m.Table().Loaded(), want)
+	}
+
+	// Filter by the first call's extension, open the details, play a recorded call.
+	ext := m.Table().Selected().Extension
+	h.keys("f")
+	h.typeText(ext)
+	h.keys("enter")
+	for _, r := range rowsOf(m) {
+		if r.Extension != ext {
+			t.Fatalf("filter %s shows extension %s", ext, r.Extension)
+		}
+	}
+	h.keys("d")
+	if !strings.Contains(h.screen(), "Call details") || !strings.Contains(h.screen(), m.Table().Selected().UniqueID) {
+		t.Fatal("the detail pane does not show the selected call")
+	}
+	h.keys("esc") // clear the filter: more recorded calls to choose from
+	for i := 0; !m.Table().Selected().HasRecording(); i++ {
+		if i > 200 {
+			t.Fatal("no recorded call among the first 200")
+		}
+		h.keys("down")
+	}
+	rec := *m.Table().Selected()
+	h.keys("enter")
+	h.waitFor("the recording to load", func() bool {
+		return m.Player().Phase() == playerbar.Loaded || m.Player().Phase() == playerbar.Failed
+	})
+	if m.Player().Phase() != playerbar.Loaded {
+		t.Fatalf("playing %s failed: %v", rec.UniqueID, m.Player().Err())
+	}
+	if !strings.Contains(h.screen(), rec.UniqueID) {
+		t.Fatalf("the player bar does not name the call:\n%s", h.screen())
+	}
+	h.keys("tab")
+	if !m.PlayerFocused() {
+		t.Fatal("tab did not focus the player bar")
+	}
+	h.keys("space")
+	if !m.Player().State().Paused {
+		t.Fatal("space in the player bar did not pause")
+	}
+	h.keys("down") // not the player's: moves the calls' cursor, playback goes on
+	h.keys("esc")
+	if m.PlayerFocused() {
+		t.Fatal("esc did not give the keys back to the calls")
+	}
+	if m.Player().Record().UniqueID != rec.UniqueID {
+		t.Fatal("moving the cursor changed the call playing")
+	}
+
+	// Mark three, export them, read the CSV back.
+	h.keys("g", "space", "space", "space", "e")
+	path := filepath.Join(t.TempDir(), "three.csv")
+	for range len(m.ExportDialog().Input()) {
+		h.keys("backspace")
+	}
+	h.typeText(path)
+	h.keys("enter")
+	h.waitFor("the export", func() bool { return m.ExportDialog().State() == export.Done })
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 4 {
+		t.Fatalf("the CSV has %d lines, want a header and 3 calls", len(rows))
+	}
+	marked := m.Table().MarkedRows()
+	for i := range 3 {
+		if !strings.Contains(strings.Join(rows[i+1], ","), marked.At(i).UniqueID) {
+			t.Fatalf("CSV row %d is %v, want call %s", i+1, rows[i+1], marked.At(i).UniqueID)
+		}
+	}
+}
+
+func TestSimulatorWrongPassword(t *testing.T) {
+	w := startSim(t, pbxsim.Options{}, "not-the-password")
+	h := w.harness(t, Options{}, 120, 40)
+	h.idle()
+	err := h.m.Status().Err()
+	if err == nil || !strings.Contains(err.Error(), "wrong user or password") {
+		t.Fatalf("status error %v, want wrong user or password", err)
+	}
+	if strings.Contains(h.screen(), "not-the-password") {
+		t.Fatal("the password is on screen")
+	}
+	if !strings.Contains(h.screen(), "wrong user or password") {
+		t.Fatalf("the error is not on screen:\n%s", h.screen())
+	}
+}
+
+func TestSimulatorDown(t *testing.T) {
+	w := startSim(t, pbxsim.Options{}, pbxsim.DefaultComxPassword)
+	h := w.harness(t, Options{}, 120, 40)
+	h.idle()
+	loaded := h.m.Table().Loaded()
+	w.srv.Close()
+	h.keys("r")
+	h.idle()
+	if h.m.Table().Loaded() != loaded || h.m.Status().Err() == nil {
+		t.Fatalf("PBX down: %d rows (had %d), status %v", h.m.Table().Loaded(), loaded, h.m.Status().Err())
+	}
+	if !strings.Contains(h.screen(), "connection refused") {
+		t.Fatalf("the screen does not say why; status %v:\n%s", h.m.Status().Err(), ansi.Strip(h.screen()))
+	}
+}
+
+func TestSimulatorCutOff(t *testing.T) {
+	w := startSim(t, pbxsim.Options{}, pbxsim.DefaultComxPassword)
+	h := w.harness(t, Options{}, 120, 40)
+	h.idle()
+	w.srv.SetFaults(pbxsim.Faults{CutAfterBytes: 20000})
+	h.keys("w")
+	h.idle()
+	m := h.m
+	err := m.Status().Err()
+	if err == nil {
+		t.Fatal("a cut-off answer gave no error")
+	}
+	all := 0
+	for d := range 3 {
+		all += w.dayCount(time.Date(2026, 3, 2+d, 0, 0, 0, 0, time.UTC))
+	}
+	if m.Table().Loaded() == 0 || m.Table().Loaded() >= all {
+		t.Fatalf("cut off: %d rows of %d kept", m.Table().Loaded(), all)
+	}
+	if !strings.Contains(err.Error(), "kept") {
+		t.Fatalf("status %v does not say the rows were kept", err)
+	}
+	t.Logf("cut off after 20000 bytes: %d rows kept; status: %v", m.Table().Loaded(), err)
+}
+
+func TestSimulatorMalformedRecording(t *testing.T) {
+	dir := t.TempDir()
+	bad, err := os.ReadFile("../../testdata/audio/broken/header-cut.wav")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "broken.wav"), bad, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	w := startSim(t, pbxsim.Options{RecordingsDir: dir}, pbxsim.DefaultComxPassword)
+	h := w.harness(t, Options{}, 120, 40)
+	h.idle()
+	m := h.m
+	for i := 0; !m.Table().Selected().HasRecording(); i++ {
+		if i > 200 {
+			t.Fatal("no recorded call among the first 200")
+		}
+		h.keys("down")
+	}
+	h.keys("enter")
+	h.waitFor("the player to give up", func() bool { return m.Player().Phase() == playerbar.Failed })
+	h.drain()
+	err = m.Status().Err()
+	if err == nil || !strings.Contains(err.Error(), "cannot play call") {
+		t.Fatalf("status %v", err)
+	}
+	t.Logf("malformed recording: %v", err)
+	if m.Table().Loaded() == 0 {
+		t.Fatal("the rows went away")
+	}
+}
