@@ -21,48 +21,143 @@ type Blob struct {
 	Size   int64
 }
 
-// StoreRecording copies r into the archive and returns where it is. The bytes go to a temporary file that is
-// synced and then renamed to its content-derived name, so a crash leaves either the whole file or none; storing
-// the same bytes twice keeps one file.
+// StoreRecording copies r into the archive and returns where it is. See WriteRecording and Publish, which it
+// does one after the other.
 func (a *Archive) StoreRecording(r io.Reader) (Blob, error) {
+	p, err := a.WriteRecording(r)
+	if err != nil {
+		return Blob{}, err
+	}
+	if err := a.Publish(ctxBackground, []*Pending{p}); err != nil {
+		return Blob{}, err
+	}
+	return p.Blob, nil
+}
+
+// Pending is a recording written but not yet durable under its final name.
+type Pending struct {
+	Blob
+	tmp string // "" when the archive already held these bytes
+}
+
+// WriteRecording copies r to a temporary file in the archive, hashing it. Nothing is synced yet: a batch of
+// recordings is made durable together by Publish, whose fsyncs run in parallel so the filesystem can commit
+// them in one journal transaction instead of one each. Bytes the archive already holds are not written twice.
+func (a *Archive) WriteRecording(r io.Reader) (*Pending, error) {
 	tmp, err := os.CreateTemp(filepath.Join(a.dir, TmpName), "rec-*.part")
 	if err != nil {
-		return Blob{}, fmt.Errorf("archive %s: %w", a.dir, err)
+		return nil, fmt.Errorf("archive %s: %w", a.dir, err)
 	}
-	defer func() {
-		if tmp != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
 	h := sha256.New()
 	sn := &sniffer{}
 	n, err := io.Copy(io.MultiWriter(tmp, h, sn), r)
+	if cerr := tmp.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("archive %s: writing a recording: %w", a.dir, cerr)
+	}
 	if err != nil {
-		return Blob{}, err
-	}
-	if err := tmp.Sync(); err != nil {
-		return Blob{}, fmt.Errorf("archive %s: writing a recording: %w", a.dir, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return Blob{}, fmt.Errorf("archive %s: writing a recording: %w", a.dir, err)
-	}
-	b := Blob{Hash: hex.EncodeToString(h.Sum(nil)), Format: cdr.SniffAudio(sn.head), Size: n}
-	final := a.blobPath(b.Hash, b.Format)
-	if st, err := os.Stat(final); err == nil && st.Size() == n {
 		os.Remove(tmp.Name())
-		tmp = nil
-		return b, nil
+		return nil, err
 	}
-	if err := os.MkdirAll(filepath.Dir(final), 0o700); err != nil {
-		return Blob{}, err
+	p := &Pending{Blob: Blob{Hash: hex.EncodeToString(h.Sum(nil)), Format: cdr.SniffAudio(sn.head), Size: n},
+		tmp: tmp.Name()}
+	if st, err := os.Stat(a.blobPath(p.Hash, p.Format)); err == nil && st.Size() == n {
+		os.Remove(p.tmp)
+		p.tmp = ""
 	}
-	if err := os.Rename(tmp.Name(), final); err != nil {
-		return Blob{}, fmt.Errorf("archive %s: storing a recording: %w", a.dir, err)
+	return p, nil
+}
+
+// Discard removes a pending recording's temporary file (a chunk that failed).
+func (p *Pending) Discard() {
+	if p != nil && p.tmp != "" {
+		os.Remove(p.tmp)
+		p.tmp = ""
 	}
-	tmp = nil
-	syncDir(filepath.Dir(final))
-	return b, nil
+}
+
+// publishWorkers is how many fsyncs run at once.
+const publishWorkers = 16
+
+// Publish makes pending recordings durable under their final names: every temporary file is synced (in
+// parallel), then renamed into place, then the folders are synced. A crash at any point leaves each recording
+// whole under its final name or absent from it, never partial. Call it before committing the calls that name
+// them.
+func (a *Archive) Publish(ctx context.Context, ps []*Pending) error {
+	var todo []*Pending
+	for _, p := range ps {
+		if p != nil && p.tmp != "" {
+			todo = append(todo, p)
+		}
+	}
+	err := parallel(ctx, len(todo), func(i int) error {
+		f, err := os.OpenFile(todo[i].tmp, os.O_RDWR, 0)
+		if err != nil {
+			return err
+		}
+		err = f.Sync()
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("archive %s: saving recordings: %w", a.dir, err)
+	}
+	dirs := map[string]bool{}
+	for _, p := range todo {
+		final := a.blobPath(p.Hash, p.Format)
+		if err := os.MkdirAll(filepath.Dir(final), 0o700); err != nil {
+			return fmt.Errorf("archive %s: %w", a.dir, err)
+		}
+		if err := os.Rename(p.tmp, final); err != nil {
+			return fmt.Errorf("archive %s: storing a recording: %w", a.dir, err)
+		}
+		p.tmp = ""
+		dirs[filepath.Dir(final)] = true
+	}
+	list := make([]string, 0, len(dirs))
+	for d := range dirs {
+		list = append(list, d)
+	}
+	return parallel(ctx, len(list), func(i int) error { syncDir(list[i]); return nil })
+}
+
+// parallel runs fn(0..n-1) on up to publishWorkers goroutines and returns the first error.
+func parallel(ctx context.Context, n int, fn func(int) error) error {
+	if n == 0 {
+		return nil
+	}
+	next := make(chan int)
+	errs := make(chan error, publishWorkers)
+	workers := min(publishWorkers, n)
+	for range workers {
+		go func() {
+			var first error
+			for i := range next {
+				if err := fn(i); err != nil && first == nil {
+					first = err
+				}
+			}
+			errs <- first
+		}()
+	}
+	var err error
+feed:
+	for i := range n {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			err = ctx.Err()
+			break feed
+		}
+	}
+	close(next)
+	for range workers {
+		if e := <-errs; e != nil && err == nil {
+			err = e
+		}
+	}
+	return err
 }
 
 // syncDir makes a rename in dir durable. Not every system can sync a directory; the file itself is synced.
@@ -76,7 +171,7 @@ func syncDir(dir string) {
 // sniffer keeps the first bytes written, for the format check.
 type sniffer struct{ head []byte }
 
-const sniffLen = 99 // a WAV header, or three GSM frames
+const sniffLen = cdr.SniffLen
 
 func (s *sniffer) Write(p []byte) (int, error) {
 	if k := sniffLen - len(s.head); k > 0 {
@@ -84,6 +179,8 @@ func (s *sniffer) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+var ctxBackground = context.Background()
 
 // Batch is one write transaction: calls put in it appear together at Commit, or not at all.
 type Batch struct {

@@ -106,22 +106,32 @@ var (
 	ErrAuth        = errors.New("wrong user or password")
 )
 
-// NotFoundError says which call was not found: "no call with ID 1396000115.1".
+// NotFoundError says which call was not found: "no call with ID 1396000115.1". It matches ErrNotFound.
 func NotFoundError(l Lookup) error {
 	if l.ID != "" {
-		return fmt.Errorf("no call with ID %s: %w", l.ID, ErrNotFound)
+		return &kindError{msg: "no call with ID " + l.ID, kind: ErrNotFound}
 	}
-	return fmt.Errorf("no call that started at exactly %s: %w", l.Start.Format("2006-01-02 15:04:05"), ErrNotFound)
+	return &kindError{msg: "no call that started at exactly " + l.Start.Format("2006-01-02 15:04:05"), kind: ErrNotFound}
 }
 
-// NoRecordingError says which call has no recording: "call 1396000115.1 has no recording".
+// NoRecordingError says which call has no recording: "call 1396000115.1 has no recording". It matches
+// ErrNoRecording.
 func NoRecordingError(l Lookup) error {
 	name := l.ID
 	if name == "" {
 		name = "at " + l.Start.Format("2006-01-02 15:04:05")
 	}
-	return fmt.Errorf("call %s has no recording: %w", name, ErrNoRecording)
+	return &kindError{msg: "call " + name + " has no recording", kind: ErrNoRecording}
 }
+
+// kindError is a sentence for people that errors.Is still matches against one of the sentinel errors.
+type kindError struct {
+	msg  string
+	kind error
+}
+
+func (e *kindError) Error() string { return e.msg }
+func (e *kindError) Unwrap() error { return e.kind }
 
 // LineError is a malformed row, reported and skipped.
 type LineError struct {

@@ -324,15 +324,30 @@ func (s *syncer) throughText() string {
 func (s *syncer) chunk(ctx context.Context, c chunk, p Progress) error {
 	s.o.OnProgress(p)
 	var recs []cdr.Record
-	var blobs map[string]archive.Blob
+	pending := map[string]*archive.Pending{}
+	defer func() {
+		for _, pr := range pending {
+			pr.Discard() // a chunk that failed; a no-op once published
+		}
+	}()
 	var err error
 	if cx, ok := s.src.(*comx.Client); ok {
-		recs, blobs, err = s.fetchZip(ctx, cx, c, &p)
+		recs, err = s.fetchZip(ctx, cx, c, &p, pending)
 	} else {
-		recs, blobs, err = s.fetchCalls(ctx, c, &p)
+		recs, err = s.fetchCalls(ctx, c, &p, pending)
 	}
 	if err != nil {
 		return err
+	}
+	// Recordings durable under their final names first, then the calls that name them, then the watermark.
+	blobs := make(map[string]archive.Blob, len(pending))
+	list := make([]*archive.Pending, 0, len(pending))
+	for id, pr := range pending {
+		blobs[id] = pr.Blob
+		list = append(list, pr)
+	}
+	if err := s.a.Publish(ctx, list); err != nil {
+		return fmt.Errorf("%w: %w", errArchive, err)
 	}
 	if err := s.commit(ctx, recs, blobs); err != nil {
 		return err
@@ -404,10 +419,10 @@ func needsRecording(r *cdr.Record, have map[string]int64) bool {
 
 // fetchZip fetches a Com.X chunk as one ziprec: spooled to a file, opened and checked, its rows placed in the
 // PBX's zone, its new recordings stored.
-func (s *syncer) fetchZip(ctx context.Context, c *comx.Client, ch chunk, p *Progress) ([]cdr.Record, map[string]archive.Blob, error) {
+func (s *syncer) fetchZip(ctx context.Context, c *comx.Client, ch chunk, p *Progress, pending map[string]*archive.Pending) ([]cdr.Record, error) {
 	f, err := os.CreateTemp(filepath.Join(s.a.Dir(), archive.TmpName), "chunk-*.zip")
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %w", errArchive, err)
+		return nil, fmt.Errorf("%w: %w", errArchive, err)
 	}
 	defer func() {
 		f.Close()
@@ -419,12 +434,12 @@ func (s *syncer) fetchZip(ctx context.Context, c *comx.Client, ch chunk, p *Prog
 	}}
 	n, err := c.FetchZip(ctx, q, f)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	p.Bytes = n
 	z, err := comx.OpenZip(f, n, comx.Limits{})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	var recs []cdr.Record
 	placer := s.zone.NewPlacer(func(r cdr.Record) error {
@@ -437,7 +452,7 @@ func (s *syncer) fetchZip(ctx context.Context, c *comx.Client, ch chunk, p *Prog
 	})
 	_, skipped, err := z.Index(placer.Push, func(err error) { s.o.OnWarn(fmt.Errorf("%s: %w", describeChunk(ch), err)) })
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	placer.Flush()
 	if skipped > 0 {
@@ -445,78 +460,81 @@ func (s *syncer) fetchZip(ctx context.Context, c *comx.Client, ch chunk, p *Prog
 	}
 	have, err := s.a.StoredRecordings(ctx, cdr.Query{From: ch.from, To: ch.to})
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %w", errArchive, err)
+		return nil, fmt.Errorf("%w: %w", errArchive, err)
 	}
-	blobs := map[string]archive.Blob{}
 	for i := range recs {
 		r := &recs[i]
 		if !needsRecording(r, have) {
 			continue
 		}
-		blob, err := s.storeFromZip(ctx, c, z, r)
+		pr, err := s.storeFromZip(ctx, z, r)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		if blob.Hash != "" {
-			blobs[r.UniqueID] = blob
+		if pr != nil {
+			pending[r.UniqueID] = pr
 			p.Recordings++
 			s.o.OnProgress(*p)
 		}
 	}
-	return recs, blobs, nil
+	return recs, nil
 }
 
-// storeFromZip stores one call's recording from the zip. A recording the index names but the zip left out is
-// asked for on its own; one the PBX no longer has is a warning, not a failure.
-func (s *syncer) storeFromZip(ctx context.Context, c *comx.Client, z *comx.Zip, r *cdr.Record) (archive.Blob, error) {
+// storeFromZip writes one call's recording from the zip. A recording the index names but the zip left out is
+// asked for on its own; one the PBX no longer has is a warning (nil, nil), not a failure.
+func (s *syncer) storeFromZip(ctx context.Context, z *comx.Zip, r *cdr.Record) (*archive.Pending, error) {
 	rc, _, err := z.Recording(r.Recording)
 	if errors.Is(err, fs.ErrNotExist) {
 		return s.storeFetched(ctx, r)
 	}
 	if err != nil {
-		return archive.Blob{}, err
+		return nil, err
 	}
 	defer rc.Close()
-	blob, err := s.a.StoreRecording(rc)
-	if err != nil {
-		if errors.Is(err, comx.ErrTruncatedZip) || errors.Is(err, comx.ErrUnsafeZip) {
-			return blob, err
-		}
-		return blob, fmt.Errorf("%w: %w", errArchive, err)
-	}
-	return blob, nil
+	return s.write(ctx, rc)
 }
 
-// storeFetched asks the source for one call's recording and stores it.
-func (s *syncer) storeFetched(ctx context.Context, r *cdr.Record) (archive.Blob, error) {
+// storeFetched asks the source for one call's recording and writes it.
+func (s *syncer) storeFetched(ctx context.Context, r *cdr.Record) (*archive.Pending, error) {
 	rec, err := s.src.Recording(ctx, cdr.ByRecord(*r))
 	if errors.Is(err, cdr.ErrNoRecording) || errors.Is(err, cdr.ErrNotFound) {
 		s.o.OnWarn(fmt.Errorf("call %s: the PBX lists a recording but does not have it", r.UniqueID))
-		return archive.Blob{}, nil
+		return nil, nil
 	}
 	if err != nil {
-		return archive.Blob{}, err
+		return nil, err
 	}
 	defer rec.Close()
-	blob, err := s.a.StoreRecording(rec)
+	pr, err := s.write(ctx, rec)
+	if err != nil {
+		return nil, err
+	}
+	if rec.Size >= 0 && pr.Size != rec.Size {
+		pr.Discard()
+		return nil, fmt.Errorf("call %s: the recording ended after %d of %d bytes", r.UniqueID, pr.Size, rec.Size)
+	}
+	return pr, nil
+}
+
+// write copies a recording into the archive's temporary space. A full or read-only disk will not mend by
+// asking the PBX again, so it is marked as the archive's failure; a body that ended early or a damaged zip entry
+// may, and is returned as it is.
+func (s *syncer) write(ctx context.Context, r io.Reader) (*archive.Pending, error) {
+	pr, err := s.a.WriteRecording(r)
 	if err != nil {
 		if ctx.Err() != nil {
-			return blob, ctx.Err()
+			return nil, ctx.Err()
 		}
-		// A full or read-only disk will not mend by asking the PBX again; a body that ended early may.
 		if errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EROFS) {
-			return blob, fmt.Errorf("%w: %w", errArchive, err)
+			return nil, fmt.Errorf("%w: %w", errArchive, err)
 		}
-		return blob, err
+		return nil, err
 	}
-	if rec.Size >= 0 && blob.Size != rec.Size {
-		return archive.Blob{}, fmt.Errorf("call %s: the recording ended after %d of %d bytes", r.UniqueID, blob.Size, rec.Size)
-	}
-	return blob, nil
+	return pr, nil
 }
 
 // fetchCalls fetches a chunk from any other source (Difuse): its calls, then each new recording on its own.
-func (s *syncer) fetchCalls(ctx context.Context, ch chunk, p *Progress) ([]cdr.Record, map[string]archive.Blob, error) {
+func (s *syncer) fetchCalls(ctx context.Context, ch chunk, p *Progress, pending map[string]*archive.Pending) ([]cdr.Record, error) {
 	var recs []cdr.Record
 	q := cdr.Query{From: ch.from, To: ch.to, Extended: true,
 		OnWarn: func(err error) { s.o.OnWarn(fmt.Errorf("%s: %w", describeChunk(ch), err)) },
@@ -525,27 +543,26 @@ func (s *syncer) fetchCalls(ctx context.Context, ch chunk, p *Progress) ([]cdr.R
 			s.o.OnProgress(*p)
 		}}
 	if _, err := s.src.Calls(ctx, q, func(r cdr.Record) error { recs = append(recs, r); return nil }); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	have, err := s.a.StoredRecordings(ctx, cdr.Query{From: ch.from, To: ch.to})
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %w", errArchive, err)
+		return nil, fmt.Errorf("%w: %w", errArchive, err)
 	}
-	blobs := map[string]archive.Blob{}
 	for i := range recs {
 		r := &recs[i]
 		if r.UniqueID == "" || !needsRecording(r, have) {
 			continue
 		}
-		blob, err := s.storeFetched(ctx, r)
+		pr, err := s.storeFetched(ctx, r)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		if blob.Hash != "" {
-			blobs[r.UniqueID] = blob
+		if pr != nil {
+			pending[r.UniqueID] = pr
 			p.Recordings++
 			s.o.OnProgress(*p)
 		}
 	}
-	return recs, blobs, nil
+	return recs, nil
 }

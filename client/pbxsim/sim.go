@@ -63,6 +63,8 @@ type Options struct {
 	Addr   string // Start listens here; 127.0.0.1:0 when empty
 	Faults Faults
 	Log    io.Writer // one line per request; nil is silent
+
+	Push PushOptions // Difuse's "CDR Log To API" job (push.go); off when Push.URL is empty
 }
 
 // Faults to inject. Zero values are off.
@@ -90,7 +92,8 @@ type Sim struct {
 	extOnce   sync.Once
 	extCounts map[string][]int32 // per extension, calls per day that involve it (Difuse extension filter)
 
-	mux *http.ServeMux
+	mux  *http.ServeMux
+	push *pusher // nil unless Options.Push.URL is set
 }
 
 // New builds a simulator. It fails only on unusable options: an unreadable data or recordings directory.
@@ -157,6 +160,9 @@ func New(o Options) (*Sim, error) {
 	s.mux.HandleFunc("/commagui/cdr", s.serveComx)
 	s.mux.HandleFunc("/pbx/cdr/data", s.serveDifuse)
 	s.mux.HandleFunc("/pbx/cdr/recordings/", s.serveDifuseRecording)
+	if o.Push.URL != "" {
+		s.push = s.newPusher(o.Push, "")
+	}
 	return s, nil
 }
 
@@ -346,6 +352,10 @@ func Start(o Options) (*Server, error) {
 	srv := &Server{Sim: s, ln: ln, url: "http://" + ln.Addr().String()}
 	srv.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go srv.srv.Serve(ln)
+	if s.push != nil {
+		s.push.base = srv.url
+		go s.runPushes()
+	}
 	return srv, nil
 }
 

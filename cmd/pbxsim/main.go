@@ -56,6 +56,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.Int64Var(&o.Faults.CutAfterBytes, "cut-after", 0, "fault: drop the connection after N body bytes")
 	fs.IntVar(&o.Faults.MalformedEvery, "malformed-every", 0, "fault: make every Nth index line malformed")
 	fs.BoolVar(&o.Faults.TruncateZip, "truncate-zip", false, "fault: leave the central directory off ziprec archives")
+	fs.StringVar(&o.Push.URL, "push-url", "", "push calls as they end to this URL, as Difuse's CDR Log To API does (auth: PBXSIM_PUSH_API_KEY, PBXSIM_PUSH_BEARER, PBXSIM_PUSH_USER/PBXSIM_PUSH_PASSWORD)")
+	fs.DurationVar(&o.Push.Every, "push-every", pbxsim.DefaultPushEvery, "with --push-url: how often to push")
 	fs.BoolVar(&quiet, "quiet", false, "do not log requests")
 	fs.StringVar(&writeIdx, "write-index", "", "write the generated index to FILE (- for stdout) and exit")
 	fs.BoolVar(&extended, "extended", true, "with --write-index: write the 15-field extended index")
@@ -85,6 +87,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	o.ComxPassword = os.Getenv("PBXSIM_COMX_PASSWORD")
 	o.DifuseSecret = os.Getenv("PBXSIM_DIFUSE_SECRET")
+	o.Push.APIKey, o.Push.Bearer = os.Getenv("PBXSIM_PUSH_API_KEY"), os.Getenv("PBXSIM_PUSH_BEARER")
+	o.Push.User, o.Push.Password = os.Getenv("PBXSIM_PUSH_USER"), os.Getenv("PBXSIM_PUSH_PASSWORD")
 	if !quiet {
 		o.Log = stderr
 	}

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
+
 	"github.com/callscope/callscope/client/cdr"
 	"github.com/callscope/callscope/tui/calltable"
 	"github.com/callscope/callscope/tui/common"
@@ -417,6 +419,14 @@ func TestLocalPages(t *testing.T) {
 	if p, _ := m.Table().Page(); p != 2 || !strings.Contains(m.Status().Range, "page 2/3") {
 		t.Fatalf("page %d, range %q", p, m.Status().Range)
 	}
+	// A refresh keeps the cursor's call, on its page.
+	h.keys("down", "down")
+	sel := m.Table().Selected().UniqueID
+	h.keys("r")
+	h.idle()
+	if p, _ := m.Table().Page(); p != 2 || m.Table().Selected().UniqueID != sel {
+		t.Fatalf("after refresh: page %d, selected %s, want page 2 and %s", p, m.Table().Selected().UniqueID, sel)
+	}
 	h.keys("P")
 	h.keys("backspace")
 	h.typeText("3")
@@ -526,5 +536,57 @@ func TestRangePrompt(t *testing.T) {
 	h.idle()
 	if m.Table().Loaded() != 5 || m.Status().Range != "2024-02-20" {
 		t.Fatalf("custom range: %d rows, %q", m.Table().Loaded(), m.Status().Range)
+	}
+}
+
+func TestMouse(t *testing.T) {
+	h, _ := newWorld(t, 120, 40)
+	m := h.m
+	// Line 0 is the app header, line 1 the table's header, line 2 the first call.
+	h.send(tea.MouseClickMsg{X: 10, Y: 5, Button: tea.MouseLeft})
+	if m.Table().Cursor() != 3 {
+		t.Fatalf("a click on screen line 5 selected row %d, want 3", m.Table().Cursor())
+	}
+	h.send(tea.MouseWheelMsg{X: 10, Y: 10, Button: tea.MouseWheelDown})
+	if m.Table().Cursor() != 6 {
+		t.Fatalf("the wheel moved the cursor to %d, want 6", m.Table().Cursor())
+	}
+	// A click on the header sorts by the column under it.
+	h.send(tea.MouseClickMsg{X: 30, Y: 1, Button: tea.MouseLeft})
+	if c, _ := m.Table().SortBy(); c != calltable.ColExtension {
+		t.Fatalf("a click on the Extension header sorts by %v", c)
+	}
+	// With a dialog open the mouse does not reach the table.
+	before := m.Table().Cursor()
+	h.keys("u")
+	h.send(tea.MouseClickMsg{X: 10, Y: 30, Button: tea.MouseLeft})
+	if m.Table().Cursor() != before {
+		t.Fatal("a click went through the dialog")
+	}
+}
+
+func TestServerSideExtensionFilter(t *testing.T) {
+	recs := makeRecords(todayCalls, fixedNow())
+	src := &memSource{recs: recs, ext: true}
+	h := newHarness(t, Options{Source: src}, 120, 40)
+	h.idle()
+	h.keys("f")
+	h.typeText("205")
+	h.keys("enter")
+	h.idle()
+	src.mu.Lock()
+	asked := src.last.Extension
+	src.mu.Unlock()
+	if asked != "205" || h.m.Table().Loaded() != todayCalls/6 || h.m.Table().Shown() != todayCalls/6 {
+		t.Fatalf("asked the PBX for extension %q; %d loaded, %d shown", asked, h.m.Table().Loaded(), h.m.Table().Shown())
+	}
+	// Clearing the filter asks for every extension again.
+	h.keys("esc")
+	h.idle()
+	src.mu.Lock()
+	asked = src.last.Extension
+	src.mu.Unlock()
+	if asked != "" || h.m.Table().Loaded() != todayCalls {
+		t.Fatalf("after esc asked for %q, %d loaded", asked, h.m.Table().Loaded())
 	}
 }

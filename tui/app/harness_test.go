@@ -217,6 +217,8 @@ type memSource struct {
 	mu    sync.Mutex
 	recs  []cdr.Record
 	pages bool
+	ext   bool          // filters by extension itself, as Difuse does
+	last  cdr.Query     // the last query asked
 	fail  error         // every Calls answers this after sending failAfter rows
 	after int           // rows sent before fail
 	gate  chan struct{} // when set, Calls waits for it before the first row
@@ -225,7 +227,8 @@ type memSource struct {
 
 func (s *memSource) Describe() string { return "memory archive" }
 func (s *memSource) Capabilities() cdr.Capabilities {
-	return cdr.Capabilities{Kind: "archive", TimeRange: true, Pages: s.pages, Extended: true, LookupByStart: true}
+	return cdr.Capabilities{Kind: "archive", TimeRange: true, Pages: s.pages, ServerExtension: s.ext, Extended: true,
+		LookupByStart: true}
 }
 func (s *memSource) Zone() cdr.ZoneInfo { return cdr.ZoneInfo{Location: pbxZone} }
 func (s *memSource) Users(context.Context) ([]cdr.User, error) {
@@ -246,6 +249,7 @@ func (s *memSource) Calls(ctx context.Context, q cdr.Query, fn func(cdr.Record) 
 	s.mu.Lock()
 	fail, after, gate := s.fail, s.after, s.gate
 	s.calls++
+	s.last = q
 	s.mu.Unlock()
 	if gate != nil {
 		select {

@@ -47,7 +47,7 @@ func DefaultKeyMap() KeyMap {
 		Export:    b([]string{"e"}, "e", "export"),
 		Search:    b([]string{"/"}, "/", "search"),
 		Filters:   b([]string{"f"}, "f", "filters"),
-		Escape:    b([]string{"esc"}, "esc", "cancel fetch / clear filters"),
+		Escape:    b([]string{"esc"}, "esc", "stop fetch/clear filter"),
 		Refresh:   b([]string{"r"}, "r", "refresh"),
 		Follow:    b([]string{"F"}, "F", "follow new calls"),
 		Today:     b([]string{"t"}, "t", "today"),

@@ -240,6 +240,7 @@ func (m *Model) handleDone(msg doneMsg) tea.Cmd {
 	case fetchRefresh:
 		m.table.Replace(m.shadow)
 		m.shadow = nil
+		m.query = s.q // the same range, perhaps with another server-side extension
 		m.rowsDirty = true
 	case fetchFollow:
 		if m.query.Page > 0 {

@@ -281,12 +281,23 @@ func (m *Model) fullHelp(w, h int) string {
 		}
 	}
 	section("Calls", m.FullHelp()[:len(m.table.FullHelp())+1])
-	section("Filters and fetching", m.FullHelp()[len(m.table.FullHelp())+1:])
-	section("Player (tab gives it the keys; p pauses anywhere)", m.player.FullHelp())
+	section("Fetching", m.FullHelp()[len(m.table.FullHelp())+1:])
+	section("Player (tab)", m.player.FullHelp())
 	rows := max(4, h-1)
+	// Flow the items into columns; a section title never ends a column.
+	var chunks [][]item
+	var cur []item
+	for i, it := range items {
+		full := len(cur) == rows || (it.title != "" && len(cur) == rows-1 && i+1 < len(items))
+		if full {
+			chunks = append(chunks, cur)
+			cur = nil
+		}
+		cur = append(cur, it)
+	}
+	chunks = append(chunks, cur)
 	var cols []string
-	for lo := 0; lo < len(items); lo += rows {
-		chunk := items[lo:min(lo+rows, len(items))]
+	for _, chunk := range chunks {
 		kw := 0
 		for _, it := range chunk {
 			kw = max(kw, ansi.StringWidth(it.key))
@@ -304,7 +315,7 @@ func (m *Model) fullHelp(w, h int) string {
 	var parts []string
 	for i, c := range cols {
 		if i > 0 {
-			parts = append(parts, "   ")
+			parts = append(parts, "  ")
 		}
 		parts = append(parts, c)
 	}

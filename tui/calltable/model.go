@@ -120,6 +120,7 @@ func (m *Model) Reset() {
 	m.recs, m.order, m.view = nil, nil, nil
 	m.viewShared = false
 	m.srt.recs = nil
+	m.srt.keys, m.srt.buf = nil, nil // they point into the old rows' strings
 	m.cursor, m.offset = 0, 0
 }
 
@@ -235,6 +236,7 @@ func (m *Model) rebuildView() {
 func (m *Model) SelectKey(k string) bool {
 	for p, i := range m.view {
 		if markKey(&m.recs[i]) == k {
+			m.cursor = p // first, so a local page window moves to the call's page
 			m.moveTo(p)
 			return true
 		}

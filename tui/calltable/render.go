@@ -212,6 +212,10 @@ func (m *Model) View() string {
 	return b.String()
 }
 
+// shortTitle is the header of a column too narrow for its full title.
+var shortTitle = [numColumns]string{ColStart: "Start", ColType: "T", ColExtension: "Ext", ColOther: "Other",
+	ColDisposition: "Result", ColDuration: "Dur", ColBillable: "Bill", ColRecording: "R"}
+
 func (m *Model) header(b *strings.Builder, cs *codes) {
 	b.WriteString(cs.header.open)
 	b.WriteString(strings.Repeat(" ", gutter))
@@ -222,8 +226,8 @@ func (m *Model) header(b *strings.Builder, cs *codes) {
 			used++
 		}
 		title := c.col.String()
-		if c.w < len(title) && c.col == ColType {
-			title = "T"
+		if c.w < len(title) {
+			title = shortTitle[c.col]
 		}
 		if c.col == m.srt.col {
 			if m.srt.desc {

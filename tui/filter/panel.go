@@ -264,7 +264,8 @@ func (p *Panel) View() string {
 	if p.err != "" {
 		lines = append(lines, "", st.Error.Render(p.err))
 	}
-	lines = append(lines, "", st.Muted.Render("Empty means all. Changes apply as you type; / searches numbers, names and IDs."))
+	hint := "Empty means all. Changes apply as you type; / searches numbers, names and IDs."
+	lines = append(lines, "", st.Muted.Width(max(20, min(60, p.w-6))).Render(hint))
 	box := st.Dialog.MaxWidth(p.w).Render(strings.Join(lines, "\n"))
 	return box // the root centres it over the calls
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/callscope/callscope/client/archive"
 	"github.com/callscope/callscope/client/cdr"
 	"github.com/callscope/callscope/client/connect"
 	"github.com/callscope/callscope/client/pbxsim"
@@ -53,9 +54,11 @@ type app struct {
 	debug               string
 	keyParam            bool
 	configFile, profile string
+	archiveDir          string
 
 	root       *cobra.Command
 	demoServer *pbxsim.Server
+	archive    *archive.Archive
 	zone       *time.Location
 	eff        *profile.Effective // the resolved settings, once per run
 
@@ -78,6 +81,9 @@ func Main(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	err := root.ExecuteContext(ctx)
 	if a.demoServer != nil {
 		a.demoServer.Close()
+	}
+	if a.archive != nil {
+		a.archive.Close()
 	}
 	a.inTUI = false
 	for _, w := range a.heldWarnings {
@@ -137,6 +143,7 @@ password_env, password_cmd or OS keyring entry, user:pass@ in the URL, or a prom
 	pf.StringVar(&a.profile, "profile", "", "use this profile from the config file; $CALLSCOPE_PROFILE")
 	pf.StringVar(&a.configFile, "config", "", "config file (default: callscope/config.toml in your config directory); $CALLSCOPE_CONFIG")
 	pf.BoolVar(&a.demo, "demo", false, "start a simulated PBX in-process and use it")
+	pf.StringVar(&a.archiveDir, "archive", os.Getenv("CALLSCOPE_ARCHIVE"), "read calls from this archive folder (made by callscope sync or listen) instead of a PBX; $CALLSCOPE_ARCHIVE")
 	pf.StringVar(&a.debug, "debug", "", "write a debug log to this file")
 	_ = root.RegisterFlagCompletionFunc("kind", fixedCompletion(connect.KindComX, connect.KindDifuse))
 	_ = root.RegisterFlagCompletionFunc("profile", a.completeProfiles)
@@ -145,7 +152,7 @@ password_env, password_cmd or OS keyring entry, user:pass@ in the URL, or a prom
 
 	a.addTUIFlags(root)
 	root.AddCommand(a.callsCommand(), a.callCommand(), a.recCommand(), a.usersCommand(), a.decodeCommand(),
-		a.playCommand(), a.configCommand(), a.exportCommand())
+		a.playCommand(), a.configCommand(), a.exportCommand(), a.syncCommand(), a.listenCommand())
 	return root
 }
 
@@ -245,8 +252,26 @@ func (a *app) effective(alwaysLoad bool) (*profile.Effective, error) {
 	return eff, nil
 }
 
-// source opens the PBX the flags, environment and profile describe (starting the demo simulator when asked).
+// source opens where calls come from: the archive given by --archive, or the PBX (pbxSource).
 func (a *app) source(ctx context.Context) (cdr.Source, error) {
+	if a.archiveDir == "" {
+		return a.pbxSource(ctx)
+	}
+	if a.demo {
+		return nil, usagef("give either --archive or --demo, not both")
+	}
+	if a.archive == nil {
+		arch, err := archive.Open(a.archiveDir)
+		if err != nil {
+			return nil, err
+		}
+		a.archive = arch
+	}
+	return a.archive, nil
+}
+
+// pbxSource opens the PBX the flags, environment and profile describe (starting the demo simulator when asked).
+func (a *app) pbxSource(ctx context.Context) (cdr.Source, error) {
 	eff, err := a.effective(false)
 	if err != nil {
 		return nil, err

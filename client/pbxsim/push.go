@@ -1,0 +1,171 @@
+package pbxsim
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// DefaultPushEvery is how often Difuse's "CDR Log To API" job runs.
+const DefaultPushEvery = 60 * time.Second
+
+// PushOptions switch on the PBX side of Difuse's "CDR Log To API": every Every, the calls that ended since the
+// last successful push are sent to URL as a JSON array of rows shaped like the pull API's, with the configured
+// credentials. A push that fails is sent again, with whatever ended since, on the next run.
+type PushOptions struct {
+	URL      string
+	Every    time.Duration // DefaultPushEvery when zero
+	Method   string        // POST (the default) or PUT
+	APIKey   string        // sent as x-api-key
+	Bearer   string        // sent as Authorization: Bearer
+	User     string        // HTTP Basic, with Password
+	Password string
+	// Since: the first push sends the calls that ended after this moment. Zero: after the job started.
+	Since time.Time
+	// Now is the PBX's clock, deciding which calls have ended; time.Now when nil.
+	Now    func() time.Time
+	Client *http.Client // http.DefaultClient's settings with a 30 s timeout when nil
+}
+
+// pusher is the push job's state.
+type pusher struct {
+	mu   sync.Mutex // one push at a time
+	o    PushOptions
+	base string // the simulator's base URL, for recording_url
+	last int64  // wall clock (seconds) of the end of the last call pushed
+}
+
+// PushResult says what one push sent.
+type PushResult struct {
+	Sent    int
+	Through time.Time // the wall clock up to which ended calls have been pushed (read as UTC)
+}
+
+func (s *Sim) newPusher(o PushOptions, base string) *pusher {
+	if o.Every <= 0 {
+		o.Every = DefaultPushEvery
+	}
+	if o.Method == "" {
+		o.Method = http.MethodPost
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Client == nil {
+		o.Client = &http.Client{Timeout: 30 * time.Second}
+	}
+	since := o.Since
+	if since.IsZero() {
+		since = o.Now()
+	}
+	return &pusher{o: o, base: base, last: wallOf(since.In(s.o.Zone))}
+}
+
+// Push runs the push job once now: it sends the calls that ended since the last successful push. It needs
+// Options.Push.URL (Start starts the periodic job then; Push may be called besides).
+func (s *Sim) Push(ctx context.Context) (PushResult, error) {
+	if s.push == nil {
+		return PushResult{}, fmt.Errorf("pbxsim: no push URL configured")
+	}
+	return s.push.run(ctx, s)
+}
+
+func (p *pusher) run(ctx context.Context, s *Sim) (PushResult, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := wallOf(p.o.Now().In(s.o.Zone))
+	res := PushResult{Through: time.Unix(p.last, 0).UTC()}
+	if now <= p.last {
+		return res, nil
+	}
+	rows := s.endedBetween(p.last, now, p.base)
+	if len(rows) > 0 {
+		body, _ := json.Marshal(rows)
+		req, err := http.NewRequestWithContext(ctx, p.o.Method, p.o.URL, bytes.NewReader(body))
+		if err != nil {
+			return res, fmt.Errorf("pbxsim push: %w", err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		if p.o.APIKey != "" {
+			req.Header.Set("x-api-key", p.o.APIKey)
+		}
+		if p.o.Bearer != "" {
+			req.Header.Set("Authorization", "Bearer "+p.o.Bearer)
+		}
+		if p.o.User != "" {
+			req.SetBasicAuth(p.o.User, p.o.Password)
+		}
+		resp, err := p.o.Client.Do(req)
+		if err != nil {
+			return res, fmt.Errorf("pbxsim push of %d calls: %w", len(rows), err)
+		}
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+		resp.Body.Close()
+		if resp.StatusCode/100 != 2 {
+			return res, fmt.Errorf("pbxsim push of %d calls: HTTP %d: %s", len(rows), resp.StatusCode, strings.TrimSpace(string(msg)))
+		}
+	}
+	p.last = now
+	res.Sent, res.Through = len(rows), time.Unix(now, 0).UTC()
+	return res, nil
+}
+
+// endedBetween is the rows of the calls that ended in (lo, hi] (wall clocks), in the order Difuse writes them.
+// A call ends on the day it started (the generator ends calls before midnight), so the days from lo's to hi's
+// are all that need looking at.
+func (s *Sim) endedBetween(lo, hi int64, base string) []difuseRow {
+	var rows []difuseRow
+	n := len(s.prefix) - 1
+	d0 := max(0, int(civilDay(lo)-s.first))
+	d1 := min(n-1, int(civilDay(hi)-s.first))
+	for d := d0; d <= d1; d++ {
+		if s.data.count(d) == 0 {
+			continue
+		}
+		calls := s.data.day(d, nil)
+		for pos, i := range byEnd(calls) {
+			c := &calls[i]
+			if c.end > lo && c.end <= hi {
+				rows = append(rows, s.difuseRow(c, s.prefix[d]+pos+1, base))
+			}
+		}
+	}
+	return rows
+}
+
+// runPushes pushes every Every until the simulator stops, logging failures; the next run retries them.
+func (s *Sim) runPushes() {
+	t := time.NewTicker(s.push.o.Every)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.done:
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() {
+			select {
+			case <-s.done:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		res, err := s.push.run(ctx, s)
+		cancel()
+		if s.o.Log == nil {
+			continue
+		}
+		if err != nil {
+			fmt.Fprintf(s.o.Log, "%v; retrying in %v\n", err, s.push.o.Every)
+		} else if res.Sent > 0 {
+			fmt.Fprintf(s.o.Log, "pbxsim pushed %d calls to %s\n", res.Sent, s.push.o.URL)
+		}
+	}
+}
