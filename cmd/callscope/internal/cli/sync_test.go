@@ -58,7 +58,7 @@ func TestSyncCommand(t *testing.T) {
 		t.Fatalf("archived %d calls of %d", n, srv.Total())
 	}
 	// The archive is a source like the PBX: the same query gives the same CSV.
-	q := []string{"calls", "--from", "2026-11-17", "--to", "2026-11-19", "--format", "csv", "--tz", pbxsim.DefaultZone}
+	q := []string{"calls", "--from", "2026-11-17", "--to", "2026-11-19", "--format", "csv", "--extended", "--tz", pbxsim.DefaultZone}
 	fromPBX, errs, code := run(t, nil, append(q, "--url", srv.URL(), "--user", "admin")...)
 	if code != 0 {
 		t.Fatal(errs)
