@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 import (
@@ -5,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -66,6 +69,9 @@ func BenchmarkCallsCSV1M(b *testing.B) {
 				b.Fatalf("callscope: %v %s", err, msg.String())
 			}
 			out.Close()
+			if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+				b.ReportMetric(float64(ru.Maxrss)/1024, "MB-maxrss") // Linux reports kilobytes
+			}
 		}
 	})
 }
