@@ -20,10 +20,7 @@ var ctx = context.Background()
 
 func simCalls(t testing.TB, days, perDay int) (*pbxsim.Sim, []cdr.Record) {
 	t.Helper()
-	zone, err := time.LoadLocation(pbxsim.DefaultZone)
-	if err != nil {
-		t.Fatal(err)
-	}
+	zone := pbxsim.DefaultLocation()
 	// Midnight in the PBX's zone: whole days, no cut-off on the last one.
 	s, err := pbxsim.New(pbxsim.Options{Days: days, CallsPerDay: perDay, Zone: zone,
 		End: time.Date(2026, 3, 10, 0, 0, 0, 0, zone)})

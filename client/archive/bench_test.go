@@ -32,7 +32,7 @@ func TestMain(m *testing.M) {
 func bigArchive(b *testing.B) string {
 	b.Helper()
 	bigOnce.Do(func() {
-		zone, _ := time.LoadLocation(pbxsim.DefaultZone)
+		zone := pbxsim.DefaultLocation()
 		bigSim, bigErr = pbxsim.New(pbxsim.Options{Days: 365, CallsPerDay: 3700, Zone: zone,
 			End: time.Date(2026, 3, 10, 0, 0, 0, 0, zone)})
 		if bigErr != nil {

@@ -167,14 +167,14 @@ func (a *Archive) Recording(ctx context.Context, l cdr.Lookup) (*cdr.Recording, 
 	}
 	name := reccache.SafeName(st.rec.Recording)
 	if name == "" {
-		name = reccache.SafeID(st.rec.UniqueID) + extFor(st.recFmt)
+		name = reccache.SafeID(st.rec.UniqueID) + cdr.AudioExt(st.recFmt)
 	}
 	return &cdr.Recording{ReadCloser: f, Name: name, Format: st.recFmt, Size: st.recBytes}, nil
 }
 
 // blobPath is where a recording with this hash lives: recordings/ab/abcdef….gsm.
 func (a *Archive) blobPath(hash, format string) string {
-	return filepath.Join(a.dir, RecordingsName, hash[:2], hash+extFor(format))
+	return filepath.Join(a.dir, RecordingsName, hash[:2], hash+cdr.AudioExt(format))
 }
 
 // isHash accepts only a lower-case hex SHA-256, so a damaged index cannot make a path out of it.
@@ -188,14 +188,4 @@ func isHash(s string) bool {
 		}
 	}
 	return true
-}
-
-func extFor(format string) string {
-	switch format {
-	case "wav":
-		return ".wav"
-	case "gsm":
-		return ".gsm"
-	}
-	return ".audio"
 }

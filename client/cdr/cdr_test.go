@@ -210,3 +210,25 @@ func FuzzParseTime(f *testing.F) {
 		}
 	})
 }
+
+// TestAudioExt: each format SniffAudio names has its own extension, and bytes that name none get .audio.
+func TestAudioExt(t *testing.T) {
+	gsm := make([]byte, SniffLen)
+	for i := 0; i < len(gsm); i += 33 {
+		gsm[i] = 0xd0
+	}
+	for _, tc := range []struct {
+		name string
+		head []byte
+		want string
+	}{
+		{"wav", []byte("RIFF\x24\x00\x00\x00WAVEfmt "), ".wav"},
+		{"gsm", gsm, ".gsm"},
+		{"text", []byte("<html>"), ".audio"},
+		{"empty", nil, ".audio"},
+	} {
+		if got := AudioExt(SniffAudio(tc.head)); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}

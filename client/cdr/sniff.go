@@ -48,3 +48,15 @@ type readCloser struct {
 	io.Reader
 	io.Closer
 }
+
+// AudioExt is the file extension for a format SniffAudio names (".wav", ".gsm"), and ".audio" for any other:
+// a file whose bytes said neither is saved under that and sniffed again by the decoder when it is opened.
+func AudioExt(format string) string {
+	switch format {
+	case "wav":
+		return ".wav"
+	case "gsm":
+		return ".gsm"
+	}
+	return ".audio"
+}

@@ -458,18 +458,31 @@ func (s *syncer) fetchZip(ctx context.Context, c *comx.Client, ch chunk, p *Prog
 	if skipped > 0 {
 		s.o.OnWarn(fmt.Errorf("%s: %d malformed index lines were skipped", describeChunk(ch), skipped))
 	}
+	err = s.storeRecordings(ctx, ch, recs, p, pending, func(r *cdr.Record) (*archive.Pending, error) {
+		return s.storeFromZip(ctx, z, r)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return recs, nil
+}
+
+// storeRecordings stores, with store, the recording of each of a chunk's calls that the archive does not hold
+// yet, and counts them in p. A call without a unique ID is passed over: commit does not archive it.
+func (s *syncer) storeRecordings(ctx context.Context, ch chunk, recs []cdr.Record, p *Progress,
+	pending map[string]*archive.Pending, store func(*cdr.Record) (*archive.Pending, error)) error {
 	have, err := s.a.StoredRecordings(ctx, cdr.Query{From: ch.from, To: ch.to})
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", errArchive, err)
+		return fmt.Errorf("%w: %w", errArchive, err)
 	}
 	for i := range recs {
 		r := &recs[i]
-		if !needsRecording(r, have) {
+		if r.UniqueID == "" || !needsRecording(r, have) {
 			continue
 		}
-		pr, err := s.storeFromZip(ctx, z, r)
+		pr, err := store(r)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if pr != nil {
 			pending[r.UniqueID] = pr
@@ -477,7 +490,7 @@ func (s *syncer) fetchZip(ctx context.Context, c *comx.Client, ch chunk, p *Prog
 			s.o.OnProgress(*p)
 		}
 	}
-	return recs, nil
+	return nil
 }
 
 // storeFromZip writes one call's recording from the zip. A recording the index names but the zip left out is
@@ -545,24 +558,11 @@ func (s *syncer) fetchCalls(ctx context.Context, ch chunk, p *Progress, pending 
 	if _, err := s.src.Calls(ctx, q, func(r cdr.Record) error { recs = append(recs, r); return nil }); err != nil {
 		return nil, err
 	}
-	have, err := s.a.StoredRecordings(ctx, cdr.Query{From: ch.from, To: ch.to})
+	err := s.storeRecordings(ctx, ch, recs, p, pending, func(r *cdr.Record) (*archive.Pending, error) {
+		return s.storeFetched(ctx, r)
+	})
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", errArchive, err)
-	}
-	for i := range recs {
-		r := &recs[i]
-		if r.UniqueID == "" || !needsRecording(r, have) {
-			continue
-		}
-		pr, err := s.storeFetched(ctx, r)
-		if err != nil {
-			return nil, err
-		}
-		if pr != nil {
-			pending[r.UniqueID] = pr
-			p.Recordings++
-			s.o.OnProgress(*p)
-		}
+		return nil, err
 	}
 	return recs, nil
 }

@@ -28,13 +28,7 @@ import (
 	"github.com/callscope/callscope/client/transport"
 )
 
-var zone = func() *time.Location {
-	loc, err := time.LoadLocation(pbxsim.DefaultZone)
-	if err != nil {
-		panic(err)
-	}
-	return loc
-}()
+var zone = pbxsim.DefaultLocation()
 
 // The week synced in the tests: 14 to 20 November 2026, PBX time.
 var (

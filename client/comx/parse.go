@@ -321,28 +321,27 @@ func (p *Parser) callType(raw string) (string, cdr.CallType) {
 	if raw == "" {
 		return "", ""
 	}
-	if ct, ok := p.types[raw]; ok {
-		return raw, ct
-	}
-	ct := cdr.ParseCallType(raw)
-	if len(p.types) < wordCacheMax {
-		p.types[strings.Clone(raw)] = ct
-	}
-	return raw, ct
+	return raw, cachedWord(p.types, raw, cdr.ParseCallType)
 }
 
 func (p *Parser) disposition(raw string) (string, cdr.Disposition) {
 	if raw == "" {
 		return "", ""
 	}
-	if d, ok := p.disps[raw]; ok {
-		return raw, d
+	return raw, cachedWord(p.disps, raw, cdr.ParseDisposition)
+}
+
+// cachedWord maps a raw word through cache, parsing it only the first time it is seen. The key is cloned: raw
+// shares the memory of a large chunk of the index, which the cache must not keep alive.
+func cachedWord[T any](cache map[string]T, raw string, parse func(string) T) T {
+	if v, ok := cache[raw]; ok {
+		return v
 	}
-	d := cdr.ParseDisposition(raw)
-	if len(p.disps) < wordCacheMax {
-		p.disps[strings.Clone(raw)] = d
+	v := parse(raw)
+	if len(cache) < wordCacheMax {
+		cache[strings.Clone(raw)] = v
 	}
-	return raw, d
+	return v
 }
 
 // parseWall reads the index's YYYY/MM/DD/hh:mm:ss as a wall clock in UTC. The separators are not checked (a PBX

@@ -21,7 +21,7 @@ func bigSim(b *testing.B) *simPBX {
 // plus the day's pages. requests/op is counted by the server.
 func BenchmarkRangeOneDay(b *testing.B) {
 	p := bigSim(b)
-	zone, _ := time.LoadLocation(pbxsim.DefaultZone)
+	zone := pbxsim.DefaultLocation()
 	from := time.Date(2022, 6, 15, 0, 0, 0, 0, zone) // a Wednesday
 	for _, limit := range []int{100, 10} {
 		b.Run("limit="+strconv.Itoa(limit), func(b *testing.B) {
@@ -47,7 +47,7 @@ func BenchmarkRangeOneDay(b *testing.B) {
 // client's JSON throughput.
 func BenchmarkAllPages(b *testing.B) {
 	p := bigSim(b)
-	zone, _ := time.LoadLocation(pbxsim.DefaultZone)
+	zone := pbxsim.DefaultLocation()
 	c := p.client(b, func(c *difuse.Config) { c.Zone = zone; c.Limit = 1000 })
 	var bytes int64
 	p.requests.Store(0)

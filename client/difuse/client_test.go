@@ -447,7 +447,7 @@ func TestRecordingURLs(t *testing.T) {
 		}
 		for _, u := range []string{"", "/rec/empty.wav", "/rec/gone.wav"} {
 			if _, err := c.Recording(t.Context(), cdr.ByRecord(cdr.Record{UniqueID: "1.1", Recording: u})); !errors.Is(err, cdr.ErrNoRecording) ||
-				err.Error() != "call 1.1 has no recording: no recording" {
+				err.Error() != "call 1.1 has no recording" {
 				t.Errorf("key=%v %q: error %v", key, u, err)
 			}
 		}

@@ -151,7 +151,7 @@ func compare(t *testing.T, name string, want, got map[string]cdr.Record) {
 func TestSimRange(t *testing.T) {
 	p := startSim(t, pbxsim.Options{Days: 30, CallsPerDay: 200})
 	c := p.client(t, nil) // zone inferred from timestamp vs date
-	zone, _ := time.LoadLocation(pbxsim.DefaultZone)
+	zone := pbxsim.DefaultLocation()
 	for _, tc := range []struct {
 		name     string
 		from, to time.Time
@@ -172,7 +172,7 @@ func TestSimRange(t *testing.T) {
 
 func TestSimPages(t *testing.T) {
 	p := startSim(t, pbxsim.Options{Days: 3, CallsPerDay: 50})
-	c := p.client(t, func(c *difuse.Config) { c.Zone, _ = time.LoadLocation(pbxsim.DefaultZone) })
+	c := p.client(t, func(c *difuse.Config) { c.Zone = pbxsim.DefaultLocation() })
 	all := truth(p, time.Time{}, time.Time{}, nil)
 	seen := map[string]cdr.Record{}
 	total := 0
@@ -199,7 +199,7 @@ func TestSimPages(t *testing.T) {
 
 func TestSimExtensionFilter(t *testing.T) {
 	p := startSim(t, pbxsim.Options{Days: 10, CallsPerDay: 150})
-	zone, _ := time.LoadLocation(pbxsim.DefaultZone)
+	zone := pbxsim.DefaultLocation()
 	from, to := time.Date(2024, 2, 22, 0, 0, 0, 0, zone), time.Date(2024, 2, 24, 0, 0, 0, 0, zone)
 	all := truth(p, from, to, nil)
 	counts := map[string]int{}
@@ -224,7 +224,7 @@ func TestSimExtensionFilter(t *testing.T) {
 
 func TestSimLookups(t *testing.T) {
 	p := startSim(t, pbxsim.Options{Days: 20, CallsPerDay: 200})
-	zone, _ := time.LoadLocation(pbxsim.DefaultZone)
+	zone := pbxsim.DefaultLocation()
 	day := time.Date(2024, 2, 15, 0, 0, 0, 0, zone)
 	var sample []cdr.Record
 	p.Calls(day, day.AddDate(0, 0, 1), func(r cdr.Record) bool {
@@ -275,7 +275,7 @@ func TestSimLookups(t *testing.T) {
 
 func TestSimRecording(t *testing.T) {
 	p := startSim(t, pbxsim.Options{Days: 3, CallsPerDay: 100})
-	zone, _ := time.LoadLocation(pbxsim.DefaultZone)
+	zone := pbxsim.DefaultLocation()
 	for _, key := range []bool{false, true} {
 		c := p.client(t, func(c *difuse.Config) { c.Zone = zone; c.KeyParam = key })
 		var with, without *cdr.Record
@@ -323,7 +323,7 @@ func TestSimRecording(t *testing.T) {
 
 func TestSimFaults(t *testing.T) {
 	p := startSim(t, pbxsim.Options{Days: 5, CallsPerDay: 100})
-	zone, _ := time.LoadLocation(pbxsim.DefaultZone)
+	zone := pbxsim.DefaultLocation()
 	// One request at a time, so a page asked for again never meets the next fourth request too.
 	c := p.client(t, func(c *difuse.Config) { c.Zone = zone; c.Timeout = 300 * time.Millisecond; c.Parallel = 1 })
 	from, to := time.Date(2024, 2, 27, 0, 0, 0, 0, zone), time.Date(2024, 2, 29, 0, 0, 0, 0, zone)
@@ -361,7 +361,7 @@ func TestSimBigPBXOneDay(t *testing.T) {
 		t.Skip("big simulated PBX")
 	}
 	p := startSim(t, pbxsim.Options{Days: 400, CallsPerDay: 400, Seed: 7})
-	zone, _ := time.LoadLocation(pbxsim.DefaultZone)
+	zone := pbxsim.DefaultLocation()
 	c := p.client(t, func(c *difuse.Config) { c.Zone = zone; c.Limit = 10 })
 	from := time.Date(2023, 11, 14, 0, 0, 0, 0, zone)
 	to := from.AddDate(0, 0, 1)

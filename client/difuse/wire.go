@@ -125,8 +125,9 @@ var dateLayouts = []string{
 	"2006-01-02 15:04",
 }
 
-// parseWall reads a Difuse wall-clock time. Empty and MySQL's zero date mean "no time" (a call never answered).
-func parseWall(s string) (time.Time, bool, error) {
+// ParseWall reads a Difuse wall-clock time (2006-01-02 15:04:05, and the near forms a firmware may send) as a
+// time in UTC; ok is false for empty and for MySQL's zero date, which mean "no time" (a call never answered).
+func ParseWall(s string) (t time.Time, ok bool, err error) {
 	s = strings.TrimSpace(s)
 	if s == "" || strings.HasPrefix(s, "0000-00-00") {
 		return time.Time{}, false, nil
@@ -139,70 +140,68 @@ func parseWall(s string) (time.Time, bool, error) {
 	return time.Time{}, false, fmt.Errorf("cannot read time %q", s)
 }
 
-// toRow maps one JSON row into the CDR model.
+// Row is one CDR row's fields as text, named as in the Difuse API (GET /pbx/cdr/data). The client reads pulled
+// rows into it and the push listener (client/listen) reads pushed entries into it, so that a call pushed and the
+// same call pulled later are stored alike. Times are not here: each reader parses them its own way and hands
+// them to Record.
+type Row struct {
+	CallID              string
+	CallerID            string
+	Source              string
+	DestinationContext  string
+	Destination         string
+	InitialDestination  string
+	ComputedDestination string
+	Disposition         string
+	Timestamp           string // Unix seconds
+	RecordingURL        string
+	AccountCode         string
+	Channel             string
+	DestChannel         string
+}
+
+// Record maps the row into the CDR model, given its wall-clock times: start, and answer and end where the PBX
+// sent them (a zero time means it did not). Start is kept as given, not placed in a zone.
 //
-// Mapping: call_id → UniqueID; start_time (or date when start_time is missing) → Start; timestamp → Epoch;
-// destination → DialledNumber (computed_destination, then initial_destination, when it is empty or "s"); caller_id → CallerID; disposition → Disposition (unknown words kept as-is);
-// Duration = end − start; Billable = end − answer, 0 when the call was never answered; RecordingSize is not
-// reported by Difuse (cdr.Unknown); recording_url → Recording. Extension and CallType: see classify.
-func (w *rowJSON) toRow() (row, error) {
-	var r row
-	startText := string(w.StartTime)
-	if strings.TrimSpace(startText) == "" || strings.HasPrefix(strings.TrimSpace(startText), "0000-00-00") {
-		startText = string(w.Date)
-	}
-	start, ok, err := parseWall(startText)
-	if err != nil {
-		return r, fmt.Errorf("start time: %v", err)
-	}
-	if !ok {
-		return r, errors.New("no start time")
-	}
-	end, hasEnd, err := parseWall(string(w.EndTime))
-	if err != nil {
-		return r, fmt.Errorf("end time: %v", err)
-	}
-	answer, answered, err := parseWall(string(w.AnswerTime))
-	if err != nil {
-		return r, fmt.Errorf("answer time: %v", err)
-	}
-	id := strings.TrimSpace(string(w.CallID))
+// Mapping: call_id → UniqueID; timestamp → Epoch; destination → DialledNumber (computed_destination, then
+// initial_destination, when it is empty or "s"); caller_id → CallerID; disposition → Disposition (unknown words
+// kept as-is); Duration = end − start; Billable = end − answer, 0 when the call was never answered; both
+// cdr.Unknown without an end (or with one before the start); RecordingSize is not reported by Difuse
+// (cdr.Unknown); recording_url → Recording. Extension and CallType: see classify.
+func (w Row) Record(start, answer, end time.Time) cdr.Record {
 	rec := cdr.Record{
-		UniqueID:       id,
+		UniqueID:       strings.TrimSpace(w.CallID),
 		Start:          start,
-		DialledNumber:  strings.TrimSpace(string(w.Destination)),
-		CallerID:       strings.TrimSpace(string(w.CallerID)),
-		RawDisposition: strings.TrimSpace(string(w.Disposition)),
+		DialledNumber:  strings.TrimSpace(w.Destination),
+		CallerID:       strings.TrimSpace(w.CallerID),
+		RawDisposition: strings.TrimSpace(w.Disposition),
 		DurationS:      cdr.Unknown,
 		BillableS:      cdr.Unknown,
 		RecordingSize:  cdr.Unknown,
-		Recording:      strings.TrimSpace(string(w.RecordingURL)),
-		AccountCode:    strings.TrimSpace(string(w.AccountCode)),
-		Channel:        strings.TrimSpace(string(w.Channel)),
-		DestChannel:    strings.TrimSpace(firstSet(string(w.DstChannel), string(w.DestChannel))),
+		Recording:      strings.TrimSpace(w.RecordingURL),
+		AccountCode:    strings.TrimSpace(w.AccountCode),
+		Channel:        strings.TrimSpace(w.Channel),
+		DestChannel:    strings.TrimSpace(w.DestChannel),
+		RawCallType:    strings.TrimSpace(w.DestinationContext),
 	}
 	rec.Disposition = cdr.ParseDisposition(rec.RawDisposition)
 	if rec.Disposition == "" {
 		rec.Disposition = cdr.DispUnknown
 	}
-	if ts, err := strconv.ParseFloat(strings.TrimSpace(string(w.Timestamp)), 64); err == nil && ts > 0 {
+	if ts, err := strconv.ParseFloat(strings.TrimSpace(w.Timestamp), 64); err == nil && ts > 0 {
 		rec.Epoch = int64(ts)
 	}
-	src := strings.TrimSpace(string(w.Source))
 	// Asterisk's "s" (start) extension means the call went through dialplan logic (a ring group, a feature
 	// code) rather than straight to a number; the PBX then says where it went in computed_destination.
 	viaDialplan := rec.DialledNumber == "s"
 	if rec.DialledNumber == "" || viaDialplan {
-		rec.DialledNumber = strings.TrimSpace(firstSet(string(w.ComputedDestination), string(w.InitialDestination)))
+		rec.DialledNumber = strings.TrimSpace(firstSet(w.ComputedDestination, w.InitialDestination))
 	}
-	rec.CallType, rec.Extension = classify(strings.TrimSpace(string(w.DestinationContext)), src, rec.DialledNumber, viaDialplan)
-	rec.RawCallType = strings.TrimSpace(string(w.DestinationContext))
-	if !hasEnd || end.Before(start) {
-		end = start
-	} else {
+	rec.CallType, rec.Extension = classify(rec.RawCallType, strings.TrimSpace(w.Source), rec.DialledNumber, viaDialplan)
+	if !end.IsZero() && !end.Before(start) {
 		rec.DurationS = int(end.Sub(start) / time.Second)
 		switch {
-		case !answered || !answerable(rec.Disposition):
+		case answer.IsZero() || !answerable(rec.Disposition):
 			rec.BillableS = 0
 		case end.After(answer):
 			rec.BillableS = int(end.Sub(answer) / time.Second)
@@ -210,13 +209,57 @@ func (w *rowJSON) toRow() (row, error) {
 			rec.BillableS = 0
 		}
 	}
-	r.rec, r.start, r.end, r.src = rec, start, end, src
+	return rec
+}
+
+// toRow maps one JSON row into the CDR model (see Row.Record), with start_time, or date when start_time is
+// missing, as the start.
+func (w *rowJSON) toRow() (row, error) {
+	var r row
+	startText := string(w.StartTime)
+	if strings.TrimSpace(startText) == "" || strings.HasPrefix(strings.TrimSpace(startText), "0000-00-00") {
+		startText = string(w.Date)
+	}
+	start, ok, err := ParseWall(startText)
+	if err != nil {
+		return r, fmt.Errorf("start time: %v", err)
+	}
+	if !ok {
+		return r, errors.New("no start time")
+	}
+	end, _, err := ParseWall(string(w.EndTime))
+	if err != nil {
+		return r, fmt.Errorf("end time: %v", err)
+	}
+	answer, _, err := ParseWall(string(w.AnswerTime))
+	if err != nil {
+		return r, fmt.Errorf("answer time: %v", err)
+	}
+	r.rec = Row{
+		CallID:              string(w.CallID),
+		CallerID:            string(w.CallerID),
+		Source:              string(w.Source),
+		DestinationContext:  string(w.DestinationContext),
+		Destination:         string(w.Destination),
+		InitialDestination:  string(w.InitialDestination),
+		ComputedDestination: string(w.ComputedDestination),
+		Disposition:         string(w.Disposition),
+		Timestamp:           string(w.Timestamp),
+		RecordingURL:        string(w.RecordingURL),
+		AccountCode:         string(w.AccountCode),
+		Channel:             string(w.Channel),
+		DestChannel:         firstSet(string(w.DstChannel), string(w.DestChannel)),
+	}.Record(start, answer, end)
+	if end.IsZero() || end.Before(start) {
+		end = start
+	}
+	r.start, r.end, r.src = start, end, strings.TrimSpace(string(w.Source))
 	// db_id is the row's identity; a call ID alone is not (Asterisk writes several rows for one call when it
 	// is transferred or forked), so it is only the fallback.
 	if db := strings.TrimSpace(string(w.DBID)); db != "" {
 		r.key = "db:" + db
 	} else {
-		r.key = "id:" + id + "@" + start.Format(time.DateTime)
+		r.key = "id:" + r.rec.UniqueID + "@" + start.Format(time.DateTime)
 	}
 	return r, nil
 }

@@ -78,7 +78,7 @@ func start(t testing.TB, o pbxsim.Options) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	loc, _ := time.LoadLocation(pbxsim.DefaultZone)
+	loc := pbxsim.DefaultLocation()
 	src, err := connect.Open(connect.Settings{URL: srv.URL(), User: pbxsim.DefaultComxUser,
 		Password: cdr.Secret(pbxsim.DefaultComxPassword), Zone: loc, Timeout: 5 * time.Second})
 	if err != nil {
@@ -96,10 +96,7 @@ func start(t testing.TB, o pbxsim.Options) *fixture {
 
 // twoDays is the simulator the brief names: two days ending at midnight in the PBX's zone.
 func twoDays(t testing.TB) *fixture {
-	loc, err := time.LoadLocation(pbxsim.DefaultZone)
-	if err != nil {
-		t.Fatal(err)
-	}
+	loc := pbxsim.DefaultLocation()
 	return start(t, pbxsim.Options{Days: 2, End: time.Date(2026, 11, 20, 0, 0, 0, 0, loc), CallsPerDay: 50})
 }
 
@@ -595,7 +592,7 @@ func TestWriteCSVMatchesTheWriter(t *testing.T) {
 
 // Difuse's index gives no recording sizes: the manifest alone says a file is complete.
 func TestDifuseRerunSkipsByManifest(t *testing.T) {
-	loc, _ := time.LoadLocation(pbxsim.DefaultZone)
+	loc := pbxsim.DefaultLocation()
 	srv, err := pbxsim.Start(pbxsim.Options{Days: 2, End: time.Date(2026, 11, 20, 0, 0, 0, 0, loc), CallsPerDay: 50})
 	if err != nil {
 		t.Fatal(err)

@@ -82,11 +82,8 @@ func stemOf(file string) string { return strings.TrimSuffix(file, filepath.Ext(f
 // extFor is the extension for a recording: from the bytes (wav, gsm) when they say, else from the PBX's name
 // reduced to a safe one, else .audio (the decoder sniffs it again).
 func extFor(format, pbxName string) string {
-	switch format {
-	case "wav":
-		return ".wav"
-	case "gsm":
-		return ".gsm"
+	if ext := cdr.AudioExt(format); ext != ".audio" {
+		return ext
 	}
 	ext := strings.ToLower(filepath.Ext(reccache.SafeName(pbxName)))
 	if ext == "" || ext == "." || len(ext) > 6 || ext == ".tmp" || ext == ".csv" {

@@ -9,9 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/callscope/callscope/client/cdr"
+	"github.com/callscope/callscope/client/difuse"
 )
 
 // knownFields are the names a pushed entry may use: those of the Difuse pull API (GET /pbx/cdr/data), and the
@@ -147,38 +147,25 @@ func scalar(v json.RawMessage) (string, error) {
 	return string(v), nil
 }
 
-// wallLayouts are the forms a pushed time may take; the API shows the first.
-var wallLayouts = []string{
-	"2006-01-02 15:04:05",
-	"2006-01-02T15:04:05",
-	"2006-01-02 15:04:05.999999999",
-	"2006-01-02T15:04:05.999999999",
-	"2006-01-02 15:04",
-}
-
-// wall reads a time: a wall clock (read as UTC), or a time with an offset, turned into loc's wall clock (UTC's
-// when loc is nil). Empty and MySQL's zero date mean none.
+// wall reads a time: a Difuse wall clock (read as UTC), or a time with an offset, turned into loc's wall clock
+// (UTC's when loc is nil). Empty and MySQL's zero date mean none.
 func wall(s string, loc *time.Location) (time.Time, bool, error) {
-	s = strings.TrimSpace(s)
-	if s == "" || strings.HasPrefix(s, "0000-00-00") {
-		return time.Time{}, false, nil
+	t, ok, err := difuse.ParseWall(s)
+	if err == nil {
+		return t, ok, nil
 	}
-	for _, l := range wallLayouts {
-		if t, err := time.ParseInLocation(l, s, time.UTC); err == nil {
-			return t, true, nil
-		}
-	}
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+	if t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(s)); err == nil {
 		if loc == nil {
 			loc = time.UTC
 		}
 		return cdr.WallClock(t.In(loc)), true, nil
 	}
-	return time.Time{}, false, fmt.Errorf("cannot read time %q: use YYYY-MM-DD hh:mm:ss", s)
+	return time.Time{}, false, fmt.Errorf("cannot read time %q: use YYYY-MM-DD hh:mm:ss", strings.TrimSpace(s))
 }
 
-// record maps the fields the way the Difuse client maps a pulled row, so a pushed call and the same call pulled
-// later are stored alike.
+// record reads the fields into a difuse.Row, so a pushed call is mapped exactly as the same call pulled later,
+// and checks more strictly than a pull does: a push with no call ID, an unreadable timestamp or no start at all is
+// refused with the reason, since the PBX's sender can be fixed.
 func (e entry) record(loc *time.Location) (cdr.Record, error) {
 	id := e.first("call_id", "uniqueid")
 	if id == "" {
@@ -206,52 +193,31 @@ func (e entry) record(loc *time.Location) (cdr.Record, error) {
 		}
 		start = cdr.WallClock(time.Unix(epoch, 0).In(l))
 	}
-	end, hasEnd, err := wall(e.first("end_time", "end"), loc)
+	end, _, err := wall(e.first("end_time", "end"), loc)
 	if err != nil {
 		return cdr.Record{}, fmt.Errorf("end time: %v", err)
 	}
-	answer, answered, err := wall(e.first("answer_time", "answer"), loc)
+	answer, _, err := wall(e.first("answer_time", "answer"), loc)
 	if err != nil {
 		return cdr.Record{}, fmt.Errorf("answer time: %v", err)
 	}
-	r := cdr.Record{
-		UniqueID:       id,
-		Epoch:          epoch,
-		DialledNumber:  e.first("destination", "dst"),
-		CallerID:       e.first("caller_id", "clid"),
-		RawDisposition: e.first("disposition"),
-		DurationS:      cdr.Unknown,
-		BillableS:      cdr.Unknown,
-		RecordingSize:  cdr.Unknown,
-		Recording:      e.first("recording_url", "recordingfile"),
-		AccountCode:    e.first("accountcode", "account_code"),
-		Channel:        e.first("channel"),
-		DestChannel:    e.first("dstchannel", "destination_channel"),
-	}
-	r.Disposition = cdr.ParseDisposition(r.RawDisposition)
-	if r.Disposition == "" {
-		r.Disposition = cdr.DispUnknown
-	}
-	src := e.first("source", "src")
-	viaDialplan := r.DialledNumber == "s"
-	if r.DialledNumber == "" || viaDialplan {
-		r.DialledNumber = e.first("computed_destination", "initial_destination")
-	}
-	context := e.first("destination_context", "dcontext")
-	r.CallType, r.Extension = classify(context, src, r.DialledNumber, viaDialplan)
-	r.RawCallType = context
-	switch {
-	case hasEnd && !end.Before(start):
-		r.DurationS = int(end.Sub(start) / time.Second)
-		switch {
-		case !answered || !answerable(r.Disposition):
-			r.BillableS = 0
-		case end.After(answer):
-			r.BillableS = int(end.Sub(answer) / time.Second)
-		default:
-			r.BillableS = 0
-		}
-	default:
+	r := difuse.Row{
+		CallID:              id,
+		CallerID:            e.first("caller_id", "clid"),
+		Source:              e.first("source", "src"),
+		DestinationContext:  e.first("destination_context", "dcontext"),
+		Destination:         e.first("destination", "dst"),
+		InitialDestination:  e.first("initial_destination"),
+		ComputedDestination: e.first("computed_destination"),
+		Disposition:         e.first("disposition"),
+		Timestamp:           strconv.FormatInt(epoch, 10),
+		RecordingURL:        e.first("recording_url", "recordingfile"),
+		AccountCode:         e.first("accountcode", "account_code"),
+		Channel:             e.first("channel"),
+		DestChannel:         e.first("dstchannel", "destination_channel"),
+	}.Record(start, answer, end)
+	// Without an end time the pushed Asterisk columns may still say how long the call was.
+	if r.DurationS == cdr.Unknown {
 		if v, err := strconv.Atoi(e.first("duration")); err == nil && v >= 0 {
 			r.DurationS = v
 		}
@@ -286,70 +252,4 @@ func sign(v int64) int64 {
 		return -1
 	}
 	return 1
-}
-
-func answerable(d cdr.Disposition) bool {
-	return d != cdr.DispNoAnswer && d != cdr.DispBusy && d != cdr.DispFailed
-}
-
-// classify derives the call type and the local extension exactly as the Difuse client does for pulled rows
-// (client/difuse, wire.go: classify), since Difuse sends no call type.
-func classify(context, src, dst string, viaDialplan bool) (cdr.CallType, string) {
-	c := strings.ToLower(context)
-	srcExt, dstExt := isExtension(src), isExtension(dst)
-	ext := ""
-	switch {
-	case srcExt:
-		ext = src
-	case dstExt:
-		ext = dst
-	}
-	for _, w := range []string{"trunk", "pstn", "did", "inbound", "incoming", "external", "provider"} {
-		if strings.Contains(c, w) && !strings.Contains(c, "outbound") {
-			if dstExt {
-				ext = dst
-			} else if !srcExt {
-				ext = ""
-			}
-			return cdr.CallInbound, ext
-		}
-	}
-	if strings.Contains(c, "outbound") || strings.Contains(c, "outgoing") {
-		return cdr.CallOutbound, ext
-	}
-	switch {
-	case srcExt && (viaDialplan || strings.HasPrefix(dst, "*")):
-		return cdr.CallOther, src
-	case srcExt && dstExt:
-		return cdr.CallInternal, src
-	case srcExt && isOutsideNumber(dst):
-		return cdr.CallOutbound, src
-	case isOutsideNumber(src) && dstExt:
-		return cdr.CallInbound, dst
-	}
-	return cdr.CallUnknown, ext
-}
-
-func isExtension(s string) bool {
-	if len(s) < 2 || len(s) > 6 || s[0] == '0' {
-		return false
-	}
-	return allDigits(s)
-}
-
-func isOutsideNumber(s string) bool {
-	d := strings.TrimPrefix(s, "+")
-	if !allDigits(d) || d == "" {
-		return false
-	}
-	return len(d) >= 7 || ((s[0] == '+' || s[0] == '0') && len(d) >= 3)
-}
-
-func allDigits(s string) bool {
-	for _, r := range s {
-		if !unicode.IsDigit(r) || r > '9' {
-			return false
-		}
-	}
-	return s != ""
 }

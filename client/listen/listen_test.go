@@ -22,13 +22,7 @@ import (
 	"github.com/callscope/callscope/client/transport"
 )
 
-var zone = func() *time.Location {
-	loc, err := time.LoadLocation(pbxsim.DefaultZone)
-	if err != nil {
-		panic(err)
-	}
-	return loc
-}()
+var zone = pbxsim.DefaultLocation()
 
 var auth = Auth{APIKey: "key-123", Bearer: "tok-456", User: "pbx", Password: "pw-789"}
 

@@ -37,7 +37,7 @@ func TestPushSendsCallsThatEnded(t *testing.T) {
 	}))
 	defer recv.Close()
 
-	zone, _ := time.LoadLocation(DefaultZone)
+	zone := DefaultLocation()
 	end := time.Date(2026, 11, 20, 17, 0, 0, 0, zone)
 	now := end.Add(-2 * time.Hour)
 	var clock atomic.Pointer[time.Time]

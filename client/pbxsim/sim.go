@@ -96,14 +96,20 @@ type Sim struct {
 	push *pusher // nil unless Options.Push.URL is set
 }
 
+// DefaultLocation is the zone a simulator runs in when Options.Zone is nil: DefaultZone, or on a system without
+// tzdata the same fixed UTC+2 (Johannesburg keeps no daylight saving), so times agree either way.
+func DefaultLocation() *time.Location {
+	loc, err := time.LoadLocation(DefaultZone)
+	if err != nil {
+		return time.FixedZone("UTC+02:00", 2*3600)
+	}
+	return loc
+}
+
 // New builds a simulator. It fails only on unusable options: an unreadable data or recordings directory.
 func New(o Options) (*Sim, error) {
 	if o.Zone == nil {
-		loc, err := time.LoadLocation(DefaultZone)
-		if err != nil {
-			loc = time.FixedZone("UTC+02:00", 2*3600) // no tzdata on this system
-		}
-		o.Zone = loc
+		o.Zone = DefaultLocation()
 	}
 	if o.Days <= 0 {
 		o.Days = DefaultDays

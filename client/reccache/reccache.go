@@ -247,16 +247,6 @@ func SafeName(pbxName string) string {
 	return safePrefix(base, 120)
 }
 
-func extFor(format string) string {
-	switch format {
-	case "wav":
-		return ".wav"
-	case "gsm":
-		return ".gsm"
-	}
-	return ".audio"
-}
-
 func formatFor(ext string) string {
 	switch ext {
 	case ".wav":
@@ -318,7 +308,7 @@ func (c *Cache) Fetch(ctx context.Context, src cdr.Source, rec cdr.Record, progr
 		size = -1
 	}
 	d := &download{key: key, name: name, format: r.Format, size: size, done: make(chan struct{}),
-		path: filepath.Join(c.dir, key+extFor(r.Format)+partSuffix)}
+		path: filepath.Join(c.dir, key+cdr.AudioExt(r.Format)+partSuffix)}
 	if progress != nil {
 		d.watchers = append(d.watchers, progress)
 	}

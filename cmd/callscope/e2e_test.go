@@ -104,7 +104,7 @@ func TestE2ETmux(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test")
 	}
-	loc, _ := time.LoadLocation(pbxsim.DefaultZone)
+	loc := pbxsim.DefaultLocation()
 	day := time.Date(2026, 11, 18, 0, 0, 0, 0, loc)
 	srv, err := pbxsim.Start(pbxsim.Options{Days: 3, End: day.AddDate(0, 0, 2), CallsPerDay: 120,
 		RecordingsDir: pbxsim.DefaultRecordings()})

@@ -77,6 +77,24 @@ func (q *queryFlags) query() (cdr.Query, func(*cdr.Record) bool, error) {
 	return cq, keep, nil
 }
 
+// querySource reads the query flags, opens the source, and then fills in the profile's default range when the
+// flags give none: "today" is measured in the zone (--tz, the profile's) that opening the source resolves. A
+// mistake in the flags is reported before anything is dialled.
+func (a *app) querySource(ctx context.Context, qf *queryFlags) (cdr.Source, cdr.Query, func(*cdr.Record) bool, error) {
+	q, keep, err := qf.query()
+	if err != nil {
+		return nil, cdr.Query{}, nil, err
+	}
+	src, err := a.source(ctx)
+	if err != nil {
+		return nil, cdr.Query{}, nil, err
+	}
+	if err := a.applyProfileRange(&q); err != nil {
+		return nil, cdr.Query{}, nil, err
+	}
+	return src, q, keep, nil
+}
+
 func set(xs []string) map[string]bool {
 	m := map[string]bool{}
 	for _, x := range xs {
@@ -102,15 +120,8 @@ func (a *app) callsCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			q, keep, err := qf.query()
+			src, q, keep, err := a.querySource(c.Context(), &qf)
 			if err != nil {
-				return err
-			}
-			src, err := a.source(c.Context())
-			if err != nil {
-				return err
-			}
-			if err := a.applyProfileRange(&q); err != nil {
 				return err
 			}
 			res, err := a.streamCalls(c.Context(), src, q, keep, func(r *cdr.Record) error { return w.Write(r) })

@@ -57,7 +57,7 @@ func TestCallsCSVMatchesSimulator(t *testing.T) {
 		t.Fatalf("header %v", rows[0])
 	}
 	var want []cdr.Record
-	loc, _ := time.LoadLocation(pbxsim.DefaultZone)
+	loc := pbxsim.DefaultLocation()
 	s.Calls(time.Date(2026, 11, 18, 0, 0, 0, 0, loc), time.Date(2026, 11, 19, 0, 0, 0, 0, loc), func(r cdr.Record) bool {
 		want = append(want, r)
 		return true

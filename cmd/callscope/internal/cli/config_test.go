@@ -81,7 +81,7 @@ password_env = "OFFICE_PBX_PW"
 	if err != nil {
 		t.Fatal(err)
 	}
-	loc, _ := time.LoadLocation(pbxsim.DefaultZone)
+	loc := pbxsim.DefaultLocation()
 	want := 0
 	sim.Calls(time.Date(2026, 11, 19, 0, 0, 0, 0, loc), time.Date(2026, 11, 20, 0, 0, 0, 0, loc), func(cdr.Record) bool {
 		want++

@@ -52,15 +52,8 @@ reported and the others continue; the exit code is then 1.`,
 			if out != "-" && recDir != "" && filepath.Clean(out) == filepath.Clean(recDir) {
 				return usagef("-o and --recordings name the same path; give the recordings a folder of their own")
 			}
-			q, keep, err := qf.query()
+			src, q, keep, err := a.querySource(c.Context(), &qf)
 			if err != nil {
-				return err
-			}
-			src, err := a.source(c.Context())
-			if err != nil {
-				return err
-			}
-			if err := a.applyProfileRange(&q); err != nil {
 				return err
 			}
 			calls, err := a.fetchCalls(c.Context(), src, q, keep)

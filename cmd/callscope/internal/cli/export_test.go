@@ -57,10 +57,7 @@ func (l *reqLog) settled() int {
 // exportSim is the brief's simulator: two days of 50 calls ending at midnight in Johannesburg.
 func exportSim(t *testing.T) (*pbxsim.Server, *reqLog) {
 	t.Helper()
-	loc, err := time.LoadLocation(pbxsim.DefaultZone)
-	if err != nil {
-		t.Fatal(err)
-	}
+	loc := pbxsim.DefaultLocation()
 	log := &reqLog{}
 	srv, err := pbxsim.Start(pbxsim.Options{Days: 2, End: time.Date(2026, 11, 20, 0, 0, 0, 0, loc), CallsPerDay: 50, Log: log})
 	if err != nil {

@@ -28,7 +28,7 @@ func runSyncCLI(t *testing.T, ctx context.Context, args ...string) (string, erro
 }
 
 func TestSyncCommand(t *testing.T) {
-	zone, _ := time.LoadLocation(pbxsim.DefaultZone)
+	zone := pbxsim.DefaultLocation()
 	end := time.Date(2026, 11, 20, 0, 0, 0, 0, zone).Add(-time.Second)
 	srv, err := pbxsim.Start(pbxsim.Options{Days: 3, End: end, CallsPerDay: 80, Zone: zone})
 	if err != nil {

@@ -1,0 +1,62 @@
+package listen
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/callscope/callscope/client/cdr"
+)
+
+// TestDecodeMapping pins what a push adds to the Difuse row mapping: Asterisk column names, times with an
+// offset, a start taken from the timestamp, duration and billsec when there is no end, and the zone.
+func TestDecodeMapping(t *testing.T) {
+	plus2 := time.FixedZone("", 2*3600)
+	for _, tc := range []struct {
+		name  string
+		body  string
+		loc   *time.Location
+		check func(cdr.Record) bool
+	}{
+		{"difuse fields", sample, zone, func(r cdr.Record) bool {
+			return r.UniqueID == "1706950109.0" && r.CallType == cdr.CallInternal && r.Extension == "4001" &&
+				r.DialledNumber == "2011" && r.DurationS == 7 && r.BillableS == 7 && r.Epoch == 1706950109 &&
+				r.Start.Location() == zone && r.Start.Hour() == 8 && r.RawCallType == "sip_internal"
+		}},
+		{"asterisk columns", `{"uniqueid":"9.1","src":"0825550000","dst":"4002","dcontext":"from-trunk",
+			"clid":"\"Bob\" <0825550000>","calldate":"2024-02-03 08:00:00","duration":"65","billsec":60,
+			"disposition":"ANSWERED","recordingfile":"a.wav","account_code":"sales","dstchannel":"SIP/4002-1"}`, zone,
+			func(r cdr.Record) bool {
+				return r.UniqueID == "9.1" && r.CallType == cdr.CallInbound && r.Extension == "4002" &&
+					r.CallerID == `"Bob" <0825550000>` && r.DurationS == 65 && r.BillableS == 60 &&
+					r.Recording == "a.wav" && r.AccountCode == "sales" && r.DestChannel == "SIP/4002-1"
+			}},
+		{"end time wins over duration", `{"call_id":"9.2","start":"2024-02-03 08:00:00","end":"2024-02-03 08:00:10",
+			"answer":"2024-02-03 08:00:04","duration":99,"billsec":99,"disposition":"ANSWERED"}`, zone,
+			func(r cdr.Record) bool { return r.DurationS == 10 && r.BillableS == 6 }},
+		{"no end, no duration", `{"call_id":"9.3","start_time":"2024-02-03 08:00:00"}`, zone,
+			func(r cdr.Record) bool { return r.DurationS == cdr.Unknown && r.BillableS == cdr.Unknown }},
+		{"offset time into the zone", `{"call_id":"9.4","start_time":"2024-02-03T06:00:00Z"}`, zone,
+			func(r cdr.Record) bool { return r.Start.Equal(time.Date(2024, 2, 3, 8, 0, 0, 0, zone)) }},
+		{"start from timestamp", `{"call_id":"9.5","timestamp":1706940000}`, zone,
+			func(r cdr.Record) bool { return r.Start.Equal(time.Unix(1706940000, 0)) }},
+		{"zone from timestamp", `{"call_id":"9.6","start_time":"2024-02-03 08:00:00","timestamp":1706940000}`, nil,
+			func(r cdr.Record) bool {
+				_, off := r.Start.Zone()
+				return off == 2*3600 && r.Start.Equal(time.Date(2024, 2, 3, 8, 0, 0, 0, plus2))
+			}},
+	} {
+		recs, err := Decode([]byte(tc.body), tc.loc)
+		if err != nil || len(recs) != 1 {
+			t.Errorf("%s: %d records, error %v", tc.name, len(recs), err)
+			continue
+		}
+		if !tc.check(recs[0]) {
+			t.Errorf("%s: record %+v", tc.name, recs[0])
+		}
+	}
+	if _, err := Decode([]byte(`{"call_id":"9.7","timestamp":"soon"}`), zone); err == nil ||
+		!strings.Contains(err.Error(), `timestamp "soon" is not a Unix time`) {
+		t.Errorf("bad timestamp: error %v", err)
+	}
+}
