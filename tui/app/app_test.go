@@ -127,7 +127,8 @@ func rowsOf(m *Model) []*cdr.Record {
 	rows := m.Table().Rows()
 	out := make([]*cdr.Record, rows.Len())
 	for i := range out {
-		out[i] = rows.At(i)
+		r := rows.At(i)
+		out[i] = &r
 	}
 	return out
 }
@@ -461,7 +462,7 @@ func TestPBXPages(t *testing.T) {
 	}
 	h.keys("]")
 	h.idle()
-	if got := m.Table().Records()[0].UniqueID; got != recs[100].UniqueID {
+	if got := m.Table().Record(0).UniqueID; got != recs[100].UniqueID {
 		t.Fatalf("page 2 starts with %s, want %s", got, recs[100].UniqueID)
 	}
 	h.keys("]", "]")

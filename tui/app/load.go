@@ -313,16 +313,7 @@ func (m *Model) poll() tea.Cmd {
 }
 
 // newest is the latest start time among the loaded calls.
-func (m *Model) newest() (time.Time, bool) {
-	var t time.Time
-	recs := m.table.Records()
-	for i := range recs {
-		if recs[i].Start.After(t) {
-			t = recs[i].Start
-		}
-	}
-	return t, !t.IsZero()
-}
+func (m *Model) newest() (time.Time, bool) { return m.table.Newest() }
 
 // dedupe drops polled rows already loaded. A poll asks from the newest start time inclusive, so only calls that
 // started at that very second can be loaded already.
@@ -331,13 +322,7 @@ func (m *Model) dedupe(rows []cdr.Record) []cdr.Record {
 	if !ok {
 		return rows
 	}
-	seen := map[string]bool{}
-	recs := m.table.Records()
-	for i := range recs {
-		if recs[i].Start.Equal(newest) {
-			seen[calltable.Key(&recs[i])] = true
-		}
-	}
+	seen := m.table.KeysStartingAt(newest)
 	out := rows[:0:0]
 	for i := range rows {
 		if rows[i].Start.Before(newest) || seen[calltable.Key(&rows[i])] {

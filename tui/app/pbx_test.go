@@ -14,6 +14,7 @@ import (
 	"github.com/callscope/callscope/client/comx"
 	"github.com/callscope/callscope/client/pbxsim"
 	"github.com/callscope/callscope/client/transport"
+	"github.com/callscope/callscope/tui/common"
 	"github.com/callscope/callscope/tui/export"
 	"github.com/callscope/callscope/tui/playerbar"
 )
@@ -260,4 +261,50 @@ func TestSimulatorMalformedRecording(t *testing.T) {
 	if m.Table().Loaded() == 0 {
 		t.Fatal("the rows went away")
 	}
+}
+
+// TestPlayClearsStaleStatus: "call … has no recording" (as a note from enter, or as the player's error) must not
+// stay in the status bar once a recorded call plays.
+func TestPlayClearsStaleStatus(t *testing.T) {
+	w := startSim(t, pbxsim.Options{}, pbxsim.DefaultComxPassword)
+	h := w.harness(t, Options{}, 120, 40)
+	h.idle()
+	m := h.m
+	find := func(recorded bool) cdr.Record {
+		t.Helper()
+		h.keys("g")
+		for i := 0; m.Table().Selected().HasRecording() != recorded; i++ {
+			if i > 300 {
+				t.Fatalf("no call with recording=%v among the first 300", recorded)
+			}
+			h.keys("down")
+		}
+		return *m.Table().Selected()
+	}
+	playRecorded := func() {
+		t.Helper()
+		find(true)
+		h.keys("enter")
+		h.waitFor("the recording to load", func() bool { return m.Player().Phase() == playerbar.Loaded })
+		h.drain()
+		if strings.Contains(h.screen(), "has no recording") || m.Status().Err() != nil {
+			t.Fatalf("stale status after playing a recorded call (err %v):\n%s", m.Status().Err(), h.screen())
+		}
+	}
+
+	silent := find(false)
+	h.keys("enter")
+	h.drain()
+	if !strings.Contains(m.Status().Note(), "has no recording") {
+		t.Fatalf("enter on an unrecorded call: note %q", m.Status().Note())
+	}
+	playRecorded()
+
+	// The player's own error, for a request that reaches it.
+	h.send(common.PlayRequest{Record: silent})
+	h.drain()
+	if err := m.Status().Err(); err == nil || !strings.Contains(err.Error(), "has no recording") {
+		t.Fatalf("player error for an unrecorded call: %v", err)
+	}
+	playRecorded()
 }

@@ -128,6 +128,11 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		m.openDialog(m.export)
 		return tea.Batch(cmd, m.export.Focus())
 	case common.PlayRequest:
+		if msg.Record.HasRecording() {
+			// Whatever the status bar said ("call … has no recording", the last call's failure) was about
+			// something else; if this one fails the player says so.
+			m.status.Update(common.StatusMsg{})
+		}
 		cmd := m.player.Update(msg)
 		m.relayout(false)
 		return cmd

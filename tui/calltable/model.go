@@ -5,7 +5,9 @@
 package calltable
 
 import (
+	"math"
 	"slices"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/table"
@@ -51,9 +53,9 @@ type Model struct {
 	ctx  *common.Context
 	Keys KeyMap
 
-	recs  []cdr.Record // loaded rows in arrival order; indices into it are stable until Reset
-	order []int32      // every loaded row, sorted
-	view  []int32      // order with the filter applied: what is shown
+	st    *store  // loaded rows in arrival order; indices into it are stable until Reset
+	order []int32 // every loaded row, sorted
+	view  []int32 // order with the filter applied: what is shown
 	match func(*cdr.Record) bool
 	srt   sorter
 
@@ -71,6 +73,12 @@ type Model struct {
 	// never written again; the next change builds a new slice.
 	viewShared bool
 
+	// sel is the record under the cursor as Selected last built it (row selIdx of this store): the same
+	// pointer while the cursor stays on the call, so the root can tell a new selection by it.
+	sel    *cdr.Record
+	selIdx int32
+	rec    cdr.Record // View's scratch
+
 	width, height int
 	layout        []cell
 	sgr           *codes
@@ -78,7 +86,8 @@ type Model struct {
 
 // New returns an empty table sorted by start time, newest first.
 func New(ctx *common.Context) *Model {
-	m := &Model{ctx: ctx, Keys: DefaultKeyMap()}
+	m := &Model{ctx: ctx, Keys: DefaultKeyMap(), st: &store{}, selIdx: -1}
+	m.srt.st = m.st
 	m.srt.col, m.srt.desc = ColStart, true
 	return m
 }
@@ -97,30 +106,66 @@ func (m *Model) SetNames(names map[string]string) { m.names = names }
 func (m *Model) SetEmptyText(s string) { m.emptyText = s }
 
 // Loaded is the number of loaded rows; Shown the number passing the filter.
-func (m *Model) Loaded() int { return len(m.recs) }
+func (m *Model) Loaded() int { return m.st.len() }
 func (m *Model) Shown() int  { return len(m.view) }
 
-// Records are the loaded rows in arrival order; callers must not modify them.
-func (m *Model) Records() []cdr.Record { return m.recs }
+// Record is loaded row i (0 ≤ i < Loaded) in arrival order.
+func (m *Model) Record(i int) cdr.Record { return m.st.record(int32(i)) }
+
+// Newest is the latest start time among the loaded calls; false when none has one.
+func (m *Model) Newest() (time.Time, bool) {
+	best := int32(-1)
+	var bestN int64 = math.MinInt64
+	for i := range int32(m.st.len()) {
+		if n := m.st.startNanos(i); n > bestN {
+			best, bestN = i, n
+		}
+	}
+	if best < 0 {
+		return time.Time{}, false
+	}
+	return m.st.record(best).Start, true
+}
 
 // Cursor is the cursor's index into the shown rows.
 func (m *Model) Cursor() int { return m.cursor }
+
+// KeysStartingAt is the set of Keys of the loaded calls that started at t.
+func (m *Model) KeysStartingAt(t time.Time) map[string]bool {
+	out := map[string]bool{}
+	if t.IsZero() {
+		return out
+	}
+	n := t.UnixNano()
+	for i := range int32(m.st.len()) {
+		if m.st.startNanos(i) == n {
+			out[m.st.key(i)] = true
+		}
+	}
+	return out
+}
 
 // Selected is the record under the cursor, or nil when nothing is shown.
 func (m *Model) Selected() *cdr.Record {
 	if m.cursor < 0 || m.cursor >= len(m.view) {
 		return nil
 	}
-	return &m.recs[m.view[m.cursor]]
+	if i := m.view[m.cursor]; i != m.selIdx || m.sel == nil {
+		r := m.st.record(i)
+		m.sel, m.selIdx = &r, i
+	}
+	return m.sel
 }
 
 // Reset drops every row (a new query). Marks are remembered by call and come back if the calls do.
 func (m *Model) Reset() {
 	m.rememberMarks()
-	m.recs, m.order, m.view = nil, nil, nil
+	// A new store rather than a cleared one: snapshots handed to Cmds keep reading the old rows.
+	m.st = &store{}
+	m.order, m.view = nil, nil
 	m.viewShared = false
-	m.srt.recs = nil
-	m.srt.keys, m.srt.buf = nil, nil // they point into the old rows' strings
+	m.srt = sorter{st: m.st, col: m.srt.col, desc: m.srt.desc}
+	m.sel, m.selIdx = nil, -1
 	m.cursor, m.offset = 0, 0
 }
 
@@ -146,9 +191,9 @@ func (m *Model) rememberMarks() {
 	if m.pending == nil {
 		m.pending = map[string]struct{}{}
 	}
-	for i := range m.recs {
-		if m.marks.has(int32(i)) {
-			m.pending[markKey(&m.recs[i])] = struct{}{}
+	for i := range int32(m.st.len()) {
+		if m.marks.has(i) {
+			m.pending[m.st.key(i)] = struct{}{}
 		}
 	}
 	m.marks.clear()
@@ -160,15 +205,16 @@ func (m *Model) Append(batch []cdr.Record) {
 	if len(batch) == 0 {
 		return
 	}
-	base := int32(len(m.recs))
-	m.recs = append(m.recs, batch...)
-	m.srt.recs = m.recs
-	m.marks.grow(len(m.recs))
+	base := int32(m.st.len())
+	for i := range batch {
+		m.st.add(&batch[i])
+	}
+	m.marks.grow(m.st.len())
 	idx := make([]int32, len(batch))
 	for i := range idx {
 		idx[i] = base + int32(i)
 		if len(m.pending) > 0 {
-			k := markKey(&m.recs[idx[i]])
+			k := markKey(&batch[i])
 			if _, ok := m.pending[k]; ok {
 				m.marks.set(idx[i], true)
 				delete(m.pending, k)
@@ -177,7 +223,7 @@ func (m *Model) Append(batch []cdr.Record) {
 	}
 	m.srt.sort(idx)
 	m.order, _ = m.srt.insertSorted(m.order, idx, 0)
-	shown := filterInto(nil, m.recs, idx, m.match)
+	shown := filterInto(nil, &m.st.snapshot, idx, m.match)
 	if m.viewShared {
 		m.view = slices.Clip(m.view)
 		m.viewShared = false
@@ -202,7 +248,6 @@ func (m *Model) SetFilter(match func(*cdr.Record) bool) {
 // SetSort orders the rows by col, descending when desc; ties keep arrival order.
 func (m *Model) SetSort(col Column, desc bool) {
 	m.srt.col, m.srt.desc = col, desc
-	m.srt.recs = m.recs
 	m.srt.sort(m.order)
 	m.rebuildView()
 }
@@ -220,7 +265,7 @@ func (m *Model) rebuildView() {
 	if m.viewShared {
 		dst, m.viewShared = nil, false
 	}
-	m.view = filterInto(dst, m.recs, m.order, m.match)
+	m.view = filterInto(dst, &m.st.snapshot, m.order, m.match)
 	m.cursor = 0
 	if sel >= 0 {
 		if p := slices.Index(m.view, sel); p >= 0 {
@@ -235,7 +280,7 @@ func (m *Model) rebuildView() {
 // not shown.
 func (m *Model) SelectKey(k string) bool {
 	for p, i := range m.view {
-		if markKey(&m.recs[i]) == k {
+		if m.st.key(i) == k {
 			m.cursor = p // first, so a local page window moves to the call's page
 			m.moveTo(p)
 			return true
@@ -246,8 +291,8 @@ func (m *Model) SelectKey(k string) bool {
 
 // IsLoaded reports whether a call with this key is loaded (shown or filtered out).
 func (m *Model) IsLoaded(k string) bool {
-	for i := range m.recs {
-		if markKey(&m.recs[i]) == k {
+	for i := range int32(m.st.len()) {
+		if m.st.key(i) == k {
 			return true
 		}
 	}
@@ -362,7 +407,7 @@ func (m *Model) IsMarked(p int) bool { return p < len(m.view) && m.marks.has(m.v
 // Rows is the shown rows in display order, as a view (no copy).
 func (m *Model) Rows() common.Rows {
 	m.viewShared = true
-	return rowsView{m.recs, m.view}
+	return rowsView{m.st.snapshot, m.view}
 }
 
 // MarkedRows is the marked loaded rows in display order (marked rows hidden by a filter included).
@@ -373,16 +418,17 @@ func (m *Model) MarkedRows() common.Rows {
 			out = append(out, i)
 		}
 	}
-	return rowsView{m.recs, out}
+	return rowsView{m.st.snapshot, out}
 }
 
+// rowsView is a list of rows over a snapshot of the store, safe to read on a Cmd's goroutine.
 type rowsView struct {
-	recs []cdr.Record
-	idx  []int32
+	st  snapshot
+	idx []int32
 }
 
-func (v rowsView) Len() int             { return len(v.idx) }
-func (v rowsView) At(i int) *cdr.Record { return &v.recs[v.idx[i]] }
+func (v rowsView) Len() int            { return len(v.idx) }
+func (v rowsView) At(i int) cdr.Record { return v.st.record(v.idx[i]) }
 
 // SetPageSize shows the view in local pages of n rows (0 turns local paging off), for sources the PBX does not
 // page itself.

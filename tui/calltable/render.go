@@ -247,7 +247,8 @@ func (m *Model) header(b *strings.Builder, cs *codes) {
 
 func (m *Model) row(b *strings.Builder, cs *codes, p int) {
 	ri := m.view[p]
-	r := &m.recs[ri]
+	r := &m.rec
+	m.st.load(ri, r)
 	selected := p == m.cursor
 	marked := m.marks.has(ri)
 	if selected {

@@ -7,11 +7,12 @@ import (
 )
 
 // Rows is a read-only, indexable view of the calls the table currently shows (filters and sort applied), in
-// display order. It is a view over the loaded records, not a copy: read it in Update or in a Cmd started from
-// Update with the Rows value it was given, and do not keep the *cdr.Record past the next RowsChanged.
+// display order. It is a view over a snapshot of the loaded records, not a copy, so it may be read in a Cmd's
+// goroutine while more rows load. The table keeps its records compactly; At builds row i as a value each time,
+// and its strings share the table's memory.
 type Rows interface {
 	Len() int
-	At(i int) *cdr.Record
+	At(i int) cdr.Record
 }
 
 // SelectionChanged is broadcast when the cursor lands on another call. Record is nil when no row is shown.

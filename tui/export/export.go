@@ -19,6 +19,7 @@ import (
 	engine "github.com/callscope/callscope/client/export"
 	"github.com/callscope/callscope/client/reccache"
 	"github.com/callscope/callscope/tui/common"
+	"github.com/callscope/callscope/tui/theme"
 )
 
 // State is where the dialog is.
@@ -90,6 +91,7 @@ type Model struct {
 	runCtx        context.Context // the running export's; cancelled by esc
 	cancel        context.CancelFunc
 	bar           progress.Model
+	barTheme      theme.Theme // the theme bar was made in: the terminal's light/dark answer may come later
 	prog          progressMsg
 	result        finishedMsg
 	recordingRows int // calls with a recording, the progress total
@@ -104,11 +106,18 @@ func New(ctx *common.Context, opts Options) *Model {
 	tis := ti.Styles()
 	tis.Cursor.Blink = false
 	ti.SetStyles(tis)
-	bar := progress.New(progress.WithWidth(40), progress.WithColors(ctx.Theme.Accent))
-	if ctx.Theme.NoColor {
-		bar = progress.New(progress.WithWidth(40), progress.WithFillCharacters('█', '░'))
+	m := &Model{ctx: ctx, opts: opts, Keys: DefaultKeyMap(), input: ti}
+	m.bar = m.newBar(40)
+	return m
+}
+
+// newBar is a progress bar w cells wide in the current theme's colours.
+func (m *Model) newBar(w int) progress.Model {
+	m.barTheme = m.ctx.Theme
+	if m.ctx.Theme.NoColor {
+		return progress.New(progress.WithWidth(w), progress.WithFillCharacters('█', '░'))
 	}
-	return &Model{ctx: ctx, opts: opts, Keys: DefaultKeyMap(), input: ti, bar: bar}
+	return progress.New(progress.WithWidth(w), progress.WithColors(m.ctx.Theme.Accent))
 }
 
 // SetSource changes where recordings come from (after a profile switch).
@@ -416,7 +425,7 @@ func (m *Model) startRecordings() tea.Cmd {
 		// The rows are read by the engine here, off Update: a million rows take a moment to scan.
 		var total, done int
 		var bytes int64
-		sum, err := engine.Save(ctx, rows, engine.Options{Source: src, Cache: cache, Dir: dir,
+		sum, err := engine.Save(ctx, engineRows{rows}, engine.Options{Source: src, Cache: cache, Dir: dir,
 			OnEvent: func(e engine.Event) {
 				switch e.Kind {
 				case engine.Planned:
@@ -434,7 +443,7 @@ func (m *Model) startRecordings() tea.Cmd {
 		if err != nil { // the folder could not be made: every recording failed
 			res.firstErr = err
 			for i := range rows.Len() {
-				if r := rows.At(i); r != nil && r.HasRecording() {
+				if r := rows.At(i); r.HasRecording() {
 					res.total++
 				}
 			}

@@ -27,8 +27,8 @@ import (
 
 type sliceRows []cdr.Record
 
-func (s sliceRows) Len() int             { return len(s) }
-func (s sliceRows) At(i int) *cdr.Record { return &s[i] }
+func (s sliceRows) Len() int            { return len(s) }
+func (s sliceRows) At(i int) cdr.Record { return s[i] }
 
 // httpSource is a small real cdr.Source serving recordings over loopback HTTP through the product's transport.
 type httpSource struct {
@@ -460,5 +460,29 @@ func BenchmarkWriteCSV(b *testing.B) {
 		if _, err := WriteCSV(context.Background(), path, rows, true); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestProgressBarFollowsTheme: the terminal's light/dark answer arrives after start-up; the progress bar drawn
+// after it must be in the new theme's colours, as a dialog made in that theme draws it.
+func TestProgressBarFollowsTheme(t *testing.T) {
+	writing := func(m *Model) string {
+		m.SetSize(80, 24)
+		m.state, m.path = Writing, "/tmp/calls.csv"
+		m.result.rows = 3
+		m.prog = progressMsg{gen: 1, done: 1, total: 2}
+		return m.View()
+	}
+	ctx := common.NewContext(theme.New(true, false), nil, nil)
+	m := New(ctx, Options{})
+	dark := writing(m)
+	ctx.SetTheme(theme.New(false, false))
+	got := writing(m)
+	want := writing(New(common.NewContext(theme.New(false, false), nil, nil), Options{}))
+	if got == dark {
+		t.Fatal("the test cannot tell the themes apart")
+	}
+	if got != want {
+		t.Fatalf("after the switch to light the dialog draws\n%q\nwant\n%q", got, want)
 	}
 }

@@ -67,6 +67,9 @@ func (m *Model) View() string {
 			if m.prog.total > 0 {
 				pct = float64(m.prog.done) / float64(m.prog.total)
 			}
+			if m.barTheme != m.ctx.Theme {
+				m.bar = m.newBar(m.bar.Width())
+			}
 			lines = append(lines, m.bar.ViewAs(pct))
 			if m.prog.current != "" {
 				lines = append(lines, st.Muted.Render(fit("call "+m.prog.current, iw)))

@@ -3,6 +3,7 @@ package export
 import (
 	"context"
 
+	"github.com/callscope/callscope/client/cdr"
 	engine "github.com/callscope/callscope/client/export"
 	"github.com/callscope/callscope/tui/common"
 )
@@ -17,5 +18,21 @@ func DefaultName(now func() string) string { return "calls-" + now() + ".csv" }
 // atomically; with overwrite false an existing file is never replaced. It is client/export's WriteCSV, shared
 // with `callscope export`.
 func WriteCSV(ctx context.Context, path string, rows common.Rows, overwrite bool) (int, error) {
-	return engine.WriteCSV(ctx, path, rows, overwrite)
+	return engine.WriteCSV(ctx, path, engineRows{rows}, overwrite)
+}
+
+// engineRows hands the table's rows to client/export, which takes pointers. The table builds each row as a
+// value on demand, so every row gets its own copy: the engine may keep what it is given.
+type engineRows struct{ rows common.Rows }
+
+func (e engineRows) Len() int {
+	if e.rows == nil {
+		return 0
+	}
+	return e.rows.Len()
+}
+
+func (e engineRows) At(i int) *cdr.Record {
+	r := e.rows.At(i)
+	return &r
 }

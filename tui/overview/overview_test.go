@@ -17,8 +17,8 @@ import (
 
 type sliceRows []cdr.Record
 
-func (s sliceRows) Len() int             { return len(s) }
-func (s sliceRows) At(i int) *cdr.Record { return &s[i] }
+func (s sliceRows) Len() int            { return len(s) }
+func (s sliceRows) At(i int) cdr.Record { return s[i] }
 
 var zone = time.FixedZone("PBX", 2*3600)
 

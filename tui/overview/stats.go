@@ -91,9 +91,6 @@ func Compute(rows common.Rows, g Granularity, topN int) Stats {
 	var loc *time.Location
 	for i := range n {
 		r := rows.At(i)
-		if r == nil {
-			continue
-		}
 		st.Calls++
 		answered := r.Disposition == cdr.DispAnswered
 		if answered {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/callscope/callscope/client/cdr"
 	"github.com/callscope/callscope/tui/common"
+	"github.com/callscope/callscope/tui/theme"
 )
 
 // KeyMap is the users view's bindings: bubbles' table navigation, filter by the chosen extension, close.
@@ -34,6 +35,7 @@ type Model struct {
 	loading bool
 	focus   bool
 	w, h    int
+	styled  theme.Theme // the theme the table's styles were built from: the terminal's light/dark answer may come later
 }
 
 // New returns an empty users view.
@@ -51,6 +53,7 @@ func New(ctx *common.Context) *Model {
 }
 
 func (m *Model) applyStyles() {
+	m.styled = m.ctx.Theme
 	st := &m.ctx.Styles
 	m.tbl.SetStyles(table.Styles{
 		Header:   st.Header.Padding(0, 1),
@@ -143,6 +146,9 @@ func (m *Model) View() string {
 	case len(m.users) == 0:
 		body = st.Muted.Render("the PBX lists no extensions")
 	default:
+		if m.styled != m.ctx.Theme {
+			m.applyStyles()
+		}
 		body = m.tbl.View()
 	}
 	title := st.Title.Render("Users") + st.Muted.Render("  "+itoa(len(m.users))+" extensions · PINs are never shown")

@@ -1,0 +1,360 @@
+package calltable
+
+import (
+	"math"
+	"strings"
+	"time"
+	"unsafe"
+
+	"github.com/callscope/callscope/client/cdr"
+)
+
+// The loaded records are kept in a compact form rather than as []cdr.Record: a cdr.Record is 272 bytes of
+// headers before its text, and records parsed from a Com.X index hold substrings of the parser's 64 KiB read
+// buffers, so keeping them pins every buffer's raw text. A row here is 80 bytes without pointers (the collector
+// never scans it), words that repeat on every row (types, dispositions, extensions, names) are stored once, and
+// the other text is copied into shared blocks. A million calls take about a third of the memory they did.
+//
+// The store only grows (Reset starts a new one), in fixed-size chunks that are never moved, so a snapshot taken
+// for a Cmd's goroutine (an export, the overview) reads rows while later batches are appended.
+
+const (
+	chunkBits = 12
+	chunkLen  = 1 << chunkBits // rows per chunk
+
+	blockBits = 18
+	blockLen  = 1 << blockBits // bytes per text block
+	// textMax is the most text one row may keep in a block; a longer row is kept as a whole cdr.Record.
+	textMax = 8 << 10
+)
+
+// The text fields, copied into blocks back to back.
+const (
+	tUniqueID = iota
+	tDialled
+	tCallerID
+	tRecording
+	tAccount
+	tChannel
+	tDestChannel
+	numText
+)
+
+// The repeating words, interned.
+const (
+	wCallType = iota
+	wRawCallType
+	wExtension
+	wDisposition
+	wRawDisposition
+	wFriendlyName
+	numWords
+)
+
+const (
+	flagExtended = 1 << iota
+	flagWhole    // the record did not fit: text is an index into store.whole
+	flagNoStart  // zero start time
+)
+
+// row is one record in compact form.
+type row struct {
+	start int64 // Unix nanoseconds
+	epoch int64
+	size  int64 // recording size
+	dur   int32
+	bill  int32
+	text  uint32 // block<<blockBits | offset of the row's text
+	lens  [numText]uint16
+	words [numWords]uint32
+	loc   uint16 // index into store.locs
+	flags uint8
+}
+
+type chunk [chunkLen]row
+
+type block [blockLen]byte
+
+// snapshot is a read-only view of the first n rows. Every slice in it only ever grows by appending past what
+// the snapshot can see, so it may be read on any goroutine while the table appends.
+type snapshot struct {
+	n      int
+	chunks []*chunk
+	blocks []*block
+	words  []string
+	locs   []*time.Location
+	whole  []*cdr.Record
+}
+
+// store owns the rows: the snapshot of everything plus the writer's state.
+type store struct {
+	snapshot
+	used  int               // bytes used in the last block
+	ids   map[string]uint32 // word → index in words
+	locID map[*time.Location]uint16
+}
+
+func (s *store) len() int { return s.n }
+
+// row is the compact row i.
+func (s *snapshot) row(i int32) *row { return &s.chunks[i>>chunkBits][i&(chunkLen-1)] }
+
+// load fills r with record i. Its strings share the store's memory; they stay valid for as long as they are
+// referenced.
+func (s *snapshot) load(i int32, r *cdr.Record) {
+	w := s.row(i)
+	if w.flags&flagWhole != 0 {
+		*r = *s.whole[w.text]
+		return
+	}
+	// Field by field into *r: building a Record value and copying it over was most of the cost.
+	blk := s.blocks[w.text>>blockBits]
+	off := int(w.text & (blockLen - 1))
+	r.UniqueID, off = cut(blk, off, w.lens[tUniqueID])
+	r.DialledNumber, off = cut(blk, off, w.lens[tDialled])
+	r.CallerID, off = cut(blk, off, w.lens[tCallerID])
+	r.Recording, off = cut(blk, off, w.lens[tRecording])
+	r.AccountCode, off = cut(blk, off, w.lens[tAccount])
+	r.Channel, off = cut(blk, off, w.lens[tChannel])
+	r.DestChannel, _ = cut(blk, off, w.lens[tDestChannel])
+	if w.flags&flagNoStart == 0 {
+		r.Start = time.Unix(0, w.start).In(s.locs[w.loc])
+	} else {
+		r.Start = time.Time{}
+	}
+	r.Epoch = w.epoch
+	words := s.words
+	r.CallType = cdr.CallType(words[w.words[wCallType]])
+	r.RawCallType = words[w.words[wRawCallType]]
+	r.Extension = words[w.words[wExtension]]
+	r.Disposition = cdr.Disposition(words[w.words[wDisposition]])
+	r.RawDisposition = words[w.words[wRawDisposition]]
+	r.FriendlyName = words[w.words[wFriendlyName]]
+	r.DurationS = int(w.dur)
+	r.BillableS = int(w.bill)
+	r.RecordingSize = w.size
+	r.Extended = w.flags&flagExtended != 0
+}
+
+// cut is the n bytes of blk at off as a string, and the offset after them.
+func cut(blk *block, off int, n uint16) (string, int) {
+	if n == 0 {
+		return "", off
+	}
+	return unsafe.String(&blk[off], int(n)), off + int(n)
+}
+
+// record is record i as a value.
+func (s *snapshot) record(i int32) cdr.Record {
+	var r cdr.Record
+	s.load(i, &r)
+	return r
+}
+
+// text is one text field of row i without building the whole record (sort keys, search).
+func (s *snapshot) text(i int32, f int) string {
+	w := s.row(i)
+	if w.flags&flagWhole != 0 {
+		r := s.whole[w.text]
+		return [numText]string{
+			tUniqueID: r.UniqueID, tDialled: r.DialledNumber, tCallerID: r.CallerID, tRecording: r.Recording,
+			tAccount: r.AccountCode, tChannel: r.Channel, tDestChannel: r.DestChannel,
+		}[f]
+	}
+	n := int(w.lens[f])
+	if n == 0 {
+		return ""
+	}
+	off := int(w.text & (blockLen - 1))
+	for _, l := range w.lens[:f] {
+		off += int(l)
+	}
+	return unsafe.String(&s.blocks[w.text>>blockBits][off], n)
+}
+
+// word is one interned field of row i.
+func (s *snapshot) word(i int32, f int) string { return s.words[s.row(i).words[f]] }
+
+// The numeric fields.
+const (
+	nDuration = iota
+	nBillable
+	nRecordingSize
+)
+
+// number is one numeric field of row i.
+func (s *snapshot) number(i int32, f int) int64 {
+	w := s.row(i)
+	if w.flags&flagWhole != 0 {
+		r := s.whole[w.text]
+		switch f {
+		case nDuration:
+			return int64(r.DurationS)
+		case nBillable:
+			return int64(r.BillableS)
+		}
+		return r.RecordingSize
+	}
+	switch f {
+	case nDuration:
+		return int64(w.dur)
+	case nBillable:
+		return int64(w.bill)
+	}
+	return w.size
+}
+
+// key is markKey of row i, without building the record when the call has a unique ID.
+func (s *snapshot) key(i int32) string {
+	if id := s.text(i, tUniqueID); id != "" {
+		return id
+	}
+	r := s.record(i)
+	return markKey(&r)
+}
+
+// otherParty is cdr.Record.OtherParty for row i.
+func (s *snapshot) otherParty(i int32) string {
+	caller := s.text(i, tCallerID)
+	if caller != "" && s.word(i, wCallType) == string(cdr.CallInbound) {
+		return caller
+	}
+	if d := s.text(i, tDialled); d != "" {
+		return d
+	}
+	return caller
+}
+
+// The times Unix nanoseconds can hold; a start outside them (a PBX clock gone wrong) sorts as the nearest end.
+var minNanoTime, maxNanoTime = time.Unix(0, math.MinInt64+1), time.Unix(0, math.MaxInt64)
+
+// startNanos is row i's start in Unix nanoseconds, math.MinInt64 when unknown.
+func (s *snapshot) startNanos(i int32) int64 {
+	w := s.row(i)
+	if w.flags&flagWhole != 0 {
+		r := s.whole[w.text]
+		switch {
+		case r.Start.IsZero():
+			return math.MinInt64
+		case r.Start.Before(minNanoTime):
+			return math.MinInt64 + 1 // sorts as early as a time can
+		case r.Start.After(maxNanoTime):
+			return math.MaxInt64
+		}
+		return r.Start.UnixNano()
+	}
+	if w.flags&flagNoStart != 0 {
+		return math.MinInt64
+	}
+	return w.start
+}
+
+// add appends r.
+func (s *store) add(r *cdr.Record) {
+	if s.n == len(s.chunks)*chunkLen {
+		s.chunks = append(s.chunks, new(chunk))
+	}
+	w := s.row(int32(s.n))
+	s.n++
+	if !s.pack(r, w) {
+		*w = row{flags: flagWhole, text: uint32(len(s.whole))}
+		c := *r
+		detach(&c)
+		s.whole = append(s.whole, &c)
+	}
+	// Whole records get their words too: word columns sort and render by them alike.
+	w.words = [numWords]uint32{
+		wCallType: s.intern(string(r.CallType)), wRawCallType: s.intern(r.RawCallType),
+		wExtension: s.intern(r.Extension), wDisposition: s.intern(string(r.Disposition)),
+		wRawDisposition: s.intern(r.RawDisposition), wFriendlyName: s.intern(r.FriendlyName),
+	}
+}
+
+// pack writes r into w, or reports that it does not fit the compact form.
+func (s *store) pack(r *cdr.Record, w *row) bool {
+	text := [numText]string{
+		tUniqueID: r.UniqueID, tDialled: r.DialledNumber, tCallerID: r.CallerID, tRecording: r.Recording,
+		tAccount: r.AccountCode, tChannel: r.Channel, tDestChannel: r.DestChannel,
+	}
+	total := 0
+	for _, t := range text {
+		total += len(t)
+	}
+	if total > textMax || r.DurationS != int(int32(r.DurationS)) || r.BillableS != int(int32(r.BillableS)) {
+		return false
+	}
+	*w = row{epoch: r.Epoch, size: r.RecordingSize, dur: int32(r.DurationS), bill: int32(r.BillableS)}
+	if r.Start.IsZero() {
+		w.flags |= flagNoStart
+	} else {
+		// UnixNano is defined from 1678 to 2262; a start outside it (a PBX clock gone wrong) keeps the record whole.
+		ns := r.Start.UnixNano()
+		if !time.Unix(0, ns).Equal(r.Start) {
+			return false
+		}
+		w.start = ns
+		loc, ok := s.locIndex(r.Start.Location())
+		if !ok {
+			return false
+		}
+		w.loc = loc
+	}
+	if r.Extended {
+		w.flags |= flagExtended
+	}
+	if len(s.blocks) == 0 || s.used+total > blockLen {
+		s.blocks = append(s.blocks, new(block))
+		s.used = 0
+	}
+	if len(s.blocks) > math.MaxUint32>>blockBits {
+		return false
+	}
+	w.text = uint32(len(s.blocks)-1)<<blockBits | uint32(s.used)
+	blk := s.blocks[len(s.blocks)-1]
+	for f, t := range text {
+		w.lens[f] = uint16(len(t))
+		s.used += copy(blk[s.used:], t)
+	}
+	return true
+}
+
+// intern is the index of word, added on first sight. Words are copied, so a parser's buffer is not kept.
+func (s *store) intern(word string) uint32 {
+	if id, ok := s.ids[word]; ok {
+		return id
+	}
+	if s.ids == nil {
+		s.ids = map[string]uint32{}
+	}
+	word = strings.Clone(word)
+	id := uint32(len(s.words))
+	s.words = append(s.words, word)
+	s.ids[word] = id
+	return id
+}
+
+func (s *store) locIndex(loc *time.Location) (uint16, bool) {
+	if id, ok := s.locID[loc]; ok {
+		return id, true
+	}
+	if len(s.locs) > math.MaxUint16 {
+		return 0, false
+	}
+	if s.locID == nil {
+		s.locID = map[*time.Location]uint16{}
+	}
+	id := uint16(len(s.locs))
+	s.locs = append(s.locs, loc)
+	s.locID[loc] = id
+	return id, true
+}
+
+// detach copies a record's strings so it no longer refers to a parser's buffer.
+func detach(r *cdr.Record) {
+	for _, p := range []*string{&r.UniqueID, &r.RawCallType, &r.Extension, &r.DialledNumber, &r.CallerID,
+		&r.RawDisposition, &r.Recording, &r.FriendlyName, &r.AccountCode, &r.Channel, &r.DestChannel} {
+		*p = strings.Clone(*p)
+	}
+	r.CallType = cdr.CallType(strings.Clone(string(r.CallType)))
+	r.Disposition = cdr.Disposition(strings.Clone(string(r.Disposition)))
+}
