@@ -111,3 +111,18 @@ func (g *GrowingFile) notifyLocked() {
 	close(g.changed)
 	g.changed = make(chan struct{})
 }
+
+// FollowDownload returns a Source over f, a file another goroutine is downloading into: it is complete when done
+// closes with err() nil, and failed with err()'s error otherwise (a recordings cache entry's Done and Err).
+func FollowDownload(f *os.File, done <-chan struct{}, err func() error) *GrowingFile {
+	g := NewGrowingFile(f)
+	go func() {
+		<-done
+		if e := err(); e != nil {
+			g.SetError(e)
+		} else {
+			g.MarkComplete()
+		}
+	}()
+	return g
+}

@@ -50,20 +50,6 @@ func (s *fileStream) Close() error {
 	return err
 }
 
-// growing ties a decode source to a cache entry: complete when the download is, failed when it fails.
-func growing(e *reccache.Entry, f *os.File) *decode.GrowingFile {
-	g := decode.NewGrowingFile(f)
-	go func() {
-		<-e.Done()
-		if err := e.Err(); err != nil {
-			g.SetError(err)
-		} else {
-			g.MarkComplete()
-		}
-	}()
-	return g
-}
-
 // engine is what the Cmds share: the player (opened once), the cache and the lock that keeps a late Cmd from
 // loading an old call over a new one.
 type engine struct {
@@ -128,7 +114,7 @@ func (en *engine) load(ctx context.Context, gen int, rec cdr.Record, dl *dlProgr
 	if e.Format == "gsm" && name == "" {
 		name = "recording.gsm"
 	}
-	st, err := decode.Open(growing(e, e.File), name)
+	st, err := decode.Open(decode.FollowDownload(e.File, e.Done(), e.Err), name)
 	if err != nil {
 		e.File.Close()
 		return loadedMsg{gen: gen, err: err}
@@ -156,7 +142,7 @@ func analyse(ctx context.Context, gen int, e *reccache.Entry, name string) waveM
 		return waveMsg{gen: gen, err: err}
 	}
 	defer f.Close()
-	st, err := decode.Open(growing(e, f), name)
+	st, err := decode.Open(decode.FollowDownload(f, e.Done(), e.Err), name)
 	if err != nil {
 		return waveMsg{gen: gen, err: err}
 	}

@@ -81,16 +81,7 @@ func (a *app) openRemote(c *cobra.Command, lf lookupFlags) (*decode.Stream, stri
 	if err != nil {
 		return nil, "", err
 	}
-	g := decode.NewGrowingFile(e.File)
-	go func() {
-		<-e.Done()
-		if err := e.Err(); err != nil {
-			g.SetError(err)
-		} else {
-			g.MarkComplete()
-		}
-	}()
-	s, err := decode.Open(g, e.Name)
+	s, err := decode.Open(decode.FollowDownload(e.File, e.Done(), e.Err), e.Name)
 	if err != nil {
 		return nil, "", fmt.Errorf("call %s: %w", rec.UniqueID, err)
 	}
