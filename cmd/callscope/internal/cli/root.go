@@ -55,6 +55,7 @@ type app struct {
 	keyParam            bool
 	configFile, profile string
 	archiveDir          string
+	tuiFlags            tuiFlags // the root command's own flags: where the app opens
 
 	root       *cobra.Command
 	demoServer *pbxsim.Server

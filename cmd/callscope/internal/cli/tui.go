@@ -18,26 +18,24 @@ type tuiFlags struct {
 	from, to string
 }
 
-var rootTUI tuiFlags
-
 func (a *app) addTUIFlags(root *cobra.Command) {
-	rootTUI.lookup.add(root)
-	root.Flags().StringVar(&rootTUI.from, "from", "", "open on calls from this time (default: today)")
-	root.Flags().StringVar(&rootTUI.to, "to", "", "open on calls up to this time, exclusive")
+	a.tuiFlags.lookup.add(root)
+	root.Flags().StringVar(&a.tuiFlags.from, "from", "", "open on calls from this time (default: today)")
+	root.Flags().StringVar(&a.tuiFlags.to, "to", "", "open on calls up to this time, exclusive")
 }
 
 // runTUI opens the interactive app.
 func (a *app) runTUI(c *cobra.Command, _ []string) error {
 	var o tuiapp.Options
-	if rootTUI.lookup.set() {
-		l, err := rootTUI.lookup.lookup()
+	if a.tuiFlags.lookup.set() {
+		l, err := a.tuiFlags.lookup.lookup()
 		if err != nil {
 			return err
 		}
 		o.Goto = l
 	}
-	if rootTUI.from != "" || rootTUI.to != "" {
-		qf := queryFlags{from: rootTUI.from, to: rootTUI.to, limit: 100}
+	if a.tuiFlags.from != "" || a.tuiFlags.to != "" {
+		qf := queryFlags{from: a.tuiFlags.from, to: a.tuiFlags.to, limit: 100}
 		q, _, err := qf.query()
 		if err != nil {
 			return err
