@@ -569,7 +569,7 @@ func TestReadManifestIgnoresLinesThatClimbOut(t *testing.T) {
 func TestWriteCSVMatchesTheWriter(t *testing.T) {
 	f := twoDays(t)
 	path := filepath.Join(t.TempDir(), "calls.csv")
-	n, err := WriteCSV(context.Background(), path, Records(f.calls), false)
+	n, err := WriteCSV(context.Background(), path, Records(f.calls), CSVOptions{})
 	if err != nil || n != len(f.calls) {
 		t.Fatal(n, err)
 	}
@@ -582,10 +582,10 @@ func TestWriteCSVMatchesTheWriter(t *testing.T) {
 	if got, _ := os.ReadFile(path); !bytes.Equal(got, want.Bytes()) {
 		t.Fatal("WriteCSV differs from cdr.CSVWriter")
 	}
-	if _, err := WriteCSV(context.Background(), path, Records(f.calls[:1]), false); err == nil {
+	if _, err := WriteCSV(context.Background(), path, Records(f.calls[:1]), CSVOptions{}); err == nil {
 		t.Fatal("replaced an existing file without overwrite")
 	}
-	if n, err := WriteCSV(context.Background(), path, Records(f.calls[:1]), true); err != nil || n != 1 {
+	if n, err := WriteCSV(context.Background(), path, Records(f.calls[:1]), CSVOptions{Overwrite: true}); err != nil || n != 1 {
 		t.Fatal(n, err)
 	}
 }

@@ -6,7 +6,10 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/spf13/cobra"
+
 	"github.com/callscope/callscope/client/cdr"
+	"github.com/callscope/callscope/client/safetext"
 )
 
 // recordWriter is one of the output formats.
@@ -15,9 +18,16 @@ type recordWriter interface {
 	Flush() error
 }
 
-func newRecordWriter(format string, w io.Writer) (recordWriter, error) {
+// newRecordWriter opens the output of --format; csvRaw is --csv-raw.
+func newRecordWriter(format string, csvRaw bool, w io.Writer) (recordWriter, error) {
+	if csvRaw && strings.ToLower(format) != "csv" {
+		return nil, usagef("--csv-raw is for --format csv")
+	}
 	switch strings.ToLower(format) {
 	case "csv":
+		if csvRaw {
+			return cdr.NewRawCSVWriter(w), nil
+		}
 		return cdr.NewCSVWriter(w), nil
 	case "json":
 		return cdr.NewJSONWriter(w), nil
@@ -27,7 +37,22 @@ func newRecordWriter(format string, w io.Writer) (recordWriter, error) {
 	return nil, usagef("unknown --format %q: use table, csv or json", format)
 }
 
-// tableWriter is the people's format: aligned columns, times with their offset.
+// addCSVRawFlag adds --csv-raw to a command that writes CSV.
+func addCSVRawFlag(c *cobra.Command, raw *bool) {
+	c.Flags().BoolVar(raw, "csv-raw", false, "write CSV cells exactly as the PBX sent them, without the ' put before "+
+		"text a spreadsheet would run as a formula (=…, @…, +/- not followed by a number)")
+}
+
+// csvCell is the CSV cell writer of --csv-raw or its absence, for the CSVs not written by cdr.CSVWriter.
+func csvCell(raw bool) func(string) string {
+	if raw {
+		return safetext.CSVRawCell
+	}
+	return safetext.CSVCell
+}
+
+// tableWriter is the people's format: aligned columns, times with their offset. Every text from the PBX is
+// cleaned for the terminal (a caller ID can hold escape sequences).
 type tableWriter struct {
 	tw     *tabwriter.Writer
 	header bool
@@ -46,9 +71,10 @@ func (t *tableWriter) Write(r *cdr.Record) error {
 	if r.HasRecording() {
 		rec = "●"
 	}
-	_, err := fmt.Fprintf(t.tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", cdr.FormatTime(r.Start), r.CallType,
-		r.Extension, clip(r.FriendlyName, 20), clip(r.OtherParty(), 28), r.Disposition, dur(r.DurationS),
-		dur(r.BillableS), rec, r.UniqueID)
+	_, err := fmt.Fprintf(t.tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", cdr.FormatTime(r.Start),
+		safetext.Terminal(string(r.CallType)), safetext.Terminal(r.Extension), clip(r.FriendlyName, 20),
+		clip(r.OtherParty(), 28), safetext.Terminal(string(r.Disposition)), dur(r.DurationS), dur(r.BillableS), rec,
+		safetext.Terminal(r.UniqueID))
 	return err
 }
 
@@ -64,13 +90,9 @@ func dur(s int) string {
 	return fmt.Sprintf("%d:%02d", s/60, s%60)
 }
 
+// clip cleans s for the terminal (a tab would also break the table's columns) and cuts it to n characters.
 func clip(s string, n int) string {
-	s = strings.Map(func(r rune) rune {
-		if r == '\t' || r == '\n' || r == '\r' {
-			return ' '
-		}
-		return r
-	}, s)
+	s = safetext.Terminal(s)
 	if rs := []rune(s); len(rs) > n {
 		return string(rs[:n-1]) + "…"
 	}
