@@ -647,3 +647,47 @@ func TestShortBodyIsNotSaved(t *testing.T) {
 		t.Fatalf("files %s", got)
 	}
 }
+
+// The manifest is opened in spreadsheets too: the PBX's text in it is neutralised, and read back as it was.
+func TestManifestNeutralisesFormulasAndReadsThemBack(t *testing.T) {
+	dir := t.TempDir()
+	entries := []ManifestEntry{
+		{UniqueID: "@1795078004.5", File: "_1795078004.5.gsm", Bytes: 10, RecordingFile: `=cmd|' /C calc'!A0.gsm`},
+		{UniqueID: "1795078000.1", File: "1795078000.1.gsm", Bytes: 12, RecordingFile: "+27 82 123 4567"},
+		{UniqueID: "-2+3", File: "-2_3.gsm", Bytes: 14, Convert: "wav", RecordingFile: "x.gsm"},
+	}
+	if err := writeManifest(dir, entries); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, ManifestName))
+	rows, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows[1][0] != "'@1795078004.5" || rows[1][4] != `'=cmd|' /C calc'!A0.gsm` || rows[2][4] != "+27 82 123 4567" ||
+		rows[3][0] != "'-2+3" {
+		t.Errorf("manifest cells %q", rows)
+	}
+	got, err := ReadManifest(dir)
+	if err != nil || !slices.Equal(got, entries) {
+		t.Errorf("read back %+v, %v; want %+v", got, err, entries)
+	}
+}
+
+func TestWriteCSVRaw(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "calls.csv")
+	calls := Records{{UniqueID: "1.1", CallerID: "=1+1", DurationS: 1, BillableS: 1}}
+	for _, tc := range []struct {
+		raw  bool
+		want string
+	}{{false, "'=1+1"}, {true, "=1+1"}} {
+		if _, err := WriteCSV(context.Background(), path, calls, CSVOptions{Overwrite: true, Raw: tc.raw}); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := os.ReadFile(path)
+		rows, _ := csv.NewReader(bytes.NewReader(b)).ReadAll()
+		if len(rows) != 2 || rows[1][6] != tc.want {
+			t.Errorf("raw %v: %q", tc.raw, rows)
+		}
+	}
+}
