@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/callscope/callscope/client/cdr"
 )
 
 // The hostile PBX: what a caller can type as a caller ID, and what a broken or hostile PBX can put in names,
@@ -310,5 +312,15 @@ func TestHostilePBXExport(t *testing.T) {
 	raw, _, _ := hostileRun(t, url, "export", "--from", "2026-11-19", "--to", "2026-11-20", "-o", "-", "--csv-raw")
 	if got := column(csvCells(t, []byte(raw)), "caller_id"); got[1] != `=cmd|' /C calc'!A0` {
 		t.Errorf("export --csv-raw caller_id = %q", got)
+	}
+}
+
+func TestPlayTitleIsCleaned(t *testing.T) {
+	r := cdr.Record{Extension: "2001", FriendlyName: "Red\u202eTeam", CallType: cdr.CallInbound, CallerID: escCallerID,
+		Start: time.Date(2026, 11, 19, 10, 46, 0, 0, time.UTC)}
+	got := callTitle(r)
+	terminalClean(t, "play's title", got)
+	if want := `2001 Red\u202eTeam ← \x1b]0;PWNED\x07\x1b[31m, 2026-11-19 10:46`; got != want {
+		t.Errorf("title %q, want %q", got, want)
 	}
 }
