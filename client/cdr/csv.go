@@ -89,6 +89,13 @@ func NewRawCSVWriter(w io.Writer) *CSVWriter {
 	return cw
 }
 
+// ForTerminal makes cw clean every cell for a terminal as well (safetext.Terminal: escape sequences and other
+// controls shown as text), for a CSV that is shown to a person rather than saved. Call it before Write.
+func (cw *CSVWriter) ForTerminal() {
+	cell := cw.cell
+	cw.cell = func(s string) string { return safetext.Terminal(cell(s)) }
+}
+
 // Write writes one record.
 func (cw *CSVWriter) Write(r *Record) error {
 	if !cw.header {

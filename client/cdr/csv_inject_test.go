@@ -109,3 +109,34 @@ func BenchmarkCSVWriter(b *testing.B) {
 		})
 	}
 }
+
+// A CSV shown on a terminal (calls --format csv without a redirect) is for a person: its cells are cleaned for
+// the terminal as well.
+func TestCSVForTerminal(t *testing.T) {
+	r := hostileRecord()
+	r.CallerID = "\x1b]0;PWNED\x07\x1b[31m"
+	r.FriendlyName = "a\nb"
+	for _, raw := range []bool{false, true} {
+		var buf bytes.Buffer
+		w := NewCSVWriter(&buf)
+		if raw {
+			w = NewRawCSVWriter(&buf)
+		}
+		w.ForTerminal()
+		w.Write(&r)
+		w.Flush()
+		rows, err := csv.NewReader(&buf).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := rows[1][6]; got != `\x1b]0;PWNED\x07\x1b[31m` {
+			t.Errorf("raw %v: caller_id %q", raw, got)
+		}
+		if got := rows[1][4]; got != `a\nb` {
+			t.Errorf("raw %v: friendly_name %q", raw, got)
+		}
+		if got, want := rows[1][0], map[bool]string{false: "'=1+1", true: "=1+1"}[raw]; got != want {
+			t.Errorf("raw %v: unique_id %q, want %q", raw, got, want)
+		}
+	}
+}

@@ -106,6 +106,9 @@ func (a *app) writeExportCSV(ctx context.Context, out string, calls []cdr.Record
 		if raw {
 			w = cdr.NewRawCSVWriter(a.stdout)
 		}
+		if isTerminal(a.stdout) {
+			w.ForTerminal()
+		}
 		for i := range calls {
 			if err := w.Write(&calls[i]); err != nil {
 				return err

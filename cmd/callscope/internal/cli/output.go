@@ -25,10 +25,14 @@ func newRecordWriter(format string, csvRaw bool, w io.Writer) (recordWriter, err
 	}
 	switch strings.ToLower(format) {
 	case "csv":
+		cw := cdr.NewCSVWriter(w)
 		if csvRaw {
-			return cdr.NewRawCSVWriter(w), nil
+			cw = cdr.NewRawCSVWriter(w)
 		}
-		return cdr.NewCSVWriter(w), nil
+		if isTerminal(w) {
+			cw.ForTerminal() // a person reads it: the PBX's escapes show instead of acting
+		}
+		return cw, nil
 	case "json":
 		return cdr.NewJSONWriter(w), nil
 	case "table", "":
@@ -43,12 +47,17 @@ func addCSVRawFlag(c *cobra.Command, raw *bool) {
 		"text a spreadsheet would run as a formula (=…, @…, +/- not followed by a number)")
 }
 
-// csvCell is the CSV cell writer of --csv-raw or its absence, for the CSVs not written by cdr.CSVWriter.
-func csvCell(raw bool) func(string) string {
+// csvCell is the CSV cell writer of --csv-raw or its absence, for the CSVs not written by cdr.CSVWriter, with
+// the terminal cleaning of cdr.CSVWriter.ForTerminal when w is a terminal.
+func csvCell(raw bool, w io.Writer) func(string) string {
+	cell := safetext.CSVCell
 	if raw {
-		return safetext.CSVRawCell
+		cell = safetext.CSVRawCell
 	}
-	return safetext.CSVCell
+	if isTerminal(w) {
+		return func(s string) string { return safetext.Terminal(cell(s)) }
+	}
+	return cell
 }
 
 // tableWriter is the people's format: aligned columns, times with their offset. Every text from the PBX is

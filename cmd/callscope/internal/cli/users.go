@@ -47,7 +47,7 @@ func (a *app) usersCommand() *cobra.Command {
 			switch strings.ToLower(format) {
 			case "csv":
 				w := csv.NewWriter(a.stdout)
-				cell := csvCell(csvRaw)
+				cell := csvCell(csvRaw, a.stdout)
 				head := []string{"extension", "name"}
 				if revealPINs {
 					head = append(head, "voicemail_pin")
