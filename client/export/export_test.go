@@ -691,3 +691,32 @@ func TestWriteCSVRaw(t *testing.T) {
 		}
 	}
 }
+
+// FuzzReadManifest: any manifest reads without panicking, gives only plain files in the folder, and what it
+// gives is written and read back the same (the neutralising prefix comes off again).
+func FuzzReadManifest(f *testing.F) {
+	f.Add([]byte("unique_id,file,bytes,convert,recording_file\n'@1.1,a.gsm,10,,'=x\n2,b.wav,3,wav,'-2+3\n"))
+	f.Add([]byte("1,../x,1,,\n'',a.gsm,1,,\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, ManifestName), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		got, err := ReadManifest(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range got {
+			if !validFile(e.File) || e.UniqueID == "" || e.Bytes <= 0 {
+				t.Fatalf("entry %+v", e)
+			}
+		}
+		if err := writeManifest(dir, got); err != nil {
+			t.Fatal(err)
+		}
+		again, err := ReadManifest(dir)
+		if err != nil || !slices.Equal(again, got) {
+			t.Fatalf("read back %+v (%v), wrote %+v", again, err, got)
+		}
+	})
+}
