@@ -7,6 +7,8 @@ import (
 	"io"
 	"strconv"
 	"time"
+
+	"github.com/callscope/callscope/client/safetext"
 )
 
 // Columns is the header of every CSV callscope writes, in order. `callscope calls --format csv`, the TUI's
@@ -54,17 +56,44 @@ func itoaKnown(v int64) string {
 	return strconv.FormatInt(v, 10)
 }
 
+// numericColumn says which of Columns callscope writes as numbers; every other column is text from the PBX.
+var numericColumn = func() []bool {
+	n := make([]bool, len(Columns))
+	for i, c := range Columns {
+		n[i] = c == "duration_s" || c == "billable_s" || c == "recording_size"
+	}
+	return n
+}()
+
 // CSVWriter writes records as RFC 4180 CSV with a header row.
 type CSVWriter struct {
 	bw     *bufio.Writer
 	w      *csv.Writer
 	header bool
+	cell   func(string) string // safetext.CSVCell, or safetext.CSVRawCell for a raw writer
 }
 
 // NewCSVWriter returns a writer that writes the header before the first record (or on Flush if there is none).
+// Its text cells are safe to open in a spreadsheet: a caller ID such as =HYPERLINK(…) is written as '=HYPERLINK(…)
+// so it shows as text instead of running (see safetext.CSVCell), and NUL bytes are dropped.
 func NewCSVWriter(w io.Writer) *CSVWriter {
 	bw := bufio.NewWriterSize(w, 64<<10)
-	return &CSVWriter{bw: bw, w: csv.NewWriter(bw)}
+	return &CSVWriter{bw: bw, w: csv.NewWriter(bw), cell: safetext.CSVCell}
+}
+
+// NewRawCSVWriter is NewCSVWriter for scripts that want every cell exactly as the PBX sent it (--csv-raw): no
+// cell is prefixed. NUL bytes are still dropped.
+func NewRawCSVWriter(w io.Writer) *CSVWriter {
+	cw := NewCSVWriter(w)
+	cw.cell = safetext.CSVRawCell
+	return cw
+}
+
+// ForTerminal makes cw clean every cell for a terminal as well (safetext.Terminal: escape sequences and other
+// controls shown as text), for a CSV that is shown to a person rather than saved. Call it before Write.
+func (cw *CSVWriter) ForTerminal() {
+	cell := cw.cell
+	cw.cell = func(s string) string { return safetext.Terminal(cell(s)) }
 }
 
 // Write writes one record.
@@ -75,7 +104,13 @@ func (cw *CSVWriter) Write(r *Record) error {
 			return err
 		}
 	}
-	return cw.w.Write(r.Fields())
+	fields := r.Fields()
+	for i, f := range fields {
+		if !numericColumn[i] {
+			fields[i] = cw.cell(f)
+		}
+	}
+	return cw.w.Write(fields)
 }
 
 // Flush writes out buffered data (and the header, for an empty export).

@@ -34,10 +34,19 @@ func RecordingsDir(csvPath string) string {
 	return strings.TrimSuffix(csvPath, filepath.Ext(csvPath)) + "-recordings"
 }
 
+// CSVOptions say how WriteCSV writes.
+type CSVOptions struct {
+	// Overwrite replaces an existing file; without it an existing file is never replaced, even one that
+	// appeared after the user was asked.
+	Overwrite bool
+	// Raw writes every cell as the PBX sent it (cdr.NewRawCSVWriter, --csv-raw) instead of neutralising cells
+	// a spreadsheet would run as formulas.
+	Raw bool
+}
+
 // WriteCSV writes every row through cdr.CSVWriter to path, atomically: a temporary file in the same directory,
-// synced, then moved into place. With overwrite false an existing file is never replaced, even one that
-// appeared after the user was asked. It returns the rows written.
-func WriteCSV(ctx context.Context, path string, rows Rows, overwrite bool) (int, error) {
+// synced, then moved into place. It returns the rows written.
+func WriteCSV(ctx context.Context, path string, rows Rows, o CSVOptions) (int, error) {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
@@ -50,6 +59,9 @@ func WriteCSV(ctx context.Context, path string, rows Rows, overwrite bool) (int,
 		n = rows.Len()
 	}
 	cw := cdr.NewCSVWriter(tmp)
+	if o.Raw {
+		cw = cdr.NewRawCSVWriter(tmp)
+	}
 	written := 0
 	for i := range n {
 		if i%4096 == 0 && ctx.Err() != nil {
@@ -79,7 +91,7 @@ func WriteCSV(ctx context.Context, path string, rows Rows, overwrite bool) (int,
 	}
 	// CreateTemp makes the file 0600; an export is an ordinary document.
 	os.Chmod(tmpName, 0o644)
-	if overwrite {
+	if o.Overwrite {
 		if err := os.Rename(tmpName, path); err != nil {
 			return 0, fmt.Errorf("cannot save %s: %s", path, rootCause(err))
 		}

@@ -569,7 +569,7 @@ func TestReadManifestIgnoresLinesThatClimbOut(t *testing.T) {
 func TestWriteCSVMatchesTheWriter(t *testing.T) {
 	f := twoDays(t)
 	path := filepath.Join(t.TempDir(), "calls.csv")
-	n, err := WriteCSV(context.Background(), path, Records(f.calls), false)
+	n, err := WriteCSV(context.Background(), path, Records(f.calls), CSVOptions{})
 	if err != nil || n != len(f.calls) {
 		t.Fatal(n, err)
 	}
@@ -582,10 +582,10 @@ func TestWriteCSVMatchesTheWriter(t *testing.T) {
 	if got, _ := os.ReadFile(path); !bytes.Equal(got, want.Bytes()) {
 		t.Fatal("WriteCSV differs from cdr.CSVWriter")
 	}
-	if _, err := WriteCSV(context.Background(), path, Records(f.calls[:1]), false); err == nil {
+	if _, err := WriteCSV(context.Background(), path, Records(f.calls[:1]), CSVOptions{}); err == nil {
 		t.Fatal("replaced an existing file without overwrite")
 	}
-	if n, err := WriteCSV(context.Background(), path, Records(f.calls[:1]), true); err != nil || n != 1 {
+	if n, err := WriteCSV(context.Background(), path, Records(f.calls[:1]), CSVOptions{Overwrite: true}); err != nil || n != 1 {
 		t.Fatal(n, err)
 	}
 }
@@ -646,4 +646,77 @@ func TestShortBodyIsNotSaved(t *testing.T) {
 	if got := strings.Join(noLeftovers(t, dir), " "); got != ManifestName {
 		t.Fatalf("files %s", got)
 	}
+}
+
+// The manifest is opened in spreadsheets too: the PBX's text in it is neutralised, and read back as it was.
+func TestManifestNeutralisesFormulasAndReadsThemBack(t *testing.T) {
+	dir := t.TempDir()
+	entries := []ManifestEntry{
+		{UniqueID: "@1795078004.5", File: "_1795078004.5.gsm", Bytes: 10, RecordingFile: `=cmd|' /C calc'!A0.gsm`},
+		{UniqueID: "1795078000.1", File: "1795078000.1.gsm", Bytes: 12, RecordingFile: "+27 82 123 4567"},
+		{UniqueID: "-2+3", File: "-2_3.gsm", Bytes: 14, Convert: "wav", RecordingFile: "x.gsm"},
+	}
+	if err := writeManifest(dir, entries); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, ManifestName))
+	rows, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows[1][0] != "'@1795078004.5" || rows[1][4] != `'=cmd|' /C calc'!A0.gsm` || rows[2][4] != "+27 82 123 4567" ||
+		rows[3][0] != "'-2+3" {
+		t.Errorf("manifest cells %q", rows)
+	}
+	got, err := ReadManifest(dir)
+	if err != nil || !slices.Equal(got, entries) {
+		t.Errorf("read back %+v, %v; want %+v", got, err, entries)
+	}
+}
+
+func TestWriteCSVRaw(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "calls.csv")
+	calls := Records{{UniqueID: "1.1", CallerID: "=1+1", DurationS: 1, BillableS: 1}}
+	for _, tc := range []struct {
+		raw  bool
+		want string
+	}{{false, "'=1+1"}, {true, "=1+1"}} {
+		if _, err := WriteCSV(context.Background(), path, calls, CSVOptions{Overwrite: true, Raw: tc.raw}); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := os.ReadFile(path)
+		rows, _ := csv.NewReader(bytes.NewReader(b)).ReadAll()
+		if len(rows) != 2 || rows[1][6] != tc.want {
+			t.Errorf("raw %v: %q", tc.raw, rows)
+		}
+	}
+}
+
+// FuzzReadManifest: any manifest reads without panicking, gives only plain files in the folder, and what it
+// gives is written and read back the same (the neutralising prefix comes off again).
+func FuzzReadManifest(f *testing.F) {
+	f.Add([]byte("unique_id,file,bytes,convert,recording_file\n'@1.1,a.gsm,10,,'=x\n2,b.wav,3,wav,'-2+3\n"))
+	f.Add([]byte("1,../x,1,,\n'',a.gsm,1,,\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, ManifestName), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		got, err := ReadManifest(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range got {
+			if !validFile(e.File) || e.UniqueID == "" || e.Bytes <= 0 {
+				t.Fatalf("entry %+v", e)
+			}
+		}
+		if err := writeManifest(dir, got); err != nil {
+			t.Fatal(err)
+		}
+		again, err := ReadManifest(dir)
+		if err != nil || !slices.Equal(again, got) {
+			t.Fatalf("read back %+v (%v), wrote %+v", again, err, got)
+		}
+	})
 }

@@ -10,7 +10,10 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
+
+	"github.com/callscope/callscope/client/safetext"
 )
 
 // ManifestName is the file in a recordings folder that says which call each file belongs to.
@@ -18,7 +21,9 @@ const ManifestName = "manifest.csv"
 
 // ManifestColumns is the manifest's header: the call's unique ID, the file saved for it in the folder, the
 // file's size in bytes, "wav" when it was converted (empty when it holds the PBX's bytes), and the PBX's own
-// name for the recording (as in the calls CSV's recording_file column).
+// name for the recording (as in the calls CSV's recording_file column). The manifest is opened in spreadsheets
+// too, so the PBX's text in it (the ID and the name) is written as the calls CSV writes it: a cell that would
+// run as a formula gets a ' in front (safetext.CSVCell), which ReadManifest takes off again.
 var ManifestColumns = []string{"unique_id", "file", "bytes", "convert", "recording_file"}
 
 // ManifestEntry is one line of a manifest.
@@ -31,7 +36,17 @@ type ManifestEntry struct {
 }
 
 func (e ManifestEntry) fields() []string {
-	return []string{e.UniqueID, e.File, strconv.FormatInt(e.Bytes, 10), e.Convert, e.RecordingFile}
+	return []string{safetext.CSVCell(e.UniqueID), e.File, strconv.FormatInt(e.Bytes, 10), e.Convert,
+		safetext.CSVCell(e.RecordingFile)}
+}
+
+// fromCSVCell undoes safetext.CSVCell on a cell the manifest wrote. (A PBX text that itself began with ' before
+// a formula reads back without it: such a call's recording is fetched again, nothing worse.)
+func fromCSVCell(s string) string {
+	if t, ok := strings.CutPrefix(s, safetext.CSVPrefix); ok && safetext.CSVCell(t) == s {
+		return t
+	}
+	return s
 }
 
 // ReadManifest reads the manifest of a recordings folder; a folder without one gives no entries and no error.
@@ -69,9 +84,9 @@ func ReadManifest(dir string) ([]ManifestEntry, error) {
 		if err != nil || n <= 0 || !validFile(row[1]) || row[0] == "" {
 			continue
 		}
-		e := ManifestEntry{UniqueID: row[0], File: row[1], Bytes: n, Convert: row[3]}
+		e := ManifestEntry{UniqueID: fromCSVCell(row[0]), File: row[1], Bytes: n, Convert: row[3]}
 		if len(row) > 4 {
-			e.RecordingFile = row[4]
+			e.RecordingFile = fromCSVCell(row[4])
 		}
 		if i, ok := at[e.UniqueID]; ok {
 			out[i] = e

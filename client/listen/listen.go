@@ -21,6 +21,7 @@ import (
 
 	"github.com/callscope/callscope/client/archive"
 	"github.com/callscope/callscope/client/cdr"
+	"github.com/callscope/callscope/client/safetext"
 )
 
 // DefaultMaxBody bounds one push. A CDR entry is about 500 bytes; a PBX that was offline for a day and sends
@@ -46,7 +47,7 @@ type Options struct {
 	Auth    Auth
 	MaxBody int64          // DefaultMaxBody when zero
 	Zone    *time.Location // the PBX's zone for times without an offset; nil: from each entry's timestamp
-	Log     func(string)   // one line per request, without secrets; may be nil
+	Log     func(string)   // one line per request, without secrets or control characters; may be nil
 }
 
 // Receiver is the HTTP handler that stores pushes.
@@ -130,14 +131,16 @@ func (r *Receiver) answer(w http.ResponseWriter, req *http.Request, code int, re
 	w.WriteHeader(code)
 	b, _ := json.Marshal(rep)
 	w.Write(append(b, '\n'))
-	msg := fmt.Sprintf("listen %s %s from %s: %d", req.Method, req.URL.Path, req.RemoteAddr, code)
+	// Anyone who can reach the port chooses the path, authenticated or not: it is quoted, so a line feed in it
+	// cannot start a log line of its own.
+	msg := fmt.Sprintf("listen %s %q from %s: %d", req.Method, req.URL.Path, req.RemoteAddr, code)
 	if rep.Stored > 0 {
 		msg += fmt.Sprintf(", stored %d", rep.Stored)
 	}
 	if rep.Error != "" {
 		msg += ": " + rep.Error
 	}
-	r.o.Log(msg + " (" + time.Since(began).Round(time.Millisecond).String() + ")")
+	r.o.Log(safetext.Terminal(msg + " (" + time.Since(began).Round(time.Millisecond).String() + ")"))
 }
 
 // ServeHTTP stores one push: POST or PUT, authenticated, a JSON object or array of CDR entries. Every entry is
@@ -183,7 +186,7 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	// The request's context is not used: once the body is in, the entries are committed even if the PBX hangs
 	// up, so what the PBX may have seen acknowledged is never dropped.
 	if err := r.store(context.WithoutCancel(req.Context()), recs); err != nil {
-		r.o.Log("listen: storing a push failed: " + err.Error())
+		r.o.Log(safetext.Terminal("listen: storing a push failed: " + err.Error()))
 		r.answer(w, req, http.StatusServiceUnavailable, reply{Error: "the entries could not be stored; send them again"}, began)
 		return
 	}

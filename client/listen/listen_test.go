@@ -281,3 +281,43 @@ func TestPushFromPBXSim(t *testing.T) {
 		}
 	}
 }
+
+// The log is one line per request, whatever the request: an unauthenticated client cannot write a line of its
+// own into it (a path with a line feed) or reach the terminal it is printed on (escape sequences).
+func TestLogLinesCannotBeForged(t *testing.T) {
+	var mu sync.Mutex
+	var lines []string
+	_, _, srv := newReceiver(t, Options{Log: func(s string) {
+		mu.Lock()
+		defer mu.Unlock()
+		lines = append(lines, s)
+	}})
+	forged := "/%0Acallscope:%20listen%20POST%20/%20from%2010.0.0.5:4242:%20200,%20stored%2099%20(1ms)%1B]0;PWNED%07%1B[31m"
+	resp, err := http.Get(srv.URL + forged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if code, _ := push(t, srv.URL+"/%E2%80%AEtxt.exe", "POST", `{"call_id":"1","date":"\u001b[2J"}`, apiKey); code != http.StatusBadRequest {
+		t.Errorf("bad entry: %d", code)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(lines) != 2 {
+		t.Fatalf("%d log lines: %q", len(lines), lines)
+	}
+	for _, l := range lines {
+		for _, r := range l {
+			if r < 0x20 || r == 0x7f || (r >= 0x80 && r <= 0x9f) || (r >= 0x202a && r <= 0x202e) {
+				t.Errorf("log line holds %U: %q", r, l)
+				break
+			}
+		}
+	}
+	if want := `listen GET "/\ncallscope: listen POST / from 10.0.0.5:4242: 200, stored 99 (1ms)\x1b]0;PWNED\a\x1b[31m" from `; !strings.HasPrefix(lines[0], want) {
+		t.Errorf("log line\n%s\ndoes not start with\n%s", lines[0], want)
+	}
+	if want := `listen POST "/\u202etxt.exe" from `; !strings.HasPrefix(lines[1], want) || !strings.Contains(lines[1], `\x1b[2J`) {
+		t.Errorf("log line\n%s\ndoes not start with\n%s", lines[1], want)
+	}
+}

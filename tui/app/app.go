@@ -42,6 +42,7 @@ type Options struct {
 	Now      func() time.Time
 	NoColor  bool
 	Dark     *bool // nil = ask the terminal
+	CSVRaw   bool  // the export writes cells as the PBX sent them (--csv-raw), not neutralised
 }
 
 // Model is the root tea.Model.
@@ -130,7 +131,7 @@ func New(o Options) *Model {
 		}
 	}
 	m.player = playerbar.New(ctx, playerbar.Options{Player: o.Player, Source: o.Source, Cache: cache})
-	m.export = export.New(ctx, export.Options{Source: o.Source, Cache: cache})
+	m.export = export.New(ctx, export.Options{Source: o.Source, Cache: cache, CSVRaw: o.CSVRaw})
 	m.help.Styles = ctx.Styles.Help
 	m.spin = spinner.New(spinner.WithSpinner(spinner.MiniDot), spinner.WithStyle(ctx.Styles.StatusKV))
 	if o.Source != nil {

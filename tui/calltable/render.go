@@ -8,6 +8,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/callscope/callscope/client/cdr"
+	"github.com/callscope/callscope/client/safetext"
 	"github.com/callscope/callscope/tui/common"
 	"github.com/callscope/callscope/tui/theme"
 )
@@ -307,6 +308,9 @@ func (m *Model) row(b *strings.Builder, cs *codes, p int) {
 				text = " ♪"
 			}
 		}
+		// The text is the PBX's (a caller ID can hold escape sequences): cleaned here, where only the visible
+		// rows pass, and before fit measures it. The style codes around it are the table's own.
+		text = safetext.Terminal(text)
 		if selected {
 			b.WriteString(fit(text, c.w, c.right))
 		} else {

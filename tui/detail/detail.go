@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/callscope/callscope/client/cdr"
+	"github.com/callscope/callscope/client/safetext"
 	"github.com/callscope/callscope/tui/common"
 )
 
@@ -150,7 +151,7 @@ func (m *Model) View() string {
 	const labelW = 13
 	for _, kv := range m.Fields() {
 		label := st.Label.Render(padRight(kv[0], labelW))
-		v := kv[1]
+		v := safetext.Terminal(kv[1]) // the PBX's text: shown, never run by the terminal
 		vw := inner - labelW - 1
 		if vw < 4 {
 			lines = append(lines, label)

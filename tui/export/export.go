@@ -64,6 +64,9 @@ type Options struct {
 	Cache *reccache.Cache
 	// Dir is where the default file goes; empty is the current directory.
 	Dir string
+	// CSVRaw writes the CSV's cells as the PBX sent them (--csv-raw); otherwise cells a spreadsheet would run
+	// as formulas are neutralised.
+	CSVRaw bool
 }
 
 // Model is the export dialog.
@@ -407,9 +410,10 @@ func (m *Model) start() tea.Cmd {
 	m.prog = progressMsg{}
 	ctx, cancel := context.WithCancel(context.Background())
 	m.runCtx, m.cancel = ctx, cancel
-	gen, path, rows, overwrite := m.gen, m.path, m.rows, m.overwrite
+	gen, path, rows := m.gen, m.path, m.rows
+	o := engine.CSVOptions{Overwrite: m.overwrite, Raw: m.opts.CSVRaw}
 	return func() tea.Msg {
-		n, err := WriteCSV(ctx, path, rows, overwrite)
+		n, err := WriteCSV(ctx, path, rows, o)
 		return csvMsg{gen: gen, rows: n, err: err}
 	}
 }

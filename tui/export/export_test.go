@@ -20,6 +20,7 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/callscope/callscope/client/cdr"
+	engine "github.com/callscope/callscope/client/export"
 	"github.com/callscope/callscope/client/transport"
 	"github.com/callscope/callscope/tui/common"
 	"github.com/callscope/callscope/tui/theme"
@@ -275,7 +276,7 @@ func TestNeverOverwritesSilently(t *testing.T) {
 func TestWriteCSVRefusesAFileThatAppearedSinceAsked(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "late.csv")
 	os.WriteFile(path, []byte("late\n"), 0o644)
-	_, err := WriteCSV(context.Background(), path, calls(2), false)
+	_, err := WriteCSV(context.Background(), path, calls(2), engine.CSVOptions{})
 	if err == nil || !strings.Contains(err.Error(), "already exists") {
 		t.Fatalf("err = %v", err)
 	}
@@ -308,7 +309,7 @@ func TestBadPathsSayWhatToDo(t *testing.T) {
 	ro := filepath.Join(m.opts.Dir, "ro")
 	os.Mkdir(ro, 0o500)
 	if os.Geteuid() != 0 { // root writes anywhere
-		if _, err := WriteCSV(context.Background(), filepath.Join(ro, "x.csv"), calls(1), false); err == nil ||
+		if _, err := WriteCSV(context.Background(), filepath.Join(ro, "x.csv"), calls(1), engine.CSVOptions{}); err == nil ||
 			!strings.Contains(err.Error(), "cannot write in") {
 			t.Fatalf("read-only folder: %v", err)
 		}
@@ -457,7 +458,7 @@ func BenchmarkWriteCSV(b *testing.B) {
 	rows := calls(100_000)
 	path := filepath.Join(b.TempDir(), "bench.csv")
 	for b.Loop() {
-		if _, err := WriteCSV(context.Background(), path, rows, true); err != nil {
+		if _, err := WriteCSV(context.Background(), path, rows, engine.CSVOptions{Overwrite: true}); err != nil {
 			b.Fatal(err)
 		}
 	}

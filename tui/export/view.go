@@ -7,6 +7,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/callscope/callscope/client/safetext"
 	"github.com/callscope/callscope/tui/common"
 )
 
@@ -52,7 +53,7 @@ func (m *Model) View() string {
 			lines = append(lines, "", st.Muted.Render("Checking…"))
 		}
 		if m.err != nil {
-			lines = append(lines, "", st.Error.Render(wrap(m.err.Error(), iw)))
+			lines = append(lines, "", st.Error.Render(wrap(safetext.Terminal(m.err.Error()), iw)))
 		}
 	case Confirming:
 		lines = append(lines, st.Warning.Render(wrap(strings.Join(m.existing, " and ")+" already exists.", iw)),
@@ -72,7 +73,7 @@ func (m *Model) View() string {
 			}
 			lines = append(lines, m.bar.ViewAs(pct))
 			if m.prog.current != "" {
-				lines = append(lines, st.Muted.Render(fit("call "+m.prog.current, iw)))
+				lines = append(lines, st.Muted.Render(fit("call "+safetext.Terminal(m.prog.current), iw)))
 			}
 		}
 	case Done:
@@ -87,7 +88,7 @@ func (m *Model) View() string {
 			if r.failed > 0 {
 				lines = append(lines, st.Error.Render(fmt.Sprintf("✗ %d failed", r.failed)))
 				if r.firstErr != nil {
-					lines = append(lines, st.Error.Render(wrap(r.firstErr.Error(), iw)))
+					lines = append(lines, st.Error.Render(wrap(safetext.Terminal(r.firstErr.Error()), iw)))
 				}
 			}
 		}

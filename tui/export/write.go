@@ -15,10 +15,10 @@ func RecordingsDir(csvPath string) string { return engine.RecordingsDir(csvPath)
 func DefaultName(now func() string) string { return "calls-" + now() + ".csv" }
 
 // WriteCSV writes every row through cdr.CSVWriter (the one writer `callscope calls --format csv` uses) to path,
-// atomically; with overwrite false an existing file is never replaced. It is client/export's WriteCSV, shared
+// atomically; without o.Overwrite an existing file is never replaced. It is client/export's WriteCSV, shared
 // with `callscope export`.
-func WriteCSV(ctx context.Context, path string, rows common.Rows, overwrite bool) (int, error) {
-	return engine.WriteCSV(ctx, path, engineRows{rows}, overwrite)
+func WriteCSV(ctx context.Context, path string, rows common.Rows, o engine.CSVOptions) (int, error) {
+	return engine.WriteCSV(ctx, path, engineRows{rows}, o)
 }
 
 // engineRows hands the table's rows to client/export, which takes pointers. The table builds each row as a

@@ -8,6 +8,7 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/callscope/callscope/client/safetext"
 	"github.com/callscope/callscope/tui/common"
 )
 
@@ -85,9 +86,13 @@ func newInput(placeholder string) textinput.Model {
 	return ti
 }
 
-// SetExtensions sets the completion list (the PBX's extensions).
+// SetExtensions sets the completion list (the PBX's extensions), cleaned for the terminal: a suggestion is shown
+// as it is, and what can be typed holds no control characters anyway.
 func (p *Panel) SetExtensions(exts []string) {
-	p.exts = slices.Clone(exts)
+	p.exts = make([]string, len(exts))
+	for i, e := range exts {
+		p.exts[i] = safetext.Terminal(e)
+	}
 	slices.Sort(p.exts)
 	p.updateSuggestions()
 }

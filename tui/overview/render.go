@@ -2,6 +2,7 @@ package overview
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/callscope/callscope/client/cdr"
+	"github.com/callscope/callscope/client/safetext"
 )
 
 // lower holds the lower-eighth blocks: lower[n] fills n eighths of a cell from the bottom.
@@ -30,7 +32,7 @@ func (m *Model) View() string {
 	lines := make([]string, 0, ih)
 	title := st.Title.Render("Overview")
 	if m.filters != "" {
-		title += st.Muted.Render(" · " + m.filters)
+		title += st.Muted.Render(" · " + safetext.Terminal(m.filters))
 	}
 	if m.computing {
 		title += st.Muted.Render(" · counting…")
@@ -275,7 +277,11 @@ func (m *Model) extList(width, height int) []string {
 	}
 	out := []string{st.Title.Render(fit("Top extensions", width))}
 	n := min(len(s.TopExt), height-1)
-	top := s.TopExt[:n]
+	// Extensions and names are the PBX's text: cleaned before they are measured and shown.
+	top := slices.Clone(s.TopExt[:n])
+	for i := range top {
+		top[i].Extension, top[i].Name = safetext.Terminal(top[i].Extension), safetext.Terminal(top[i].Name)
+	}
 	extW, nameW := 3, 0
 	for _, e := range top {
 		extW = max(extW, min(ansi.StringWidth(extLabel(e.Extension)), 8))

@@ -8,6 +8,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/callscope/callscope/audio/output"
+	"github.com/callscope/callscope/client/safetext"
 	"github.com/callscope/callscope/tui/common"
 )
 
@@ -38,13 +39,15 @@ func (m *Model) View() string {
 func (m *Model) titleLine() string {
 	st := &m.ctx.Styles
 	r := m.record
-	who := r.Extension
+	// The PBX's text (IDs, numbers, errors quoting them) is shown, never run by the terminal.
+	name := safetext.Terminal(title(r))
+	who := safetext.Terminal(r.Extension)
 	if other := r.OtherParty(); other != "" {
-		who += " " + common.TypeGlyph(r.CallType) + " " + other
+		who += " " + common.TypeGlyph(r.CallType) + " " + safetext.Terminal(other)
 	}
 	switch m.phase {
 	case Fetching:
-		s := st.Accent.Render("… ") + st.Bold.Render(title(r)) + st.Muted.Render(" · "+who+" · fetching recording")
+		s := st.Accent.Render("… ") + st.Bold.Render(name) + st.Muted.Render(" · "+who+" · fetching recording")
 		if m.dlN > 0 {
 			s += st.Muted.Render(" · " + common.Bytes(m.dlN))
 		}
@@ -52,9 +55,9 @@ func (m *Model) titleLine() string {
 	case Failed:
 		msg := "cannot play"
 		if m.err != nil {
-			msg = m.err.Error()
+			msg = safetext.Terminal(m.err.Error())
 		}
-		return st.Error.Render("✗ ") + st.Bold.Render(title(r)) + st.Error.Render(" "+msg)
+		return st.Error.Render("✗ ") + st.Bold.Render(name) + st.Error.Render(" "+msg)
 	}
 	s := m.state
 	glyph := "▶"
@@ -66,7 +69,7 @@ func (m *Model) titleLine() string {
 	case s.Ended || !s.Playing:
 		glyph = "■"
 	}
-	left := st.Accent.Render(glyph+" ") + st.Bold.Render(title(r)) + st.Muted.Render(" · "+who)
+	left := st.Accent.Render(glyph+" ") + st.Bold.Render(name) + st.Muted.Render(" · "+who)
 	var details []string
 	if f := m.info.Format; f != "" {
 		d := f
@@ -95,7 +98,7 @@ func (m *Model) titleLine() string {
 		}
 	}
 	if s.Err != nil {
-		details = append(details, st.Error.Render(s.Err.Error()))
+		details = append(details, st.Error.Render(safetext.Terminal(s.Err.Error())))
 	}
 	for _, d := range details {
 		left += st.Muted.Render(" · ") + d

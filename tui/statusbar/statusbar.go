@@ -10,6 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/callscope/callscope/client/safetext"
 	"github.com/callscope/callscope/tui/common"
 )
 
@@ -108,6 +109,10 @@ func (m *Model) View() string {
 	}
 	if m.Source != "" {
 		segs = append(segs, seg{m.Source, st.Status.Render, 1})
+	}
+	// Errors and notes quote the PBX's text (a call ID, a file name): shown, never run by the terminal.
+	for i := range segs {
+		segs[i].text = safetext.Terminal(segs[i].text)
 	}
 	width := func() int {
 		n := 1

@@ -11,6 +11,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/callscope/callscope/client/cdr"
+	"github.com/callscope/callscope/client/safetext"
 	"github.com/callscope/callscope/tui/common"
 	"github.com/callscope/callscope/tui/theme"
 )
@@ -82,7 +83,7 @@ func (m *Model) SetUsers(us []cdr.User, err error) {
 	})
 	rows := make([]table.Row, len(m.users))
 	for i, u := range m.users {
-		rows[i] = table.Row{u.Extension, u.Name}
+		rows[i] = table.Row{safetext.Terminal(u.Extension), safetext.Terminal(u.Name)}
 	}
 	m.tbl.SetRows(rows)
 }
@@ -123,9 +124,10 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 			m.Blur()
 			return common.Cmd(common.CloseDialog{})
 		case key.Matches(km, m.Keys.Filter):
-			if r := m.tbl.SelectedRow(); r != nil {
+			// The extension as the PBX sent it, not the row's text, which is cleaned for the terminal.
+			if i := m.tbl.Cursor(); i >= 0 && i < len(m.users) {
 				m.Blur()
-				return tea.Batch(common.Cmd(FilterExtension{Extension: r[0]}), common.Cmd(common.CloseDialog{}))
+				return tea.Batch(common.Cmd(FilterExtension{Extension: m.users[i].Extension}), common.Cmd(common.CloseDialog{}))
 			}
 			return nil
 		}
@@ -140,7 +142,7 @@ func (m *Model) View() string {
 	var body string
 	switch {
 	case m.err != nil:
-		body = st.Error.Render("cannot list users: " + m.err.Error())
+		body = st.Error.Render("cannot list users: " + safetext.Terminal(m.err.Error()))
 	case m.loading:
 		body = st.Muted.Render("fetching the extension list…")
 	case len(m.users) == 0:

@@ -37,6 +37,7 @@ func (l *lookupFlags) lookup() (cdr.Lookup, error) {
 func (a *app) callCommand() *cobra.Command {
 	var lf lookupFlags
 	var format string
+	var csvRaw bool
 	c := &cobra.Command{
 		Use:   "call",
 		Short: "Show one call's record, by unique ID or exact start time",
@@ -48,7 +49,7 @@ func (a *app) callCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			w, err := newRecordWriter(format, a.stdout)
+			w, err := newRecordWriter(format, csvRaw, a.stdout)
 			if err != nil {
 				return err
 			}
@@ -68,6 +69,7 @@ func (a *app) callCommand() *cobra.Command {
 	}
 	lf.add(c)
 	c.Flags().StringVar(&format, "format", "table", "output: table, csv or json")
+	addCSVRawFlag(c, &csvRaw)
 	_ = c.RegisterFlagCompletionFunc("format", fixedCompletion("table", "csv", "json"))
 	return c
 }

@@ -108,6 +108,7 @@ func set(xs []string) map[string]bool {
 func (a *app) callsCommand() *cobra.Command {
 	var qf queryFlags
 	var format string
+	var csvRaw bool
 	c := &cobra.Command{
 		Use:   "calls",
 		Short: "List calls for a time range or a page",
@@ -116,7 +117,7 @@ func (a *app) callsCommand() *cobra.Command {
   callscope calls --kind difuse --url https://pbx:8443 --user 4001 --page 1 --limit 50 --format json`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			w, err := newRecordWriter(format, a.stdout)
+			w, err := newRecordWriter(format, csvRaw, a.stdout)
 			if err != nil {
 				return err
 			}
@@ -139,6 +140,7 @@ func (a *app) callsCommand() *cobra.Command {
 	}
 	qf.add(c)
 	c.Flags().StringVar(&format, "format", "table", "output: table, csv or json (one object per line)")
+	addCSVRawFlag(c, &csvRaw)
 	_ = c.RegisterFlagCompletionFunc("format", fixedCompletion("table", "csv", "json"))
 	return c
 }
@@ -172,7 +174,7 @@ func (a *app) streamCalls(ctx context.Context, src cdr.Source, q cdr.Query, keep
 // note prints an informational line on stderr, only for people (a terminal).
 func (a *app) note(msg string) {
 	if isTerminal(a.stderr) {
-		fmt.Fprintln(a.stderr, "callscope: "+msg)
+		fmt.Fprintln(a.stderr, "callscope: "+oneLine(msg))
 	}
 }
 

@@ -21,6 +21,7 @@ func (a *app) exportCommand() *cobra.Command {
 	var qf queryFlags
 	var out, recDir, convert string
 	var parallel int
+	var csvRaw bool
 	c := &cobra.Command{
 		Use:   "export",
 		Short: "Write calls to a CSV file and save their recordings in a folder",
@@ -60,7 +61,7 @@ reported and the others continue; the exit code is then 1.`,
 			if err != nil {
 				return err
 			}
-			if err := a.writeExportCSV(c.Context(), out, calls); err != nil {
+			if err := a.writeExportCSV(c.Context(), out, calls, csvRaw); err != nil {
 				return err
 			}
 			where := out
@@ -80,6 +81,7 @@ reported and the others continue; the exit code is then 1.`,
 	f.StringVarP(&out, "output", "o", "", "CSV file to write (- for stdout); replaced atomically if it exists")
 	f.StringVar(&recDir, "recordings", "", "also save the calls' recordings in this folder (created if missing)")
 	f.StringVar(&convert, "convert", "", "convert the recordings: wav (16-bit PCM, opens in any player)")
+	addCSVRawFlag(c, &csvRaw)
 	f.IntVar(&parallel, "parallel", 2, fmt.Sprintf("recordings to download at once (1-%d)", maxParallel))
 	_ = c.RegisterFlagCompletionFunc("convert", fixedCompletion("wav"))
 	_ = c.MarkFlagDirname("recordings")
@@ -96,10 +98,17 @@ func (a *app) fetchCalls(ctx context.Context, src cdr.Source, q cdr.Query, keep 
 	return calls, err
 }
 
-// writeExportCSV writes the calls through the one CSV writer: to stdout, or atomically to a file.
-func (a *app) writeExportCSV(ctx context.Context, out string, calls []cdr.Record) error {
+// writeExportCSV writes the calls through the one CSV writer: to stdout, or atomically to a file. raw is
+// --csv-raw.
+func (a *app) writeExportCSV(ctx context.Context, out string, calls []cdr.Record, raw bool) error {
 	if out == "-" {
 		w := cdr.NewCSVWriter(a.stdout)
+		if raw {
+			w = cdr.NewRawCSVWriter(a.stdout)
+		}
+		if isTerminal(a.stdout) {
+			w.ForTerminal()
+		}
 		for i := range calls {
 			if err := w.Write(&calls[i]); err != nil {
 				return err
@@ -107,7 +116,7 @@ func (a *app) writeExportCSV(ctx context.Context, out string, calls []cdr.Record
 		}
 		return w.Flush()
 	}
-	_, err := export.WriteCSV(ctx, out, export.Records(calls), true)
+	_, err := export.WriteCSV(ctx, out, export.Records(calls), export.CSVOptions{Overwrite: true, Raw: raw})
 	return err
 }
 
@@ -204,7 +213,7 @@ func callLabel(r cdr.Record) string {
 // line prints a line above the bar.
 func (p *exportProgress) line(s string) {
 	p.clear()
-	fmt.Fprintln(p.w, s)
+	fmt.Fprintln(p.w, oneLine(s))
 	p.draw(true)
 }
 

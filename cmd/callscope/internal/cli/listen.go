@@ -81,7 +81,7 @@ under way. Browse what arrived with --archive DIR.`,
 				}
 			}
 			rcv, err := listen.New(arch, listen.Options{Auth: auth, MaxBody: maxBody, Zone: loc,
-				Log: func(s string) { fmt.Fprintln(a.stderr, "callscope: "+s) }})
+				Log: func(s string) { fmt.Fprintln(a.stderr, "callscope: "+oneLine(s)) }})
 			if err != nil {
 				return usageError{err}
 			}

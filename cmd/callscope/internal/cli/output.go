@@ -6,7 +6,10 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/spf13/cobra"
+
 	"github.com/callscope/callscope/client/cdr"
+	"github.com/callscope/callscope/client/safetext"
 )
 
 // recordWriter is one of the output formats.
@@ -15,10 +18,21 @@ type recordWriter interface {
 	Flush() error
 }
 
-func newRecordWriter(format string, w io.Writer) (recordWriter, error) {
+// newRecordWriter opens the output of --format; csvRaw is --csv-raw.
+func newRecordWriter(format string, csvRaw bool, w io.Writer) (recordWriter, error) {
+	if csvRaw && strings.ToLower(format) != "csv" {
+		return nil, usagef("--csv-raw is for --format csv")
+	}
 	switch strings.ToLower(format) {
 	case "csv":
-		return cdr.NewCSVWriter(w), nil
+		cw := cdr.NewCSVWriter(w)
+		if csvRaw {
+			cw = cdr.NewRawCSVWriter(w)
+		}
+		if isTerminal(w) {
+			cw.ForTerminal() // a person reads it: the PBX's escapes show instead of acting
+		}
+		return cw, nil
 	case "json":
 		return cdr.NewJSONWriter(w), nil
 	case "table", "":
@@ -27,7 +41,27 @@ func newRecordWriter(format string, w io.Writer) (recordWriter, error) {
 	return nil, usagef("unknown --format %q: use table, csv or json", format)
 }
 
-// tableWriter is the people's format: aligned columns, times with their offset.
+// addCSVRawFlag adds --csv-raw to a command that writes CSV.
+func addCSVRawFlag(c *cobra.Command, raw *bool) {
+	c.Flags().BoolVar(raw, "csv-raw", false, "write CSV cells exactly as the PBX sent them, without the ' put before "+
+		"text a spreadsheet would run as a formula (=…, @…, +/- not followed by a number)")
+}
+
+// csvCell is the CSV cell writer of --csv-raw or its absence, for the CSVs not written by cdr.CSVWriter, with
+// the terminal cleaning of cdr.CSVWriter.ForTerminal when w is a terminal.
+func csvCell(raw bool, w io.Writer) func(string) string {
+	cell := safetext.CSVCell
+	if raw {
+		cell = safetext.CSVRawCell
+	}
+	if isTerminal(w) {
+		return func(s string) string { return safetext.Terminal(cell(s)) }
+	}
+	return cell
+}
+
+// tableWriter is the people's format: aligned columns, times with their offset. Every text from the PBX is
+// cleaned for the terminal (a caller ID can hold escape sequences).
 type tableWriter struct {
 	tw     *tabwriter.Writer
 	header bool
@@ -46,9 +80,10 @@ func (t *tableWriter) Write(r *cdr.Record) error {
 	if r.HasRecording() {
 		rec = "●"
 	}
-	_, err := fmt.Fprintf(t.tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", cdr.FormatTime(r.Start), r.CallType,
-		r.Extension, clip(r.FriendlyName, 20), clip(r.OtherParty(), 28), r.Disposition, dur(r.DurationS),
-		dur(r.BillableS), rec, r.UniqueID)
+	_, err := fmt.Fprintf(t.tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", cdr.FormatTime(r.Start),
+		safetext.Terminal(string(r.CallType)), safetext.Terminal(r.Extension), clip(r.FriendlyName, 20),
+		clip(r.OtherParty(), 28), safetext.Terminal(string(r.Disposition)), dur(r.DurationS), dur(r.BillableS), rec,
+		safetext.Terminal(r.UniqueID))
 	return err
 }
 
@@ -64,13 +99,9 @@ func dur(s int) string {
 	return fmt.Sprintf("%d:%02d", s/60, s%60)
 }
 
+// clip cleans s for the terminal (a tab would also break the table's columns) and cuts it to n characters.
 func clip(s string, n int) string {
-	s = strings.Map(func(r rune) rune {
-		if r == '\t' || r == '\n' || r == '\r' {
-			return ' '
-		}
-		return r
-	}, s)
+	s = safetext.Terminal(s)
 	if rs := []rune(s); len(rs) > n {
 		return string(rs[:n-1]) + "…"
 	}

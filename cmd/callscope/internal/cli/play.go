@@ -11,6 +11,7 @@ import (
 	"github.com/callscope/callscope/audio/player"
 	"github.com/callscope/callscope/client/cdr"
 	"github.com/callscope/callscope/client/reccache"
+	"github.com/callscope/callscope/client/safetext"
 	"github.com/callscope/callscope/cmd/callscope/internal/playline"
 )
 
@@ -88,7 +89,8 @@ func (a *app) openRemote(c *cobra.Command, lf lookupFlags) (*decode.Stream, stri
 	return s, callTitle(rec), nil
 }
 
-// callTitle names a call for the player: "8266 Reception ← 0215551111, 2013-03-01 09:33".
+// callTitle names a call for the player: "8266 Reception ← 0215551111, 2013-03-01 09:33", cleaned for the
+// terminal (the names and numbers are the PBX's).
 func callTitle(r cdr.Record) string {
 	who := r.Extension
 	if r.FriendlyName != "" {
@@ -98,5 +100,5 @@ func callTitle(r cdr.Record) string {
 	if r.CallType == cdr.CallInbound {
 		arrow = "←"
 	}
-	return fmt.Sprintf("%s %s %s, %s", who, arrow, r.OtherParty(), r.Start.Format("2006-01-02 15:04"))
+	return safetext.Terminal(fmt.Sprintf("%s %s %s, %s", who, arrow, r.OtherParty(), r.Start.Format("2006-01-02 15:04")))
 }

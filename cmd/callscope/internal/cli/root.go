@@ -23,6 +23,7 @@ import (
 	"github.com/callscope/callscope/client/connect"
 	"github.com/callscope/callscope/client/pbxsim"
 	"github.com/callscope/callscope/client/profile"
+	"github.com/callscope/callscope/client/safetext"
 	"github.com/callscope/callscope/client/transport"
 )
 
@@ -101,7 +102,9 @@ func Main(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	return exitRuntime
 }
 
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+// oneLine is a message as it is printed: on one line, and with whatever in it came from a PBX or a push (a
+// caller ID, a file name inside an error) shown visibly rather than acted on by the terminal.
+func oneLine(s string) string { return safetext.Terminal(strings.Join(strings.Fields(s), " ")) }
 
 func (a *app) rootCommand() *cobra.Command {
 	root := &cobra.Command{

@@ -16,12 +16,14 @@ import (
 type tuiFlags struct {
 	lookup   lookupFlags
 	from, to string
+	csvRaw   bool
 }
 
 func (a *app) addTUIFlags(root *cobra.Command) {
 	a.tuiFlags.lookup.add(root)
 	root.Flags().StringVar(&a.tuiFlags.from, "from", "", "open on calls from this time (default: today)")
 	root.Flags().StringVar(&a.tuiFlags.to, "to", "", "open on calls up to this time, exclusive")
+	addCSVRawFlag(root, &a.tuiFlags.csvRaw) // for the app's export
 }
 
 // runTUI opens the interactive app.
@@ -59,6 +61,7 @@ func (a *app) runTUI(c *cobra.Command, _ []string) error {
 	o.NoColor = os.Getenv("NO_COLOR") != ""
 	o.CacheDir = recordingsCacheDir()
 	o.Player = playerbar.DefaultPlayer // CALLSCOPE_AUDIO=null forces silent playback
+	o.CSVRaw = a.tuiFlags.csvRaw
 	return tuiapp.Run(c.Context(), o)
 }
 

@@ -8,11 +8,13 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+
+	"github.com/callscope/callscope/client/safetext"
 )
 
 func (a *app) usersCommand() *cobra.Command {
 	var format string
-	var revealPINs bool
+	var revealPINs, csvRaw bool
 	c := &cobra.Command{
 		Use:   "users",
 		Short: "List the PBX's extensions and names (never the voicemail PINs unless asked by name)",
@@ -24,6 +26,9 @@ func (a *app) usersCommand() *cobra.Command {
 			case "table", "csv", "json":
 			default:
 				return usagef("unknown --format %q: use table, csv or json", format)
+			}
+			if csvRaw && strings.ToLower(format) != "csv" {
+				return usagef("--csv-raw is for --format csv")
 			}
 			src, err := a.source(c.Context())
 			if err != nil {
@@ -42,15 +47,16 @@ func (a *app) usersCommand() *cobra.Command {
 			switch strings.ToLower(format) {
 			case "csv":
 				w := csv.NewWriter(a.stdout)
+				cell := csvCell(csvRaw, a.stdout)
 				head := []string{"extension", "name"}
 				if revealPINs {
 					head = append(head, "voicemail_pin")
 				}
 				w.Write(head)
 				for i, u := range users {
-					row := []string{u.Extension, u.Name}
+					row := []string{cell(u.Extension), cell(u.Name)}
 					if revealPINs {
-						row = append(row, pin(i))
+						row = append(row, cell(pin(i)))
 					}
 					w.Write(row)
 				}
@@ -76,9 +82,9 @@ func (a *app) usersCommand() *cobra.Command {
 			}
 			fmt.Fprintln(tw, head)
 			for i, u := range users {
-				line := u.Extension + "\t" + clip(u.Name, 40)
+				line := safetext.Terminal(u.Extension) + "\t" + clip(u.Name, 40)
 				if revealPINs {
-					line += "\t" + pin(i)
+					line += "\t" + safetext.Terminal(pin(i))
 				}
 				fmt.Fprintln(tw, line)
 			}
@@ -86,6 +92,7 @@ func (a *app) usersCommand() *cobra.Command {
 		},
 	}
 	c.Flags().StringVar(&format, "format", "table", "output: table, csv or json")
+	addCSVRawFlag(c, &csvRaw)
 	c.Flags().BoolVar(&revealPINs, "reveal-voicemail-pins", false, "also print the voicemail PINs (secrets: only when you need them)")
 	_ = c.RegisterFlagCompletionFunc("format", fixedCompletion("table", "csv", "json"))
 	return c
