@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+
+	"github.com/callscope/callscope/client/outfile"
 )
 
 // ManifestName is the file in a recordings folder that says which call each file belongs to.
@@ -85,7 +87,7 @@ func ReadManifest(dir string) ([]ManifestEntry, error) {
 
 // writeManifest replaces the manifest atomically.
 func writeManifest(dir string, entries []ManifestEntry) error {
-	tmp, err := os.CreateTemp(dir, "."+ManifestName+".*.tmp")
+	tmp, err := outfile.Temp(dir, ManifestName)
 	if err != nil {
 		return fmt.Errorf("cannot write in %s: %s", dir, rootCause(err))
 	}
@@ -104,7 +106,6 @@ func writeManifest(dir string, entries []ManifestEntry) error {
 		err = cerr
 	}
 	if err == nil {
-		os.Chmod(tmp.Name(), 0o644)
 		err = os.Rename(tmp.Name(), filepath.Join(dir, ManifestName))
 	}
 	if err != nil {
