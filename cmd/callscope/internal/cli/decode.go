@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -27,8 +26,9 @@ opens. A truncated file writes what decoded and exits 0 with a warning; a broken
 			if format != "s16le" && format != "wav" {
 				return usagef("unknown --format %q: use s16le or wav", format)
 			}
-			if out == "" {
-				return usagef("say where to write with -o FILE (or -o - for stdout)")
+			out, err := a.binaryOutput(out, "decoded audio")
+			if err != nil {
+				return err
 			}
 			s, err := decode.OpenFile(args[0])
 			if err != nil {
@@ -44,12 +44,7 @@ opens. A truncated file writes what decoded and exits 0 with a warning; a broken
 				}
 				return err
 			}
-			if out == "-" {
-				err = write(a.stdout)
-			} else {
-				err = writeAtomic(out, write)
-			}
-			if err != nil {
+			if err := a.writeOutput(c.Context(), out, write); err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
 			info := s.Info()
@@ -61,43 +56,8 @@ opens. A truncated file writes what decoded and exits 0 with a warning; a broken
 			return nil
 		},
 	}
-	c.Flags().StringVarP(&out, "output", "o", "", "file to write (- for stdout)")
+	c.Flags().StringVarP(&out, "output", "o", "", "file to write (- for stdout, the default when stdout is not a terminal)")
 	c.Flags().StringVar(&format, "format", "s16le", "s16le (raw samples) or wav (16-bit PCM WAV)")
 	_ = c.RegisterFlagCompletionFunc("format", fixedCompletion("s16le", "wav"))
 	return c
-}
-
-// writeAtomic runs write against a temporary file beside path and renames it into place only when write and the
-// flush to disk succeed. write may seek the file (a WAV header is filled in at the end).
-func writeAtomic(path string, write func(io.Writer) error) error {
-	dir, base := splitPath(path)
-	tmp, err := os.CreateTemp(dir, "."+base+".*.part")
-	if err != nil {
-		return err
-	}
-	err = write(tmp)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-	}
-	return err
-}
-
-func splitPath(path string) (dir, base string) {
-	i := strings.LastIndexAny(path, `/\`)
-	if i < 0 {
-		return ".", path
-	}
-	if i == 0 {
-		return "/", path[1:]
-	}
-	return path[:i], path[i+1:]
 }
