@@ -172,3 +172,17 @@ func TestSocketIsRefused(t *testing.T) {
 		t.Fatal("the socket was replaced")
 	}
 }
+
+// A folder the user may not write in: the error names the output and the folder, and says why.
+func TestReadOnlyFolder(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root writes anywhere")
+	}
+	dir := filepath.Join(t.TempDir(), "ro")
+	os.Mkdir(dir, 0o500)
+	p := filepath.Join(dir, "calls.csv")
+	err := Write(context.Background(), p, writeContent)
+	if err == nil || err.Error() != p+": cannot write in "+dir+": permission denied" {
+		t.Fatalf("err = %v", err)
+	}
+}
