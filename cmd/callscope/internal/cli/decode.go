@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -42,10 +44,14 @@ opens. A truncated file writes what decoded and exits 0 with a warning; a broken
 				} else {
 					_, err = decode.WriteS16LE(w, s)
 				}
+				var pe *fs.PathError
+				if err != nil && !(errors.As(err, &pe) && (pe.Op == "write" || pe.Op == "seek")) {
+					err = fmt.Errorf("%s: %w", args[0], err) // the input's fault; the output's errors name it
+				}
 				return err
 			}
 			if err := a.writeOutput(c.Context(), out, write); err != nil {
-				return fmt.Errorf("%s: %w", args[0], err)
+				return err
 			}
 			info := s.Info()
 			if info.Truncated {
