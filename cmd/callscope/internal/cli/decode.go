@@ -19,7 +19,8 @@ func (a *app) decodeCommand() *cobra.Command {
 		Short: "Decode a recording (GSM, WAV49, A-law, µ-law, PCM) to 16-bit samples or a PCM WAV",
 		Long: `decode reads a call recording in any format callscope plays and writes its samples: raw signed 16-bit
 little-endian mono at the file's own rate (--format s16le), or a 16-bit PCM WAV (--format wav) that any player
-opens. A truncated file writes what decoded and exits 0 with a warning; a broken one exits 1.`,
+opens. A truncated file writes what decoded and exits 0 with a warning; a broken one exits 1. Without -o the
+samples go to stdout, unless stdout is a terminal.`,
 		Example: `  callscope decode call.gsm -o call.wav --format wav
   callscope decode call.wav --format s16le -o - | sox -t raw -e signed -b 16 -r 8000 -c 1 - out.flac`,
 		Args: cobra.ExactArgs(1),
