@@ -186,3 +186,14 @@ func TestReadOnlyFolder(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// /dev/stdout is found to be a descriptor by reading links alone, before anything could be written.
+func TestDevStdoutIsADescriptor(t *testing.T) {
+	if _, err := os.Stat("/proc/self/fd"); err != nil {
+		t.Skip("no /proc")
+	}
+	tg, err := locate("/dev/stdout")
+	if err != nil || tg.kind != isDescriptor || tg.fd != 1 {
+		t.Fatalf("%+v %v", tg, err)
+	}
+}
