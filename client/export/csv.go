@@ -1,7 +1,8 @@
 // Package export writes calls out of callscope: the CSV (through cdr.CSVWriter, the one writer that
 // `callscope calls --format csv` uses too) and the calls' recordings, saved into a folder under safe, unique
 // names made from the unique IDs, never from the PBX's file names. Every file is written to a temporary name,
-// synced and renamed, so an interrupted export never leaves a half-written file under a final name. The TUI's
+// synced and renamed, so an interrupted export never leaves a half-written file under a final name; the CSV goes
+// where the user pointed by client/outfile's rules (a FIFO is written into, a link's target is replaced). The TUI's
 // export dialog and `callscope export` both use it.
 package export
 
@@ -9,12 +10,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/callscope/callscope/client/cdr"
+	"github.com/callscope/callscope/client/outfile"
 )
 
 // Rows is an indexable list of calls, in export order. A nil *cdr.Record is skipped.
@@ -44,68 +47,48 @@ type CSVOptions struct {
 	Raw bool
 }
 
-// WriteCSV writes every row through cdr.CSVWriter to path, atomically: a temporary file in the same directory,
-// synced, then moved into place. It returns the rows written.
+// WriteCSV writes every row through cdr.CSVWriter to path by client/outfile's rules: a regular file (or a
+// symbolic link's target) atomically, through a temporary file in the same folder that is synced and then moved
+// into place; a FIFO or device straight into it; a folder is refused. Without o.Overwrite an existing file is
+// never replaced, even one that appeared after the user was asked. It returns the rows written.
 func WriteCSV(ctx context.Context, path string, rows Rows, o CSVOptions) (int, error) {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return 0, fmt.Errorf("cannot write in %s: %s", dir, rootCause(err))
-	}
-	tmpName := tmp.Name()
-	defer os.Remove(tmpName) // a no-op once moved into place
 	n := 0
 	if rows != nil {
 		n = rows.Len()
 	}
-	cw := cdr.NewCSVWriter(tmp)
-	if o.Raw {
-		cw = cdr.NewRawCSVWriter(tmp)
-	}
 	written := 0
-	for i := range n {
-		if i%4096 == 0 && ctx.Err() != nil {
-			tmp.Close()
-			return 0, ctx.Err()
+	write := func(w io.Writer) error {
+		cw := cdr.NewCSVWriter(w)
+		if o.Raw {
+			cw = cdr.NewRawCSVWriter(w)
 		}
-		r := rows.At(i)
-		if r == nil {
-			continue
+		for i := range n {
+			if i%4096 == 0 && ctx.Err() != nil {
+				return ctx.Err()
+			}
+			r := rows.At(i)
+			if r == nil {
+				continue
+			}
+			if err := cw.Write(r); err != nil {
+				return err
+			}
+			written++
 		}
-		if err := cw.Write(r); err != nil {
-			tmp.Close()
-			return 0, fmt.Errorf("writing %s: %s", filepath.Base(path), rootCause(err))
-		}
-		written++
+		return cw.Flush()
 	}
-	if err := cw.Flush(); err != nil {
-		tmp.Close()
-		return 0, fmt.Errorf("writing %s: %s", filepath.Base(path), rootCause(err))
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return 0, fmt.Errorf("writing %s: %s", filepath.Base(path), rootCause(err))
-	}
-	if err := tmp.Close(); err != nil {
-		return 0, fmt.Errorf("writing %s: %s", filepath.Base(path), rootCause(err))
-	}
-	// CreateTemp makes the file 0600; an export is an ordinary document.
-	os.Chmod(tmpName, 0o644)
+	var err error
 	if o.Overwrite {
-		if err := os.Rename(tmpName, path); err != nil {
-			return 0, fmt.Errorf("cannot save %s: %s", path, rootCause(err))
-		}
-		syncDir(dir)
-		return written, nil
+		err = outfile.Write(ctx, path, write)
+	} else {
+		err = outfile.WriteNew(ctx, path, write)
 	}
-	// Link fails if the name exists, so a file created since we asked is never replaced.
-	if err := os.Link(tmpName, path); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return 0, fmt.Errorf("%s already exists; choose another name or confirm overwriting", path)
-		}
-		return 0, fmt.Errorf("cannot save %s: %s", path, rootCause(err))
+	if errors.Is(err, fs.ErrExist) {
+		return 0, fmt.Errorf("%s already exists; choose another name or confirm overwriting", path)
 	}
-	syncDir(dir)
+	if err != nil {
+		return 0, err
+	}
 	return written, nil
 }
 

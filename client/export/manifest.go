@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/callscope/callscope/client/outfile"
 	"github.com/callscope/callscope/client/safetext"
 )
 
@@ -100,7 +101,7 @@ func ReadManifest(dir string) ([]ManifestEntry, error) {
 
 // writeManifest replaces the manifest atomically.
 func writeManifest(dir string, entries []ManifestEntry) error {
-	tmp, err := os.CreateTemp(dir, "."+ManifestName+".*.tmp")
+	tmp, err := outfile.Temp(dir, ManifestName)
 	if err != nil {
 		return fmt.Errorf("cannot write in %s: %s", dir, rootCause(err))
 	}
@@ -119,7 +120,6 @@ func writeManifest(dir string, entries []ManifestEntry) error {
 		err = cerr
 	}
 	if err == nil {
-		os.Chmod(tmp.Name(), 0o644)
 		err = os.Rename(tmp.Name(), filepath.Join(dir, ManifestName))
 	}
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/callscope/callscope/audio/decode"
 	"github.com/callscope/callscope/client/cdr"
+	"github.com/callscope/callscope/client/outfile"
 	"github.com/callscope/callscope/client/reccache"
 )
 
@@ -435,7 +436,7 @@ func (j *job) save(ctx context.Context, it *item) (res saveResult) {
 	}
 	res.file = it.stem + ext
 	final := filepath.Join(j.o.Dir, res.file)
-	raw, err := os.CreateTemp(j.o.Dir, "."+res.file+".*.tmp")
+	raw, err := outfile.Temp(j.o.Dir, res.file)
 	if err != nil {
 		res.err = fmt.Errorf("cannot write in %s: %s", j.o.Dir, rootCause(err))
 		return res
@@ -481,7 +482,6 @@ func (j *job) save(ctx context.Context, it *item) (res saveResult) {
 		res.err = fmt.Errorf("writing %s: %s", res.file, rootCause(err))
 		return res
 	}
-	os.Chmod(out.Name(), 0o644) // CreateTemp makes 0600; a recording is an ordinary document
 	if err := os.Rename(out.Name(), final); err != nil {
 		res.err = fmt.Errorf("cannot save %s: %s", res.file, rootCause(err))
 		return res
@@ -508,7 +508,7 @@ func (j *job) convert(raw *os.File, n int64, r cdr.Record, file string) (*os.Fil
 		return nil, "", fmt.Errorf("cannot convert: %v", err)
 	}
 	defer s.Close()
-	out, err := os.CreateTemp(j.o.Dir, "."+file+".*.tmp")
+	out, err := outfile.Temp(j.o.Dir, file)
 	if err != nil {
 		return nil, "", fmt.Errorf("cannot write in %s: %s", j.o.Dir, rootCause(err))
 	}

@@ -11,6 +11,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -19,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/callscope/callscope/client/outfile"
 	"github.com/callscope/callscope/client/pbxsim"
 )
 
@@ -140,22 +142,21 @@ func shown(pw, env, def string) string {
 }
 
 func writeIndex(s *pbxsim.Sim, path string, extended bool, stdout, stderr io.Writer) int {
-	out := stdout
-	if path != "-" {
-		f, err := os.Create(path)
-		if err != nil {
-			fmt.Fprintf(stderr, "pbxsim: %v\n", err)
-			return 1
+	write := func(out io.Writer) error {
+		bw := bufio.NewWriterSize(out, 256<<10)
+		if err := s.WriteIndex(bw, time.Time{}, time.Time{}, extended); err != nil {
+			return err
 		}
-		defer f.Close()
-		out = f
+		return bw.Flush()
 	}
-	bw := bufio.NewWriterSize(out, 256<<10)
-	if err := s.WriteIndex(bw, time.Time{}, time.Time{}, extended); err != nil {
-		fmt.Fprintf(stderr, "pbxsim: writing index: %v\n", err)
-		return 1
+	var err error
+	if path == "-" {
+		err = write(stdout)
+	} else {
+		// The same rules as callscope's -o: a file atomically, a link's target, a FIFO written into.
+		err = outfile.Write(context.Background(), path, write)
 	}
-	if err := bw.Flush(); err != nil {
+	if err != nil {
 		fmt.Fprintf(stderr, "pbxsim: writing index: %v\n", err)
 		return 1
 	}

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -107,7 +108,7 @@ func set(xs []string) map[string]bool {
 
 func (a *app) callsCommand() *cobra.Command {
 	var qf queryFlags
-	var format string
+	var format, out string
 	var csvRaw bool
 	c := &cobra.Command{
 		Use:   "calls",
@@ -117,18 +118,29 @@ func (a *app) callsCommand() *cobra.Command {
   callscope calls --kind difuse --url https://pbx:8443 --user 4001 --page 1 --limit 50 --format json`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			w, err := newRecordWriter(format, csvRaw, a.stdout)
-			if err != nil {
+			if _, err := newRecordWriter(format, csvRaw, io.Discard); err != nil {
+				return err
+			}
+			if out == "" {
+				out = "-"
+			}
+			if err := checkOutput(out); err != nil {
 				return err
 			}
 			src, q, keep, err := a.querySource(c.Context(), &qf)
 			if err != nil {
 				return err
 			}
-			res, err := a.streamCalls(c.Context(), src, q, keep, func(r *cdr.Record) error { return w.Write(r) })
-			if ferr := w.Flush(); err == nil {
-				err = ferr
-			}
+			var res cdr.Result
+			err = a.writeOutput(c.Context(), out, func(to io.Writer) error {
+				w, _ := newRecordWriter(format, csvRaw, to)
+				var err error
+				res, err = a.streamCalls(c.Context(), src, q, keep, func(r *cdr.Record) error { return w.Write(r) })
+				if ferr := w.Flush(); err == nil {
+					err = ferr
+				}
+				return err
+			})
 			if err != nil {
 				return err
 			}
@@ -141,6 +153,7 @@ func (a *app) callsCommand() *cobra.Command {
 	qf.add(c)
 	c.Flags().StringVar(&format, "format", "table", "output: table, csv or json (one object per line)")
 	addCSVRawFlag(c, &csvRaw)
+	c.Flags().StringVarP(&out, "output", "o", "", "write to this file instead of stdout; replaced only once complete")
 	_ = c.RegisterFlagCompletionFunc("format", fixedCompletion("table", "csv", "json"))
 	return c
 }

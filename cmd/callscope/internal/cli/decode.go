@@ -1,9 +1,10 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
-	"os"
+	"io/fs"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -18,7 +19,8 @@ func (a *app) decodeCommand() *cobra.Command {
 		Short: "Decode a recording (GSM, WAV49, A-law, µ-law, PCM) to 16-bit samples or a PCM WAV",
 		Long: `decode reads a call recording in any format callscope plays and writes its samples: raw signed 16-bit
 little-endian mono at the file's own rate (--format s16le), or a 16-bit PCM WAV (--format wav) that any player
-opens. A truncated file writes what decoded and exits 0 with a warning; a broken one exits 1.`,
+opens. A truncated file writes what decoded and exits 0 with a warning; a broken one exits 1. Without -o the
+samples go to stdout, unless stdout is a terminal.`,
 		Example: `  callscope decode call.gsm -o call.wav --format wav
   callscope decode call.wav --format s16le -o - | sox -t raw -e signed -b 16 -r 8000 -c 1 - out.flac`,
 		Args: cobra.ExactArgs(1),
@@ -27,8 +29,9 @@ opens. A truncated file writes what decoded and exits 0 with a warning; a broken
 			if format != "s16le" && format != "wav" {
 				return usagef("unknown --format %q: use s16le or wav", format)
 			}
-			if out == "" {
-				return usagef("say where to write with -o FILE (or -o - for stdout)")
+			out, err := a.binaryOutput(out, "decoded audio")
+			if err != nil {
+				return err
 			}
 			s, err := decode.OpenFile(args[0])
 			if err != nil {
@@ -42,15 +45,14 @@ opens. A truncated file writes what decoded and exits 0 with a warning; a broken
 				} else {
 					_, err = decode.WriteS16LE(w, s)
 				}
+				var pe *fs.PathError
+				if err != nil && !(errors.As(err, &pe) && (pe.Op == "write" || pe.Op == "seek")) {
+					err = fmt.Errorf("%s: %w", args[0], err) // the input's fault; the output's errors name it
+				}
 				return err
 			}
-			if out == "-" {
-				err = write(a.stdout)
-			} else {
-				err = writeAtomic(out, write)
-			}
-			if err != nil {
-				return fmt.Errorf("%s: %w", args[0], err)
+			if err := a.writeOutput(c.Context(), out, write); err != nil {
+				return err
 			}
 			info := s.Info()
 			if info.Truncated {
@@ -61,43 +63,8 @@ opens. A truncated file writes what decoded and exits 0 with a warning; a broken
 			return nil
 		},
 	}
-	c.Flags().StringVarP(&out, "output", "o", "", "file to write (- for stdout)")
+	c.Flags().StringVarP(&out, "output", "o", "", "file to write (- for stdout, the default when stdout is not a terminal)")
 	c.Flags().StringVar(&format, "format", "s16le", "s16le (raw samples) or wav (16-bit PCM WAV)")
 	_ = c.RegisterFlagCompletionFunc("format", fixedCompletion("s16le", "wav"))
 	return c
-}
-
-// writeAtomic runs write against a temporary file beside path and renames it into place only when write and the
-// flush to disk succeed. write may seek the file (a WAV header is filled in at the end).
-func writeAtomic(path string, write func(io.Writer) error) error {
-	dir, base := splitPath(path)
-	tmp, err := os.CreateTemp(dir, "."+base+".*.part")
-	if err != nil {
-		return err
-	}
-	err = write(tmp)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-	}
-	return err
-}
-
-func splitPath(path string) (dir, base string) {
-	i := strings.LastIndexAny(path, `/\`)
-	if i < 0 {
-		return ".", path
-	}
-	if i == 0 {
-		return "/", path[1:]
-	}
-	return path[:i], path[i+1:]
 }

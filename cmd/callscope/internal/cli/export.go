@@ -53,6 +53,9 @@ reported and the others continue; the exit code is then 1.`,
 			if out != "-" && recDir != "" && filepath.Clean(out) == filepath.Clean(recDir) {
 				return usagef("-o and --recordings name the same path; give the recordings a folder of their own")
 			}
+			if err := checkOutput(out); err != nil {
+				return err
+			}
 			src, q, keep, err := a.querySource(c.Context(), &qf)
 			if err != nil {
 				return err

@@ -21,8 +21,9 @@ func (a *app) recCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if out == "" {
-				return usagef("say where to write the recording with -o FILE (or -o - for stdout)")
+			out, err := a.binaryOutput(out, "the recording")
+			if err != nil {
+				return err
 			}
 			src, err := a.source(c.Context())
 			if err != nil {
@@ -35,14 +36,14 @@ func (a *app) recCommand() *cobra.Command {
 			defer rec.Close()
 			prog := newProgress(a.stderr)
 			body := io.TeeReader(rec, &byteCounter{report: prog.bytes})
-			if out == "-" {
-				_, err = io.Copy(a.stdout, body)
-				prog.done()
+			var n int64
+			err = a.writeOutput(c.Context(), out, func(w io.Writer) error {
+				var err error
+				n, err = io.Copy(w, body)
 				return err
-			}
-			n, err := writeFileAtomic(out, body)
+			})
 			prog.done()
-			if err != nil {
+			if err != nil || out == "-" {
 				return err
 			}
 			format := rec.Format
@@ -54,7 +55,7 @@ func (a *app) recCommand() *cobra.Command {
 		},
 	}
 	lf.add(c)
-	c.Flags().StringVarP(&out, "output", "o", "", "file to write (- for stdout)")
+	c.Flags().StringVarP(&out, "output", "o", "", "file to write (- for stdout, the default when stdout is not a terminal)")
 	return c
 }
 
@@ -68,16 +69,4 @@ func (b *byteCounter) Write(p []byte) (int, error) {
 	b.n += int64(len(p))
 	b.report(b.n)
 	return len(p), nil
-}
-
-// writeFileAtomic copies r to path through writeAtomic, so an interrupted download never leaves a half-written
-// file under the final name.
-func writeFileAtomic(path string, r io.Reader) (int64, error) {
-	var n int64
-	err := writeAtomic(path, func(w io.Writer) error {
-		var err error
-		n, err = io.Copy(w, r)
-		return err
-	})
-	return n, err
 }
