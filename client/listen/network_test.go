@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/callscope/callscope/client/archive"
+	"github.com/callscope/callscope/client/pbxsim"
 )
 
 // TestShortSecretsRefused: a key, token or password that could be guessed is refused when the receiver is
@@ -273,5 +274,33 @@ func TestOverBudget(t *testing.T) {
 	}
 	if _, err := New(r.a, Options{Auth: auth, MaxBody: 32 << 20, MemoryBudget: 16 << 20}); err == nil {
 		t.Error("a budget smaller than the largest push was accepted")
+	}
+}
+
+// TestPBXSimRetriesWhenBusy: the simulated PBX's push, refused for the memory budget, is sent again after the
+// Retry-After and stored.
+func TestPBXSimRetriesWhenBusy(t *testing.T) {
+	r, a, recv := newReceiver(t, Options{Auth: Auth{Bearer: "tok-0123456789abcdef"}, MaxBody: 1 << 20, MemoryBudget: 2 << 20,
+		RetryAfter: time.Second})
+	end := time.Date(2026, 11, 20, 18, 0, 0, 0, zone)
+	srv, err := pbxsim.Start(pbxsim.Options{Days: 1, End: end, CallsPerDay: 300, Zone: zone, Push: pbxsim.PushOptions{
+		URL: recv.URL, Every: time.Hour, Bearer: "tok-0123456789abcdef", Since: end.Add(-3 * time.Hour),
+		Now: func() time.Time { return end }}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	// Pushes under way hold the whole budget for the first second.
+	if !r.budget.take(2 << 20) {
+		t.Fatal("budget taken")
+	}
+	go func() { time.Sleep(time.Second); r.budget.give(2 << 20) }()
+	began := time.Now()
+	res, err := srv.Push(context.Background())
+	if err != nil || res.Sent == 0 || time.Since(began) < time.Second {
+		t.Fatalf("push: %+v, %v after %v", res, err, time.Since(began))
+	}
+	if n, _ := a.Count(context.Background()); n != res.Sent {
+		t.Errorf("%d stored, %d pushed", n, res.Sent)
 	}
 }
