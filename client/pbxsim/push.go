@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -115,6 +116,15 @@ func (p *pusher) run(ctx context.Context, s *Sim) (PushResult, error) {
 	return res, nil
 }
 
+// shownURL is the push URL for the log, without the password it may carry (user:pass@).
+func shownURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "the push URL"
+	}
+	return u.Redacted()
+}
+
 // maxPushTries bounds how often one push is sent within a run.
 const maxPushTries = 5
 
@@ -219,7 +229,7 @@ func (s *Sim) runPushes() {
 		if err != nil {
 			fmt.Fprintf(s.o.Log, "%v; retrying in %v\n", err, s.push.o.Every)
 		} else if res.Sent > 0 {
-			fmt.Fprintf(s.o.Log, "pbxsim pushed %d calls to %s\n", res.Sent, s.push.o.URL)
+			fmt.Fprintf(s.o.Log, "pbxsim pushed %d calls to %s\n", res.Sent, shownURL(s.push.o.URL))
 		}
 	}
 }
