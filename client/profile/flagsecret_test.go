@@ -72,3 +72,35 @@ user = "admin"
 		}
 	}
 }
+
+// TestProfilePasswordOnlyToItsOrigin: a profile's password goes with a --url only when it names the profile's
+// scheme, host and port (the default port written or not).
+func TestProfilePasswordOnlyToItsOrigin(t *testing.T) {
+	f, err := Load(writeConfig(t, `
+[profiles.p]
+url = "https://pbx.example"
+user = "admin"
+password_env = "PBX_PW"
+`, 0o600))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		url  string
+		kept bool
+	}{
+		{"https://PBX.example:443/commagui/cdr", true},
+		{"https://pbx.example/", true},
+		{"http://pbx.example", false},
+		{"https://pbx.example:8443", false},
+		{"https://pbx.example.evil", false},
+	} {
+		e, err := Resolve(Inputs{Flags: Layer{URL: tc.url}, Profile: "p", File: f, Getenv: envMap(nil)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if kept := e.Password.Kind == SourceEnv; kept != tc.kept {
+			t.Errorf("--url %s: profile password kept %v, want %v", tc.url, kept, tc.kept)
+		}
+	}
+}

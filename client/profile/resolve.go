@@ -286,7 +286,7 @@ func sameHost(a, b string) bool {
 	if err1 != nil || err2 != nil {
 		return false
 	}
-	return strings.EqualFold(ea.URL.Scheme, eb.URL.Scheme) && strings.EqualFold(ea.URL.Host, eb.URL.Host)
+	return transport.OriginOf(ea.URL) == transport.OriginOf(eb.URL)
 }
 
 // Validate checks a profile on its own: a known kind, a URL, at most one password source, a clear-text password
