@@ -57,7 +57,7 @@ func New(cfg Config) (*Client, error) {
 		return nil, errors.New("no PBX URL given: use --url http://PBX_ADDRESS (or a profile)")
 	}
 	hc, err := transport.New(transport.Config{Timeout: cfg.Timeout, CAFile: cfg.CAFile, Insecure: cfg.Insecure,
-		Secrets: []cdr.Secret{cfg.Endpoint.Password}})
+		Secrets: []cdr.Secret{cfg.Endpoint.Password}, Origin: cfg.Endpoint.URL})
 	if err != nil {
 		return nil, err
 	}

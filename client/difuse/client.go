@@ -91,7 +91,7 @@ func New(cfg Config) (*Client, error) {
 		key = hex.EncodeToString(sum[:])
 	}
 	hc, err := transport.New(transport.Config{Timeout: cfg.Timeout, CAFile: cfg.CAFile, Insecure: cfg.Insecure,
-		Secrets: []cdr.Secret{cdr.Secret(key), ep.Password}})
+		Secrets: []cdr.Secret{cdr.Secret(key), ep.Password}, Origin: ep.URL})
 	if err != nil {
 		return nil, err
 	}
@@ -150,18 +150,15 @@ var ErrNoUserList = fmt.Errorf("the Difuse CDR API offers no list of users; exte
 // Users reports ErrNoUserList.
 func (c *Client) Users(context.Context) ([]cdr.User, error) { return nil, ErrNoUserList }
 
-// request builds the GET for u, adding the credentials: HTTP Basic with the hashed secret, or key= with
-// extension= in the query when KeyParam is set.
+// request builds the GET for u, with the credentials: HTTP Basic with the hashed secret, or key= with
+// extension= in the query when KeyParam is set. The transport sends them only to the configured PBX.
 func (c *Client) request(u *url.URL) transport.Request {
 	if c.cfg.KeyParam {
-		v := u.Query()
-		if !v.Has("extension") {
-			v.Set("extension", c.user)
+		cq := url.Values{"key": {c.key.Reveal()}}
+		if !u.Query().Has("extension") {
+			cq.Set("extension", c.user)
 		}
-		v.Set("key", c.key.Reveal())
-		uu := *u
-		uu.RawQuery = v.Encode()
-		return transport.Request{URL: &uu, Accept: "application/json"}
+		return transport.Request{URL: u, CredentialQuery: cq, Accept: "application/json"}
 	}
 	return transport.Request{URL: u, User: c.user, Password: c.key, Accept: "application/json"}
 }
@@ -227,6 +224,7 @@ func retryable(err error) bool {
 	case errors.Is(err, transport.ErrTimeout), errors.Is(err, errCutOff):
 		return true
 	case errors.Is(err, transport.ErrUnreachable), errors.As(err, &ne), errors.Is(err, context.Canceled),
+		errors.Is(err, transport.ErrRedirectRefused),
 		strings.Contains(err.Error(), "certificate"), strings.Contains(err.Error(), "bad PBX URL"):
 		return false
 	}

@@ -96,7 +96,11 @@ func (c *Client) epochToWall(ctx context.Context, s *search, epoch int64) (time.
 	return cdr.WallClock(time.Unix(epoch, 0).In(t.Location())), nil
 }
 
-// Recording fetches the call's recording_url with the same credentials, when it is on the PBX itself.
+// Recording fetches the call's recording_url. The PBX's credentials go only to the PBX's own scheme, host and
+// port: a plain-http link on the host of an https PBX is asked for over https instead (the credentials would
+// otherwise cross the network in clear), and a link anywhere else is fetched without any credential. Another
+// host may well serve recordings by link alone (a file server, a storage bucket); refusing it would lose the
+// recording, and nothing callscope holds is sent to it.
 func (c *Client) Recording(ctx context.Context, l cdr.Lookup) (*cdr.Recording, error) {
 	var rec cdr.Record
 	if l.Record != nil {
@@ -117,21 +121,30 @@ func (c *Client) Recording(ctx context.Context, l cdr.Lookup) (*cdr.Recording, e
 	if err != nil {
 		return nil, fmt.Errorf("call %s: the PBX gave a recording URL that cannot be read", l.ID)
 	}
-	u := c.data.ResolveReference(ref)
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, fmt.Errorf("call %s: recording URL scheme %q is not http or https", l.ID, u.Scheme)
+	link := c.data.ResolveReference(ref)
+	if link.Scheme != "http" && link.Scheme != "https" {
+		return nil, fmt.Errorf("call %s: recording URL scheme %q is not http or https", l.ID, link.Scheme)
 	}
-	u.User = nil
+	link.User = nil
+	u, place := transport.PlaceLink(c.data, link)
 	req := transport.Request{URL: u}
-	// Credentials go only to the PBX they belong to; a recording elsewhere is fetched without them.
-	if strings.EqualFold(u.Host, c.data.Host) {
+	if place != transport.Elsewhere {
 		req = c.request(u)
 	}
 	req.Accept = ""
 	resp, err := c.hc.Get(ctx, req)
 	if err != nil {
-		if transport.StatusOf(err) == http.StatusNotFound {
+		st := transport.StatusOf(err)
+		switch {
+		case place == transport.Upgraded && ctx.Err() == nil:
+			// The link is plain http; its https form is all that may be tried.
+			return nil, fmt.Errorf("call %s: the PBX links the recording over plain http (%s), where its credentials would go in clear, and over https it failed: %w",
+				l.ID, transport.Redact(link.String()), err)
+		case st == http.StatusNotFound:
 			return nil, cdr.NoRecordingError(l)
+		case place == transport.Elsewhere && (st == http.StatusUnauthorized || st == http.StatusForbidden):
+			return nil, fmt.Errorf("call %s: the recording is at %s, which refused it without credentials (HTTP %d); callscope sends the PBX's credentials only to %s",
+				l.ID, transport.Redact(link.String()), st, transport.OriginOf(c.data))
 		}
 		return nil, err
 	}

@@ -1,10 +1,12 @@
 package listen
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"strconv"
 	"strings"
@@ -41,37 +43,194 @@ func (e *BadRequest) Error() string { return e.msg }
 
 func badf(format string, a ...any) error { return &BadRequest{fmt.Sprintf(format, a...)} }
 
-// Decode reads a push body: one CDR object or an array of them, with the field names of the Difuse API. Times
-// without an offset are the PBX's wall clock, placed in loc; when loc is nil each entry's offset is taken from
-// its Unix timestamp against its wall-clock start (as the Difuse client infers it), else UTC.
+// Decode reads a whole push body: one CDR object or an array of them, with the field names of the Difuse API.
+// Times without an offset are the PBX's wall clock, placed in loc; when loc is nil each entry's offset is taken
+// from its Unix timestamp against its wall-clock start (as the Difuse client infers it), else UTC.
 func Decode(body []byte, loc *time.Location) ([]cdr.Record, error) {
-	body = bytes.TrimSpace(body)
-	if len(body) == 0 {
-		return nil, badf("empty body: send a CDR entry as a JSON object, or an array of them")
-	}
-	var raw []json.RawMessage
-	switch body[0] {
-	case '{':
-		raw = []json.RawMessage{body}
-	case '[':
-		if err := json.Unmarshal(body, &raw); err != nil {
-			return nil, badf("the body is not valid JSON: %v", jsonError(err))
+	d := NewDecoder(bytes.NewReader(body), loc)
+	var recs []cdr.Record
+	for {
+		r, err := d.Next()
+		if err == io.EOF {
+			return recs, nil
 		}
-	default:
-		return nil, badf("the body is not a JSON object or array: send a CDR entry as a JSON object, or an array of them")
-	}
-	recs := make([]cdr.Record, 0, len(raw))
-	for i, m := range raw {
-		r, err := decodeEntry(m, loc)
 		if err != nil {
-			if len(raw) > 1 || body[0] == '[' {
-				return nil, badf("entry %d: %v", i+1, err)
-			}
-			return nil, &BadRequest{err.Error()}
+			return nil, err
 		}
 		recs = append(recs, r)
 	}
-	return recs, nil
+}
+
+// MaxEntry bounds one entry of a push. A CDR entry is about 500 bytes; the bound keeps what decoding holds
+// beside the body small, whatever the body holds.
+const MaxEntry = 64 << 10
+
+// Decoder reads a push body's entries one at a time, as Decode does, holding no more than one entry beside
+// what it reads from.
+type Decoder struct {
+	br    *bufio.Reader
+	win   *windowReader
+	dec   *json.Decoder
+	loc   *time.Location
+	state int // 0: not started; 1: one object; 2: in an array; 3: done
+	n     int // entries returned
+}
+
+// NewDecoder reads entries from r.
+func NewDecoder(r io.Reader, loc *time.Location) *Decoder {
+	br := bufio.NewReader(r)
+	win := &windowReader{r: br, max: MaxEntry + 4<<10}
+	d := &Decoder{br: br, win: win, dec: json.NewDecoder(win), loc: loc}
+	win.dec = d.dec
+	return d
+}
+
+var errEntryTooLarge = fmt.Errorf("an entry is larger than %d KB", MaxEntry>>10)
+
+// windowReader stops the JSON decoder from buffering more than max bytes past the end of the last value it
+// returned: no single entry may make decoding hold more than that.
+type windowReader struct {
+	r    io.Reader
+	dec  *json.Decoder
+	read int64
+	max  int64
+}
+
+func (w *windowReader) Read(p []byte) (int, error) {
+	room := w.max - (w.read - w.dec.InputOffset())
+	if room <= 0 {
+		return 0, errEntryTooLarge
+	}
+	if int64(len(p)) > room {
+		p = p[:room]
+	}
+	n, err := w.r.Read(p)
+	w.read += int64(n)
+	return n, err
+}
+
+// Next returns the next entry, or io.EOF after the last. A *BadRequest says what is wrong with the body.
+func (d *Decoder) Next() (cdr.Record, error) {
+	switch d.state {
+	case 0:
+		first, err := d.firstByte()
+		if err != nil {
+			return cdr.Record{}, err
+		}
+		switch first {
+		case '{':
+			d.state = 1
+			return d.one()
+		case '[':
+			if _, err := d.dec.Token(); err != nil {
+				return cdr.Record{}, d.syntax(err)
+			}
+			d.state = 2
+			return d.element()
+		}
+		return cdr.Record{}, badf("the body is not a JSON object or array: send a CDR entry as a JSON object, or an array of them")
+	case 2:
+		return d.element()
+	}
+	return cdr.Record{}, io.EOF
+}
+
+// firstByte is the first byte that is not white space, left unread.
+func (d *Decoder) firstByte() (byte, error) {
+	for {
+		c, err := d.br.ReadByte()
+		if err == io.EOF {
+			return 0, badf("empty body: send a CDR entry as a JSON object, or an array of them")
+		}
+		if err != nil {
+			return 0, err
+		}
+		if c != ' ' && c != '\t' && c != '\r' && c != '\n' {
+			d.br.UnreadByte() // the decoder reads it again, through the window
+			return c, nil
+		}
+	}
+}
+
+// one reads a body that is a single object.
+func (d *Decoder) one() (cdr.Record, error) {
+	d.state = 3
+	var raw json.RawMessage
+	if err := d.dec.Decode(&raw); err != nil {
+		return cdr.Record{}, d.syntax(err)
+	}
+	if len(raw) > MaxEntry {
+		return cdr.Record{}, d.syntax(errEntryTooLarge)
+	}
+	if err := d.end(); err != nil {
+		return cdr.Record{}, err
+	}
+	r, err := decodeEntry(raw, d.loc)
+	if err != nil {
+		return cdr.Record{}, &BadRequest{err.Error()}
+	}
+	d.n++
+	return r, nil
+}
+
+// element reads the array's next entry, or its end.
+func (d *Decoder) element() (cdr.Record, error) {
+	if !d.dec.More() {
+		d.state = 3
+		if _, err := d.dec.Token(); err != nil { // the closing bracket
+			return cdr.Record{}, d.syntax(err)
+		}
+		if err := d.end(); err != nil {
+			return cdr.Record{}, err
+		}
+		return cdr.Record{}, io.EOF
+	}
+	var raw json.RawMessage
+	err := d.dec.Decode(&raw)
+	if err == nil && len(raw) > MaxEntry {
+		err = errEntryTooLarge
+	}
+	if err != nil {
+		err = d.syntax(err)
+		d.state = 3
+		return cdr.Record{}, err
+	}
+	r, err := decodeEntry(raw, d.loc)
+	if err != nil {
+		d.state = 3
+		return cdr.Record{}, badf("entry %d: %v", d.n+1, err)
+	}
+	d.n++
+	return r, nil
+}
+
+// end checks that nothing but white space follows the body's value.
+func (d *Decoder) end() error {
+	_, err := d.dec.Token()
+	switch {
+	case err == io.EOF:
+		return nil
+	case err != nil:
+		return d.syntax(err)
+	}
+	return badf("more than one JSON value: send one object, or an array of objects")
+}
+
+// syntax turns a decoding error into the 400's text.
+func (d *Decoder) syntax(err error) error {
+	switch {
+	case errors.Is(err, errEntryTooLarge) && d.state == 2:
+		return badf("entry %d: larger than %d KB: a CDR entry is about 500 bytes", d.n+1, MaxEntry>>10)
+	case errors.Is(err, errEntryTooLarge):
+		return badf("the entry is larger than %d KB: a CDR entry is about 500 bytes", MaxEntry>>10)
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return badf("the body is not valid JSON: it ends in the middle of a value")
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return badf("the body is not valid JSON: %v", jsonError(err))
+	}
+	return err // a read error
 }
 
 func jsonError(err error) string {

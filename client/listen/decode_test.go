@@ -1,6 +1,7 @@
 package listen
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -58,5 +59,52 @@ func TestDecodeMapping(t *testing.T) {
 	if _, err := Decode([]byte(`{"call_id":"9.7","timestamp":"soon"}`), zone); err == nil ||
 		!strings.Contains(err.Error(), `timestamp "soon" is not a Unix time`) {
 		t.Errorf("bad timestamp: error %v", err)
+	}
+}
+
+// FuzzDecode: whatever a push holds, decoding never panics; it either refuses the body with a *BadRequest or
+// returns entries that each have a call ID and a start.
+func FuzzDecode(f *testing.F) {
+	for _, s := range []string{sample, "[" + sample + "," + sample + "]", "[]", " \n[ ] ", `[1, 2]`, `{"call_id": "1",`,
+		sample + sample, `[` + sample + `]]`, `{"call_id":"9.5","timestamp":1706940000}`, `"x"`, ``, `[{"call_id":"9.1","start":"2024-02-03T06:00:00Z"}] x`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		recs, err := Decode(body, zone)
+		if err != nil {
+			var bad *BadRequest
+			if !errors.As(err, &bad) {
+				t.Fatalf("error %v is not a *BadRequest", err)
+			}
+			return
+		}
+		for i, r := range recs {
+			if r.UniqueID == "" || r.Start.IsZero() {
+				t.Fatalf("entry %d: %+v", i+1, r)
+			}
+		}
+	})
+}
+
+// TestDecodeEntryCap: one entry larger than MaxEntry is refused, however large the body may be, so decoding
+// never holds more than about one entry beside the body.
+func TestDecodeEntryCap(t *testing.T) {
+	big := `{"call_id":"9.1","start_time":"2024-02-03 08:00:00","lastdata":"` + strings.Repeat("x", MaxEntry+1) + `"}`
+	small := `{"call_id":"9.2","start_time":"2024-02-03 08:00:00","lastdata":"` + strings.Repeat("x", MaxEntry-200) + `"}`
+	for _, tc := range []struct {
+		name, body, says string
+		n                int
+	}{
+		{"one big entry", big, "larger than 64 KB", 0},
+		{"a big entry in an array", "[" + small + "," + big + "]", "entry 2: larger than 64 KB", 0},
+		{"entries just under the cap", "[" + small + "," + small + "," + small + "]", "", 3},
+	} {
+		recs, err := Decode([]byte(tc.body), zone)
+		if tc.says == "" && (err != nil || len(recs) != tc.n) {
+			t.Errorf("%s: %d entries, %v", tc.name, len(recs), err)
+		}
+		if tc.says != "" && (err == nil || !strings.Contains(err.Error(), tc.says)) {
+			t.Errorf("%s: error %v, want %q", tc.name, err, tc.says)
+		}
 	}
 }

@@ -9,15 +9,19 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/callscope/callscope/client/archive"
 	"github.com/callscope/callscope/client/cdr"
@@ -27,6 +31,21 @@ import (
 // DefaultMaxBody bounds one push. A CDR entry is about 500 bytes; a PBX that was offline for a day and sends
 // its backlog at once stays well under it.
 const DefaultMaxBody = 16 << 20
+
+// DefaultMemoryBudget bounds the push bodies held at once: four of the largest, or thousands of a usual size.
+// A push that would go over it is answered 503 with a Retry-After, and the PBX sends it again.
+const DefaultMemoryBudget = 64 << 20
+
+// DefaultRetryAfter is how long a push refused for the memory budget is told to wait.
+const DefaultRetryAfter = 5 * time.Second
+
+// MinSecretLen is the shortest API key, Bearer token or Basic password accepted. These are shared between two
+// machines and typed by no one, so nothing excuses one that could be guessed.
+const MinSecretLen = 16
+
+// decodeReserve is charged to the memory budget for each push beside its body: what decoding one entry (at
+// most MaxEntry) and storing it hold.
+const decodeReserve = 4 * MaxEntry
 
 // Auth is what a push must carry: any one of the configured credentials lets it in. These are the three ways
 // the Difuse PBX offers: an API key (sent as the x-api-key header), a Bearer token, or HTTP Basic.
@@ -45,9 +64,13 @@ func (a Auth) Configured() bool {
 // Options configure a Receiver.
 type Options struct {
 	Auth    Auth
-	MaxBody int64          // DefaultMaxBody when zero
-	Zone    *time.Location // the PBX's zone for times without an offset; nil: from each entry's timestamp
-	Log     func(string)   // one line per request, without secrets or control characters; may be nil
+	MaxBody int64 // DefaultMaxBody when zero
+	// MemoryBudget bounds the bytes of the push bodies held at once (DefaultMemoryBudget when zero); at least
+	// MaxBody. A push that does not fit is answered 503 with Retry-After.
+	MemoryBudget int64
+	RetryAfter   time.Duration  // what a 503 for the budget asks the PBX to wait; DefaultRetryAfter when zero
+	Zone         *time.Location // the PBX's zone for times without an offset; nil: from each entry's timestamp
+	Log          func(string)   // one line per request, without secrets or control characters; may be nil
 }
 
 // Receiver is the HTTP handler that stores pushes.
@@ -58,6 +81,7 @@ type Receiver struct {
 	bearer   [32]byte
 	basic    [32]byte
 	received atomic.Int64
+	budget   budget
 }
 
 // New builds a Receiver. It refuses to run without a credential: the endpoint writes to the archive.
@@ -68,13 +92,32 @@ func New(a *archive.Archive, o Options) (*Receiver, error) {
 	if o.Auth.User != "" && !o.Auth.Password.IsSet() {
 		return nil, fmt.Errorf("a password for user %s is needed for Basic auth", o.Auth.User)
 	}
+	for _, c := range []struct {
+		name string
+		s    cdr.Secret
+	}{{"API key", o.Auth.APIKey}, {"Bearer token", o.Auth.Bearer}, {"Basic auth password", o.Auth.Password}} {
+		if n := utf8.RuneCountInString(c.s.Reveal()); c.s.IsSet() && n < MinSecretLen {
+			return nil, fmt.Errorf("the %s is %d characters long: use at least %d (for example the output of `openssl rand -hex 16`), and set the same on the PBX",
+				c.name, n, MinSecretLen)
+		}
+	}
 	if o.MaxBody <= 0 {
 		o.MaxBody = DefaultMaxBody
+	}
+	if o.MemoryBudget <= 0 {
+		o.MemoryBudget = max(DefaultMemoryBudget, o.MaxBody+decodeReserve)
+	}
+	if o.MemoryBudget < o.MaxBody+decodeReserve {
+		return nil, fmt.Errorf("the memory budget (%d bytes) is smaller than the largest push allowed (%d bytes): raise the budget or lower the largest push",
+			o.MemoryBudget, o.MaxBody)
+	}
+	if o.RetryAfter <= 0 {
+		o.RetryAfter = DefaultRetryAfter
 	}
 	if o.Log == nil {
 		o.Log = func(string) {}
 	}
-	r := &Receiver{a: a, o: o}
+	r := &Receiver{a: a, o: o, budget: budget{limit: o.MemoryBudget}}
 	// Digests of equal length make the comparison constant-time whatever the lengths of what is compared.
 	if o.Auth.APIKey.IsSet() {
 		r.apiKey = sha256.Sum256([]byte(o.Auth.APIKey.Reveal()))
@@ -159,7 +202,28 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		r.answer(w, req, http.StatusUnauthorized, reply{Error: "wrong or missing credentials: send the API key (x-api-key), Bearer token or user and password configured for callscope listen"}, began)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, r.o.MaxBody))
+	// The body is held in memory until it is stored (so a slow PBX never holds the archive's write lock while
+	// it sends); what may be held at once is bounded by the budget, charged before the first byte is read.
+	if req.ContentLength > r.o.MaxBody {
+		w.Header().Set("Connection", "close")
+		r.answer(w, req, http.StatusRequestEntityTooLarge, reply{Error: fmt.Sprintf("the body is larger than %d bytes: push fewer entries at a time", r.o.MaxBody)}, began)
+		return
+	}
+	charge := r.o.MaxBody // a body of unknown length may be as large as allowed
+	if req.ContentLength >= 0 {
+		charge = req.ContentLength
+	}
+	charge += decodeReserve
+	if !r.budget.take(charge) {
+		secs := int(math.Ceil(r.o.RetryAfter.Seconds()))
+		w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
+		w.Header().Set("Connection", "close")
+		r.answer(w, req, http.StatusServiceUnavailable, reply{Error: "busy storing other pushes: send this one again after Retry-After seconds"}, began)
+		return
+	}
+	defer r.budget.give(charge)
+	body, err := readSpool(http.MaxBytesReader(w, req.Body, r.o.MaxBody))
+	defer body.release()
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -173,57 +237,105 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	if zone == nil {
 		zone = r.a.Location()
 	}
-	recs, err := Decode(body, zone)
+	// The request's context is not used: once the body is in, the entries are committed even if the PBX hangs
+	// up, so what the PBX may have seen acknowledged is never dropped.
+	n, err := r.store(context.WithoutCancel(req.Context()), NewDecoder(body.reader(), zone))
 	if err != nil {
 		var bad *BadRequest
 		if errors.As(err, &bad) {
 			r.answer(w, req, http.StatusBadRequest, reply{Error: bad.msg}, began)
 			return
 		}
-		r.answer(w, req, http.StatusInternalServerError, reply{Error: "internal error"}, began)
-		return
-	}
-	// The request's context is not used: once the body is in, the entries are committed even if the PBX hangs
-	// up, so what the PBX may have seen acknowledged is never dropped.
-	if err := r.store(context.WithoutCancel(req.Context()), recs); err != nil {
 		r.o.Log(safetext.Terminal("listen: storing a push failed: " + err.Error()))
 		r.answer(w, req, http.StatusServiceUnavailable, reply{Error: "the entries could not be stored; send them again"}, began)
 		return
 	}
-	r.received.Add(int64(len(recs)))
-	r.answer(w, req, http.StatusOK, reply{Stored: len(recs)}, began)
+	r.received.Add(int64(n))
+	r.answer(w, req, http.StatusOK, reply{Stored: n}, began)
 }
 
-func (r *Receiver) store(ctx context.Context, recs []cdr.Record) error {
-	if len(recs) == 0 {
-		return nil
+// store puts every entry dec reads in one batch, so a push is stored whole or not at all: an entry that is
+// wrong refuses the whole push (a *BadRequest), and nothing of it is kept.
+func (r *Receiver) store(ctx context.Context, dec *Decoder) (int, error) {
+	first, err := dec.Next()
+	if err == io.EOF {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
 	}
 	b, err := r.a.Begin(ctx)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer b.Rollback()
-	for i := range recs {
-		if err := b.Put(ctx, &recs[i], archive.Blob{}); err != nil {
-			return err
+	n := 0
+	for rec := first; ; {
+		if err := b.Put(ctx, &rec, archive.Blob{}); err != nil {
+			return 0, err
+		}
+		n++
+		if rec, err = dec.Next(); err == io.EOF {
+			break
+		} else if err != nil {
+			return 0, err
 		}
 	}
-	return b.Commit()
+	return n, b.Commit()
 }
 
-// Serve answers pushes on ln until ctx ends, then stops taking new requests and waits (up to grace) for those
-// under way to be stored and answered.
+// MaxHeaderBytes caps a push's request line and headers. A PBX sends a few short ones (its credential, the
+// content type); 8 KB is what common servers allow per line, and the net/http default (1 MB) is an invitation.
+const MaxHeaderBytes = 8 << 10
+
+// Serve answers pushes on ln over plain HTTP until ctx ends, then stops taking new requests and waits (up to
+// grace) for those under way to be stored and answered.
 func Serve(ctx context.Context, ln net.Listener, h http.Handler, grace time.Duration) error {
+	return serve(ctx, ln, h, grace, nil)
+}
+
+// ServeTLS is Serve over HTTPS with cert (LoadCertificate reads one).
+func ServeTLS(ctx context.Context, ln net.Listener, h http.Handler, grace time.Duration, cert tls.Certificate) error {
+	conf := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+	return serve(ctx, ln, h, grace, conf)
+}
+
+// LoadCertificate reads a PEM certificate (with its chain) and its private key for ServeTLS.
+func LoadCertificate(certFile, keyFile string) (tls.Certificate, error) {
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		// The error names the files and what is wrong with them (not PEM, no key, a key for another
+		// certificate); it never holds the key itself.
+		return tls.Certificate{}, fmt.Errorf("TLS certificate %s with key %s: %v", certFile, keyFile, err)
+	}
+	return cert, nil
+}
+
+// Loopback reports whether addr is reachable only from this machine. An unspecified address (":8080",
+// "0.0.0.0") listens on every interface, and is not.
+func Loopback(addr net.Addr) bool {
+	ta, ok := addr.(*net.TCPAddr)
+	return ok && ta.IP.IsLoopback()
+}
+
+func serve(ctx context.Context, ln net.Listener, h http.Handler, grace time.Duration, tlsConf *tls.Config) error {
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute,
 		WriteTimeout:      2 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
+		MaxHeaderBytes:    MaxHeaderBytes,
+		TLSConfig:         tlsConf,
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() {
+		if tlsConf != nil {
+			errc <- srv.ServeTLS(ln, "", "")
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
 	select {
 	case err := <-errc:
 		return err

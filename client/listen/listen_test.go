@@ -24,7 +24,7 @@ import (
 
 var zone = pbxsim.DefaultLocation()
 
-var auth = Auth{APIKey: "key-123", Bearer: "tok-456", User: "pbx", Password: "pw-789"}
+var auth = Auth{APIKey: "key-123-abcdefghij", Bearer: "tok-456-abcdefghij", User: "pbx", Password: "pw-789-abcdefghijk"}
 
 func newReceiver(t *testing.T, o Options) (*Receiver, *archive.Archive, *httptest.Server) {
 	t.Helper()
@@ -65,7 +65,7 @@ func push(t *testing.T, base, method, body string, hdr map[string]string) (int, 
 	return resp.StatusCode, string(b)
 }
 
-var apiKey = map[string]string{"x-api-key": "key-123"}
+var apiKey = map[string]string{"x-api-key": "key-123-abcdefghij"}
 
 func TestAuth(t *testing.T) {
 	_, a, srv := newReceiver(t, Options{})
@@ -80,20 +80,20 @@ func TestAuth(t *testing.T) {
 		want int
 	}{
 		{"none", nil, 401},
-		{"wrong key", map[string]string{"x-api-key": "key-12"}, 401},
-		{"key as bearer", map[string]string{"Authorization": "Bearer key-123"}, 401},
-		{"wrong bearer", map[string]string{"Authorization": "Bearer tok-4567"}, 401},
-		{"wrong password", basic("pbx", "pw-78"), 401},
-		{"wrong user", basic("pbx2", "pw-789"), 401},
+		{"wrong key", map[string]string{"x-api-key": "key-123-abcdefghi"}, 401},
+		{"key as bearer", map[string]string{"Authorization": "Bearer key-123-abcdefghij"}, 401},
+		{"wrong bearer", map[string]string{"Authorization": "Bearer tok-456-abcdefghijk"}, 401},
+		{"wrong password", basic("pbx", "pw-789-abcdefghij"), 401},
+		{"wrong user", basic("pbx2", "pw-789-abcdefghijk"), 401},
 		{"api key", apiKey, 200},
-		{"bearer", map[string]string{"Authorization": "bearer tok-456"}, 200},
-		{"basic", basic("pbx", "pw-789"), 200},
+		{"bearer", map[string]string{"Authorization": "bearer tok-456-abcdefghij"}, 200},
+		{"basic", basic("pbx", "pw-789-abcdefghijk"), 200},
 	} {
 		code, body := push(t, srv.URL, http.MethodPost, sample, tc.hdr)
 		if code != tc.want {
 			t.Errorf("%s: HTTP %d %s, want %d", tc.name, code, body, tc.want)
 		}
-		for _, secret := range []string{"key-123", "tok-456", "pw-789"} {
+		for _, secret := range []string{"key-123-abcdefghij", "tok-456-abcdefghij", "pw-789-abcdefghijk"} {
 			if strings.Contains(body, secret) {
 				t.Errorf("%s: the answer holds a secret: %s", tc.name, body)
 			}
@@ -192,7 +192,7 @@ func TestShutdownKeepsAcceptedEntries(t *testing.T) {
 	// A slow push: its body arrives in two parts, with the shutdown in between.
 	pr, pw := io.Pipe()
 	req, _ := http.NewRequest(http.MethodPost, "http://"+ln.Addr().String(), pr)
-	req.Header.Set("x-api-key", "key-123")
+	req.Header.Set("x-api-key", "key-123-abcdefghij")
 	answered := make(chan int, 1)
 	go func() {
 		resp, err := http.DefaultClient.Do(req)
@@ -227,11 +227,11 @@ func TestShutdownKeepsAcceptedEntries(t *testing.T) {
 // TestPushFromPBXSim runs pbxsim's push job into the receiver and checks the stored calls equal what the
 // Difuse client pulls for the same calls, field for field.
 func TestPushFromPBXSim(t *testing.T) {
-	_, a, recv := newReceiver(t, Options{Auth: Auth{Bearer: "tok"}})
+	_, a, recv := newReceiver(t, Options{Auth: Auth{Bearer: "tok-0123456789abcdef"}})
 	end := time.Date(2026, 11, 20, 18, 0, 0, 0, zone)
 	since := end.Add(-6 * time.Hour)
 	srv, err := pbxsim.Start(pbxsim.Options{Days: 3, End: end, CallsPerDay: 400, Zone: zone, Push: pbxsim.PushOptions{
-		URL: recv.URL, Every: 20 * time.Millisecond, Bearer: "tok", Since: since,
+		URL: recv.URL, Every: 20 * time.Millisecond, Bearer: "tok-0123456789abcdef", Since: since,
 		Now: func() time.Time { return end }}})
 	if err != nil {
 		t.Fatal(err)

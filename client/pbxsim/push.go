@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -58,7 +60,10 @@ func (s *Sim) newPusher(o PushOptions, base string) *pusher {
 		o.Now = time.Now
 	}
 	if o.Client == nil {
-		o.Client = &http.Client{Timeout: 30 * time.Second}
+		// Redirects are not followed: the push carries its credentials (x-api-key goes along to any host), and
+		// a receiver that moved is a configuration to fix, not a place to send them blindly.
+		o.Client = &http.Client{Timeout: 30 * time.Second,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
 	since := o.Since
 	if since.IsZero() {
@@ -87,33 +92,92 @@ func (p *pusher) run(ctx context.Context, s *Sim) (PushResult, error) {
 	rows := s.endedBetween(p.last, now, p.base)
 	if len(rows) > 0 {
 		body, _ := json.Marshal(rows)
-		req, err := http.NewRequestWithContext(ctx, p.o.Method, p.o.URL, bytes.NewReader(body))
-		if err != nil {
-			return res, fmt.Errorf("pbxsim push: %w", err)
-		}
-		req.Header.Set("Content-Type", "application/json")
-		if p.o.APIKey != "" {
-			req.Header.Set("x-api-key", p.o.APIKey)
-		}
-		if p.o.Bearer != "" {
-			req.Header.Set("Authorization", "Bearer "+p.o.Bearer)
-		}
-		if p.o.User != "" {
-			req.SetBasicAuth(p.o.User, p.o.Password)
-		}
-		resp, err := p.o.Client.Do(req)
-		if err != nil {
-			return res, fmt.Errorf("pbxsim push of %d calls: %w", len(rows), err)
-		}
-		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
-		resp.Body.Close()
-		if resp.StatusCode/100 != 2 {
-			return res, fmt.Errorf("pbxsim push of %d calls: HTTP %d: %s", len(rows), resp.StatusCode, strings.TrimSpace(string(msg)))
+		for try := 1; ; try++ {
+			wait, err := p.send(ctx, body, len(rows))
+			if err == nil {
+				break
+			}
+			// A receiver that asks to be tried again soon (503 or 429 with Retry-After) is, within this run and
+			// a few times; one that asks for longer than the time to the next run gets the calls then.
+			if wait < 0 || wait > p.o.Every || try == maxPushTries {
+				return res, err
+			}
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				return res, fmt.Errorf("pbxsim push of %d calls: %w", len(rows), ctx.Err())
+			}
 		}
 	}
 	p.last = now
 	res.Sent, res.Through = len(rows), time.Unix(now, 0).UTC()
 	return res, nil
+}
+
+// shownURL is the push URL for the log, without the password it may carry (user:pass@).
+func shownURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "the push URL"
+	}
+	return u.Redacted()
+}
+
+// maxPushTries bounds how often one push is sent within a run.
+const maxPushTries = 5
+
+// send sends one push. When the receiver answers 503 or 429 with a Retry-After, wait is how long it asked for;
+// otherwise it is -1.
+func (p *pusher) send(ctx context.Context, body []byte, n int) (wait time.Duration, err error) {
+	req, err := http.NewRequestWithContext(ctx, p.o.Method, p.o.URL, bytes.NewReader(body))
+	if err != nil {
+		return -1, fmt.Errorf("pbxsim push: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if p.o.APIKey != "" {
+		req.Header.Set("x-api-key", p.o.APIKey)
+	}
+	if p.o.Bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+p.o.Bearer)
+	}
+	if p.o.User != "" {
+		req.SetBasicAuth(p.o.User, p.o.Password)
+	}
+	resp, err := p.o.Client.Do(req)
+	if err != nil {
+		return -1, fmt.Errorf("pbxsim push of %d calls: %w", n, err)
+	}
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+	resp.Body.Close()
+	if resp.StatusCode/100 == 2 {
+		return 0, nil
+	}
+	wait = -1
+	if resp.StatusCode == http.StatusServiceUnavailable || resp.StatusCode == http.StatusTooManyRequests {
+		if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+			wait = d
+		}
+	}
+	return wait, fmt.Errorf("pbxsim push of %d calls: HTTP %d: %s", n, resp.StatusCode, strings.TrimSpace(string(msg)))
+}
+
+// parseRetryAfter reads a Retry-After header: delay seconds or an HTTP date (RFC 9110 10.2.3). A date in the past
+// means now.
+func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if secs, err := strconv.ParseUint(v, 10, 32); err == nil {
+		return time.Duration(secs) * time.Second, true
+	}
+	t, err := http.ParseTime(v)
+	if err != nil {
+		return 0, false
+	}
+	return max(t.Sub(now), 0), true
 }
 
 // endedBetween is the rows of the calls that ended in (lo, hi] (wall clocks), in the order Difuse writes them.
@@ -165,7 +229,7 @@ func (s *Sim) runPushes() {
 		if err != nil {
 			fmt.Fprintf(s.o.Log, "%v; retrying in %v\n", err, s.push.o.Every)
 		} else if res.Sent > 0 {
-			fmt.Fprintf(s.o.Log, "pbxsim pushed %d calls to %s\n", res.Sent, s.push.o.URL)
+			fmt.Fprintf(s.o.Log, "pbxsim pushed %d calls to %s\n", res.Sent, shownURL(s.push.o.URL))
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package profile
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -232,9 +233,35 @@ func Resolve(in Inputs) (*Effective, error) {
 				e.Profile, in.File.Path, e.Profile))
 		}
 	}
+	if urlHasPass && urlOrigin == "--url" {
+		e.Warnings = append(e.Warnings, "the password in --url can be read by every user of this machine in the process list (ps): set "+
+			EnvPassword+" or use a profile (see callscope config) instead")
+	}
 	e.Password.getenv = getenv
 	return e, nil
 }
+
+// ErrNoPassword marks a command that needs a password and got none from any source, with no terminal to ask on.
+var ErrNoPassword = errors.New("no password given")
+
+// NoPasswordError says that no password came from anywhere (no flag, no environment, no profile source, no
+// terminal) and how to give one. Sending none would only earn the PBX's 401, which reads as a wrong password.
+func (e *Effective) NoPasswordError() error {
+	msg := "no password given: set " + EnvPassword + " or use a profile (see callscope config)"
+	switch {
+	case e.Password.Kind == SourceKeyring && e.Password.Implicit:
+		msg = fmt.Sprintf("no password given: profile %s names no password source and the OS keyring has none for it: store one with `callscope config set-password %s`, or set %s",
+			e.Profile, e.Profile, EnvPassword)
+	case e.User == "":
+		msg += ", and name the user with --user"
+	}
+	return &noPasswordError{msg}
+}
+
+type noPasswordError struct{ msg string }
+
+func (e *noPasswordError) Error() string { return e.msg }
+func (e *noPasswordError) Unwrap() error { return ErrNoPassword }
 
 // splitURL takes user info out of a URL. A URL that does not parse is returned as given: opening it reports
 // the problem (with the credentials redacted).
@@ -259,7 +286,7 @@ func sameHost(a, b string) bool {
 	if err1 != nil || err2 != nil {
 		return false
 	}
-	return strings.EqualFold(ea.URL.Scheme, eb.URL.Scheme) && strings.EqualFold(ea.URL.Host, eb.URL.Host)
+	return transport.OriginOf(ea.URL) == transport.OriginOf(eb.URL)
 }
 
 // Validate checks a profile on its own: a known kind, a URL, at most one password source, a clear-text password

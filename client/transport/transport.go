@@ -32,6 +32,10 @@ type Config struct {
 	Insecure bool          // skip TLS verification (the caller warns the user)
 	// Secrets are values to scrub from any error text, whatever path they took (a key in a query string).
 	Secrets []cdr.Secret
+	// Origin is the PBX's configured URL. Credentials (a Request's User and Password, or CredentialQuery) are
+	// sent only to its scheme, host and port, and follow redirects only within it; a request with credentials
+	// for anywhere else is refused before it is sent. Without it no request may carry credentials.
+	Origin *url.URL
 }
 
 // Client does GETs against one PBX.
@@ -39,6 +43,7 @@ type Client struct {
 	hc      *http.Client
 	timeout time.Duration
 	secrets []string
+	origin  *Origin
 }
 
 // New builds a Client.
@@ -75,10 +80,12 @@ func New(cfg Config) (*Client, error) {
 		IdleConnTimeout:       90 * time.Second,
 		ForceAttemptHTTP2:     true,
 	}
-	c := &Client{
-		// No overall Timeout: a long download that keeps making progress must never be cut off.
-		hc:      &http.Client{Transport: tr, CheckRedirect: sameHostRedirect},
-		timeout: timeout,
+	c := &Client{timeout: timeout}
+	// No overall Timeout: a long download that keeps making progress must never be cut off.
+	c.hc = &http.Client{Transport: tr, CheckRedirect: c.checkRedirect}
+	if cfg.Origin != nil {
+		o := OriginOf(cfg.Origin)
+		c.origin = &o
 	}
 	for _, s := range cfg.Secrets {
 		if s.IsSet() {
@@ -88,27 +95,15 @@ func New(cfg Config) (*Client, error) {
 	return c, nil
 }
 
-// sameHostRedirect refuses redirects to another host, which would otherwise receive the credentials' absence
-// silently, or worse, a query-string key.
-func sameHostRedirect(req *http.Request, via []*http.Request) error {
-	if len(via) >= 5 {
-		return errors.New("too many redirects")
-	}
-	if req.URL.Host != via[0].URL.Host {
-		return fmt.Errorf("PBX redirected to another host (%s); not following", req.URL.Host)
-	}
-	if auth := via[0].Header.Get("Authorization"); auth != "" {
-		req.Header.Set("Authorization", auth)
-	}
-	return nil
-}
-
 // Request is one GET.
 type Request struct {
 	URL      *url.URL // without user info
 	User     string
 	Password cdr.Secret // sent as HTTP Basic when User is set
-	Accept   string
+	// CredentialQuery are credentials sent in the query string (Difuse's extension= and key=): added to URL
+	// only when it is on the configured origin, like User and Password.
+	CredentialQuery url.Values
+	Accept          string
 }
 
 // Response is a successful (2xx) answer whose Body enforces the idle timeout.
@@ -122,8 +117,23 @@ type Response struct {
 // Get sends req. Any non-2xx status is returned as an *HTTPError (401 wraps cdr.ErrAuth); transport failures
 // become one-line errors naming the host and what to check.
 func (c *Client) Get(ctx context.Context, req Request) (*Response, error) {
+	u := *req.URL
+	u.User = nil
+	var creds *sentCredentials
+	if req.User != "" || len(req.CredentialQuery) > 0 {
+		if c.origin == nil || OriginOf(&u) != *c.origin {
+			return nil, &OffOriginError{URL: Redact(u.String()), Origin: c.origin}
+		}
+		creds = &sentCredentials{query: req.CredentialQuery}
+		if len(req.CredentialQuery) > 0 {
+			u.RawQuery = withQuery(u.RawQuery, req.CredentialQuery)
+		}
+	}
 	ctx, cancel := context.WithCancel(ctx)
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodGet, req.URL.String(), nil)
+	if creds != nil {
+		ctx = withCredentials(ctx, creds)
+	}
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		cancel()
 		return nil, fmt.Errorf("bad PBX URL: %v", c.scrub(err.Error()))
@@ -134,6 +144,7 @@ func (c *Client) Get(ctx context.Context, req Request) (*Response, error) {
 	}
 	if req.User != "" {
 		hreq.SetBasicAuth(req.User, req.Password.Reveal())
+		creds.authorization = hreq.Header.Get("Authorization")
 	}
 	host := req.URL.Host
 	resp, err := c.hc.Do(hreq)
@@ -146,7 +157,7 @@ func (c *Client) Get(ctx context.Context, req Request) (*Response, error) {
 		snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 		resp.Body.Close()
 		return nil, &HTTPError{Host: host, Status: resp.StatusCode, Text: http.StatusText(resp.StatusCode),
-			Body: c.scrub(strings.TrimSpace(string(snippet)))}
+			Body: c.scrub(strings.TrimSpace(string(snippet))), Anonymous: creds == nil}
 	}
 	body := newIdleReader(resp.Body, c.timeout, cancel, host)
 	return &Response{Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"),
@@ -159,10 +170,14 @@ type HTTPError struct {
 	Status int
 	Text   string
 	Body   string // first bytes of the answer, secrets scrubbed
+	// Anonymous: the request carried no credentials, so a 401 is not a wrong password.
+	Anonymous bool
 }
 
 func (e *HTTPError) Error() string {
 	switch {
+	case e.Status == http.StatusUnauthorized && e.Anonymous:
+		return fmt.Sprintf("pbx %s: asks for a user and password (HTTP 401), and none was sent", e.Host)
 	case e.Status == http.StatusUnauthorized:
 		return fmt.Sprintf("pbx %s: wrong user or password (HTTP 401)", e.Host)
 	case e.Status == http.StatusForbidden:
@@ -198,12 +213,23 @@ var ErrTimeout = errors.New("timeout")
 // ErrUnreachable marks a PBX that could not be reached at all.
 var ErrUnreachable = errors.New("unreachable")
 
+func (c *Client) originOrNone() string {
+	if c.origin == nil {
+		return "(none)"
+	}
+	return c.origin.String()
+}
+
 func (c *Client) classify(ctx context.Context, host string, err error) error {
 	if errors.Is(err, errIdle) || errors.Is(context.Cause(ctx), errIdle) {
 		return fmt.Errorf("pbx %s: stopped sending data for %s: %w", host, c.timeout, ErrTimeout)
 	}
 	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
 		return context.Canceled
+	}
+	var re *RedirectError
+	if errors.As(err, &re) {
+		return &RedirectError{c.scrub(re.Msg)}
 	}
 	var ne net.Error
 	var dnsErr *net.DNSError

@@ -40,7 +40,8 @@ func TestStatusErrors(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	c, err := New(Config{Secrets: []cdr.Secret{"s3cr3t-key"}})
+	origin, _ := url.Parse(srv.URL)
+	c, err := New(Config{Secrets: []cdr.Secret{"s3cr3t-key"}, Origin: origin})
 	if err != nil {
 		t.Fatal(err)
 	}

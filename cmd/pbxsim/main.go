@@ -15,6 +15,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"os/signal"
 	"syscall"
@@ -91,6 +92,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	o.DifuseSecret = os.Getenv("PBXSIM_DIFUSE_SECRET")
 	o.Push.APIKey, o.Push.Bearer = os.Getenv("PBXSIM_PUSH_API_KEY"), os.Getenv("PBXSIM_PUSH_BEARER")
 	o.Push.User, o.Push.Password = os.Getenv("PBXSIM_PUSH_USER"), os.Getenv("PBXSIM_PUSH_PASSWORD")
+	if u, err := url.Parse(o.Push.URL); err == nil && u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			fmt.Fprintln(stderr, "pbxsim: warning: the password in --push-url can be read by every user of this machine in the process list (ps): use PBXSIM_PUSH_USER and PBXSIM_PUSH_PASSWORD instead")
+		}
+	}
 	if !quiet {
 		o.Log = stderr
 	}

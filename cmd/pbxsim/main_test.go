@@ -40,3 +40,13 @@ func TestUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestPushURLPasswordWarns: a password in --push-url is in the process list; pbxsim says so, without it.
+func TestPushURLPasswordWarns(t *testing.T) {
+	var out, errb bytes.Buffer
+	run([]string{"--write-index", filepath.Join(t.TempDir(), "i.txt"), "--days", "1", "--per-day", "5",
+		"--push-url", "http://pbx:hunter2-secret@127.0.0.1:9/cdr"}, &out, &errb)
+	if !strings.Contains(errb.String(), "warning: the password in --push-url") || strings.Contains(errb.String(), "hunter2") {
+		t.Errorf("stderr %q", errb.String())
+	}
+}

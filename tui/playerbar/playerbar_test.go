@@ -383,7 +383,8 @@ func TestErrorsAreReadable(t *testing.T) {
 		want string
 	}{
 		{call("4.1", ""), "has no recording"},
-		{call("4.2", "secret/x.wav"), "wrong user or password (HTTP 401)"},
+		// The test source sends no credentials, so the 401 is not called a wrong password.
+		{call("4.2", "secret/x.wav"), "asks for a user and password (HTTP 401)"},
 		{call("4.3", "gone.wav"), "not found (HTTP 404)"},
 		{call("4.4", "bad.wav"), "bad.wav: "},
 	} {

@@ -89,9 +89,10 @@ func TestExitCodesAndErrors(t *testing.T) {
 		{"unknown flag", nil, []string{"calls", "--nope"}, 2, "unknown flag"},
 		{"to before from", nil, []string{"calls", "--url", srv.URL(), "--from", "20261110", "--to", "20261101"}, 2, "after"},
 		{"wrong password", map[string]string{"CALLSCOPE_PASSWORD": "guess"}, []string{"calls", "--url", srv.URL(), "--user", "admin"}, 1, "wrong user or password"},
-		{"dead server", nil, []string{"calls", "--url", "http://127.0.0.1:1", "--user", "admin"}, 1, "connection refused"},
+		{"dead server", map[string]string{"CALLSCOPE_PASSWORD": "x"}, []string{"calls", "--url", "http://127.0.0.1:1", "--user", "admin"}, 1, "connection refused"},
 		{"unknown id", map[string]string{"CALLSCOPE_PASSWORD": pbxsim.DefaultComxPassword}, []string{"call", "--url", srv.URL(), "--user", "admin", "--id", "1.1"}, 1, "no call with ID 1.1"},
-		{"password in url", nil, []string{"users", "--url", strings.Replace(srv.URL(), "://", "://admin:wrong-secret@", 1)}, 1, "wrong user or password"},
+		// In $CALLSCOPE_URL: the same URL in --url adds a warning line (see TestPasswordInURLFlag).
+		{"password in url", map[string]string{"CALLSCOPE_URL": strings.Replace(srv.URL(), "://", "://admin:wrong-secret@", 1)}, []string{"users"}, 1, "wrong user or password"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv("CALLSCOPE_PASSWORD", "")

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net"
 	"os"
@@ -23,7 +24,8 @@ func (a *app) listenCommand() *cobra.Command {
 		addr, dir                         string
 		keyFile, bearerFile, passwordFile string
 		user                              string
-		maxBody                           int64
+		maxBody, memBudget                int64
+		tlsCert, tlsKey                   string
 	)
 	c := &cobra.Command{
 		Use:   "listen",
@@ -36,14 +38,23 @@ credential here as on the PBX, from the environment or a file (never on the comm
   Bearer token  CALLSCOPE_LISTEN_BEARER or --bearer-file FILE
   Basic auth    --user NAME (or CALLSCOPE_LISTEN_USER) with CALLSCOPE_LISTEN_PASSWORD or --password-file FILE
 
+Keys, tokens and passwords must be at least 16 characters (openssl rand -hex 16 makes one).
+
+Give --tls-cert and --tls-key to receive over HTTPS: without them the credential and the calls cross the
+network in clear, and callscope warns when it listens beyond this machine without TLS.
+
 An entry is answered 2xx only once it is stored; Ctrl-C (or SIGTERM) stops taking pushes and finishes those
-under way. Browse what arrived with --archive DIR.`,
-		Example: `  CALLSCOPE_LISTEN_API_KEY=… callscope listen --addr :8080 --dir ~/calls
+under way. The bodies held at once are bounded by --memory-budget: a push over it is answered 503 with
+Retry-After, and the PBX sends it again. Browse what arrived with --archive DIR.`,
+		Example: `  CALLSCOPE_LISTEN_API_KEY=… callscope listen --addr :8443 --dir ~/calls --tls-cert pbx-push.crt --tls-key pbx-push.key
   callscope listen --addr 127.0.0.1:9000 --dir ~/calls --bearer-file /etc/callscope/push-token`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if dir == "" {
 				return usagef("say where the archive is with --dir DIR")
+			}
+			if (tlsCert == "") != (tlsKey == "") {
+				return usagef("HTTPS needs both --tls-cert and --tls-key")
 			}
 			var auth listen.Auth
 			var err error
@@ -80,17 +91,37 @@ under way. Browse what arrived with --archive DIR.`,
 					return err
 				}
 			}
-			rcv, err := listen.New(arch, listen.Options{Auth: auth, MaxBody: maxBody, Zone: loc,
+			if !c.Flags().Changed("memory-budget") {
+				memBudget = 0 // the default, raised to fit a --max-body above it
+			}
+			rcv, err := listen.New(arch, listen.Options{Auth: auth, MaxBody: maxBody, MemoryBudget: memBudget, Zone: loc,
 				Log: func(s string) { fmt.Fprintln(a.stderr, "callscope: "+oneLine(s)) }})
 			if err != nil {
 				return usageError{err}
+			}
+			var cert tls.Certificate
+			if tlsCert != "" {
+				if cert, err = listen.LoadCertificate(tlsCert, tlsKey); err != nil {
+					return err
+				}
 			}
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return fmt.Errorf("cannot listen on %s: %w", addr, err)
 			}
-			a.info(fmt.Sprintf("listening on %s for CDR pushes; storing them in %s (Ctrl-C stops)", ln.Addr(), arch.Dir()))
-			err = listen.Serve(c.Context(), ln, rcv, listenGrace)
+			scheme := "https"
+			if tlsCert == "" {
+				scheme = "http"
+				if !listen.Loopback(ln.Addr()) {
+					a.warn(fmt.Sprintf("listening on %s over plain HTTP, reachable beyond this machine: the PBX's credential and the calls cross the network in clear; give --tls-cert and --tls-key, or listen on 127.0.0.1 behind a TLS proxy", ln.Addr()))
+				}
+			}
+			a.info(fmt.Sprintf("listening on %s (%s) for CDR pushes; storing them in %s (Ctrl-C stops)", ln.Addr(), scheme, arch.Dir()))
+			if tlsCert != "" {
+				err = listen.ServeTLS(c.Context(), ln, rcv, listenGrace, cert)
+			} else {
+				err = listen.Serve(c.Context(), ln, rcv, listenGrace)
+			}
 			a.info(fmt.Sprintf("stopped; %d entries received", rcv.Received()))
 			return err
 		},
@@ -103,6 +134,9 @@ under way. Browse what arrived with --archive DIR.`,
 	f.StringVar(&user, "user", "", "Basic auth user the PBX sends (password: CALLSCOPE_LISTEN_PASSWORD or --password-file)")
 	f.StringVar(&passwordFile, "password-file", "", "file holding the Basic auth password")
 	f.Int64Var(&maxBody, "max-body", listen.DefaultMaxBody, "largest push accepted, in bytes (larger ones get 413)")
+	f.Int64Var(&memBudget, "memory-budget", listen.DefaultMemoryBudget, "bytes of push bodies held at once (pushes over it get 503 with Retry-After)")
+	f.StringVar(&tlsCert, "tls-cert", "", "PEM certificate (with its chain) to receive over HTTPS")
+	f.StringVar(&tlsKey, "tls-key", "", "PEM private key of --tls-cert")
 	return c
 }
 

@@ -117,8 +117,9 @@ Connection settings come from flags, then environment variables ($CALLSCOPE_URL,
 $CALLSCOPE_USER, $CALLSCOPE_TZ, $CALLSCOPE_CA_FILE, $CALLSCOPE_INSECURE, $CALLSCOPE_TIMEOUT), then a profile
 in the config file (--profile NAME, $CALLSCOPE_PROFILE, or the file's default_profile): see "callscope config".
 
-Passwords are never flags, so they stay out of the process list: $CALLSCOPE_PASSWORD, a profile's
-password_env, password_cmd or OS keyring entry, user:pass@ in the URL, or a prompt on a terminal.
+Passwords stay out of flags, which every user of the machine can read in the process list (ps): give one
+with $CALLSCOPE_PASSWORD, a profile's password_env, password_cmd or OS keyring entry, user:pass@ in
+$CALLSCOPE_URL, or at the prompt on a terminal. user:pass@ in --url works, with a warning.
 --demo runs against a built-in simulated PBX.`,
 		Example: `  callscope --demo                                  # the app, against a simulated PBX
   callscope calls --demo --from 2026-11-20 --format csv
@@ -136,7 +137,7 @@ password_env, password_cmd or OS keyring entry, user:pass@ in the URL, or a prom
 	}
 	a.root = root
 	pf := root.PersistentFlags()
-	pf.StringVar(&a.url, "url", "", "PBX base URL (http://pbx_ip) or full endpoint; $CALLSCOPE_URL")
+	pf.StringVar(&a.url, "url", "", "PBX base URL (http://pbx_ip) or full endpoint; $CALLSCOPE_URL (a password in it shows in the process list: use $CALLSCOPE_PASSWORD)")
 	pf.StringVar(&a.kind, "kind", "", "PBX kind: comx or difuse (default comx); $CALLSCOPE_KIND")
 	pf.StringVar(&a.user, "user", "", "user (Com.X) or extension (Difuse); $CALLSCOPE_USER; password from $CALLSCOPE_PASSWORD or the profile")
 	pf.StringVar(&a.tz, "tz", "", "the PBX's time zone (IANA name, e.g. Africa/Johannesburg); inferred when not given; $CALLSCOPE_TZ")
@@ -315,6 +316,9 @@ func (a *app) pbxSource(ctx context.Context) (cdr.Source, error) {
 		if s.Password, err = a.promptPassword(s.User); err != nil {
 			return nil, err
 		}
+	}
+	if !s.Password.IsSet() {
+		return nil, usageError{eff.NoPasswordError()}
 	}
 	src, err := connect.Open(s)
 	if err != nil {

@@ -94,7 +94,7 @@ func TestListenCommand(t *testing.T) {
 		!strings.Contains(err.Error(), "CALLSCOPE_LISTEN_API_KEY") {
 		t.Fatalf("without a credential: %v", err)
 	}
-	t.Setenv("CALLSCOPE_LISTEN_API_KEY", "s3cret-key")
+	t.Setenv("CALLSCOPE_LISTEN_API_KEY", "s3cret-key-0123456789")
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan string, 1)
 	go func() {
@@ -108,7 +108,7 @@ func TestListenCommand(t *testing.T) {
 	var code int
 	for i := 0; i < 100; i++ {
 		req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/cdr", strings.NewReader(body))
-		req.Header.Set("x-api-key", "s3cret-key")
+		req.Header.Set("x-api-key", "s3cret-key-0123456789")
 		resp, err := http.DefaultClient.Do(req)
 		if err == nil {
 			code = resp.StatusCode
@@ -119,7 +119,7 @@ func TestListenCommand(t *testing.T) {
 	}
 	cancel()
 	stderr := <-done
-	if code != 200 || !strings.Contains(stderr, "1 entries received") || strings.Contains(stderr, "s3cret-key") {
+	if code != 200 || !strings.Contains(stderr, "1 entries received") || strings.Contains(stderr, "s3cret-key-0123456789") {
 		t.Fatalf("HTTP %d\n%s", code, stderr)
 	}
 	a, err := archive.Open(dir)
