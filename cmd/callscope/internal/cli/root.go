@@ -415,7 +415,7 @@ func (a *app) warnHeld(msg string) {
 // startDemo starts the simulator on a loopback port and points the settings at it.
 func (a *app) startDemo(s *connect.Settings) error {
 	if a.demoServer == nil {
-		srv, err := pbxsim.Start(pbxsim.Options{Days: 45, RecordingsDir: pbxsim.DefaultRecordings()})
+		srv, err := pbxsim.Start(demoOptions(time.Now()))
 		if err != nil {
 			return fmt.Errorf("starting the demo PBX: %w", err)
 		}
@@ -428,6 +428,13 @@ func (a *app) startDemo(s *connect.Settings) error {
 		s.User, s.Password = pbxsim.DefaultComxUser, cdr.Secret(pbxsim.DefaultComxPassword)
 	}
 	return nil
+}
+
+// demoOptions is the demo PBX at the clock now: 45 days of calls at every hour up to now, and the calls the
+// examples in --help and the README name.
+func demoOptions(now time.Time) pbxsim.Options {
+	return pbxsim.Options{Days: 45, End: now, RecordingsDir: pbxsim.DefaultRecordings(), AroundTheClock: true,
+		SpecExamples: true}
 }
 
 // promptPassword asks for the password without echo when stdin is a terminal.
