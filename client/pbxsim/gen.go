@@ -25,12 +25,12 @@ type generator struct {
 	first    int64 // civil day of the first day served: the first generated day, or an earlier fixed call's
 	genFirst int64 // civil day of the first generated day
 	n        int
-	cutoff int64 // wall clock after which no call starts (0: none)
-	exts   []extension
-	extCum []float64
-	pool   []recording
-	dst    bool // the zone changes offset, so some wall-clock times do not exist
-	lastN  int  // calls on the cutoff day, which only generation can tell
+	cutoff   int64 // wall clock after which no call starts (0: none)
+	exts     []extension
+	extCum   []float64
+	pool     []recording
+	dst      bool // the zone changes offset, so some wall-clock times do not exist
+	lastN    int  // calls on the cutoff day, which only generation can tell
 
 	// fixed holds the calls that are given rather than generated (the spec's examples), by civil day; their
 	// recordings are fixedRecs, and a fixed call's pool index is len(pool) plus its index there.
