@@ -68,6 +68,6 @@ func (a *app) callCommand() *cobra.Command {
 	}
 	lf.add(c)
 	c.Flags().StringVar(&format, "format", "table", "output: table, csv or json")
-	_ = c.RegisterFlagCompletionFunc("format", fixedCompletion("table", "csv", "json"))
+	a.enum(c, "format", recordFormats, nil)
 	return c
 }

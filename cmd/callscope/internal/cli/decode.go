@@ -21,7 +21,7 @@ little-endian mono at the file's own rate (--format s16le), or a 16-bit PCM WAV 
 opens. A truncated file writes what decoded and exits 0 with a warning; a broken one exits 1.`,
 		Example: `  callscope decode call.gsm -o call.wav --format wav
   callscope decode call.wav --format s16le -o - | sox -t raw -e signed -b 16 -r 8000 -c 1 - out.flac`,
-		Args: cobra.ExactArgs(1),
+		Args: exactlyOne("FILE", "callscope decode call.gsm -o call.wav --format wav"),
 		RunE: func(c *cobra.Command, args []string) error {
 			format = strings.ToLower(format)
 			if format != "s16le" && format != "wav" {
@@ -63,7 +63,7 @@ opens. A truncated file writes what decoded and exits 0 with a warning; a broken
 	}
 	c.Flags().StringVarP(&out, "output", "o", "", "file to write (- for stdout)")
 	c.Flags().StringVar(&format, "format", "s16le", "s16le (raw samples) or wav (16-bit PCM WAV)")
-	_ = c.RegisterFlagCompletionFunc("format", fixedCompletion("s16le", "wav"))
+	a.enum(c, "format", []string{"s16le", "wav"}, nil)
 	return c
 }
 

@@ -75,13 +75,13 @@ reported and the others continue; the exit code is then 1.`,
 				Parallel: parallel})
 		},
 	}
-	qf.add(c)
+	qf.add(a, c)
 	f := c.Flags()
 	f.StringVarP(&out, "output", "o", "", "CSV file to write (- for stdout); replaced atomically if it exists")
 	f.StringVar(&recDir, "recordings", "", "also save the calls' recordings in this folder (created if missing)")
 	f.StringVar(&convert, "convert", "", "convert the recordings: wav (16-bit PCM, opens in any player)")
 	f.IntVar(&parallel, "parallel", 2, fmt.Sprintf("recordings to download at once (1-%d)", maxParallel))
-	_ = c.RegisterFlagCompletionFunc("convert", fixedCompletion("wav"))
+	a.enum(c, "convert", []string{"wav"}, nil)
 	_ = c.MarkFlagDirname("recordings")
 	return c
 }

@@ -24,7 +24,12 @@ starts playing while it downloads). Keys: space pauses, ←/→ seek 5 s, ↑/�
 9/0 volume, q quits. With no sound device the clock still runs and callscope says so once.`,
 		Example: `  callscope play call.gsm
   callscope play --demo --id 1396000115.1`,
-		Args: cobra.MaximumNArgs(1),
+		Args: func(c *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return usagef("play takes one FILE (or --id/--start with a PBX), e.g. callscope play call.gsm")
+			}
+			return nil
+		},
 		RunE: func(c *cobra.Command, args []string) error {
 			if len(args) == 1 && lf.set() {
 				return usagef("give a FILE or --id/--start, not both")

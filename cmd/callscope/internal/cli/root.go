@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
 	"github.com/callscope/callscope/client/archive"
@@ -56,6 +57,7 @@ type app struct {
 	configFile, profile string
 	archiveDir          string
 	tuiFlags            tuiFlags // the root command's own flags: where the app opens
+	enums               map[*pflag.Flag]enumFlag
 
 	root       *cobra.Command
 	demoServer *pbxsim.Server
@@ -126,6 +128,9 @@ password_env, password_cmd or OS keyring entry, user:pass@ in the URL, or a prom
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
+		PersistentPreRunE: func(c *cobra.Command, _ []string) error {
+			return a.checkEnums(c)
+		},
 		RunE: func(c *cobra.Command, args []string) error {
 			a.inTUI = true
 			return a.runTUI(c, args)
@@ -146,14 +151,16 @@ password_env, password_cmd or OS keyring entry, user:pass@ in the URL, or a prom
 	pf.BoolVar(&a.demo, "demo", false, "start a simulated PBX in-process and use it")
 	pf.StringVar(&a.archiveDir, "archive", os.Getenv("CALLSCOPE_ARCHIVE"), "read calls from this archive folder (made by callscope sync or listen) instead of a PBX; $CALLSCOPE_ARCHIVE")
 	pf.StringVar(&a.debug, "debug", "", "write a debug log to this file")
-	_ = root.RegisterFlagCompletionFunc("kind", fixedCompletion(connect.KindComX, connect.KindDifuse))
+	a.enum(root, "kind", kindWords, nil)
 	_ = root.RegisterFlagCompletionFunc("profile", a.completeProfiles)
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
+	root.SetFlagErrorFunc(flagError)
 	root.CompletionOptions.HiddenDefaultCmd = false
 
 	a.addTUIFlags(root)
 	root.AddCommand(a.callsCommand(), a.callCommand(), a.recCommand(), a.usersCommand(), a.decodeCommand(),
 		a.playCommand(), a.configCommand(), a.exportCommand(), a.syncCommand(), a.listenCommand())
+	root.InitDefaultCompletionCmd()
+	checkArgs(root)
 	return root
 }
 
