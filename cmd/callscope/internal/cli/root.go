@@ -127,6 +127,7 @@ password_env, password_cmd or OS keyring entry, user:pass@ in the URL, or a prom
   callscope --url http://10.0.0.5 --user admin --id 1396000115.1   # open the app on one call`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       versionText(),
 		Args:          cobra.NoArgs,
 		PersistentPreRunE: func(c *cobra.Command, _ []string) error {
 			return a.checkEnums(c)
@@ -137,6 +138,7 @@ password_env, password_cmd or OS keyring entry, user:pass@ in the URL, or a prom
 		},
 	}
 	a.root = root
+	root.SetVersionTemplate("callscope {{.Version}}\n")
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.url, "url", "", "PBX base URL (http://pbx_ip) or full endpoint; $CALLSCOPE_URL")
 	pf.StringVar(&a.kind, "kind", "", "PBX kind: comx or difuse (default comx); $CALLSCOPE_KIND")
@@ -158,7 +160,8 @@ password_env, password_cmd or OS keyring entry, user:pass@ in the URL, or a prom
 
 	a.addTUIFlags(root)
 	root.AddCommand(a.callsCommand(), a.callCommand(), a.recCommand(), a.usersCommand(), a.decodeCommand(),
-		a.playCommand(), a.configCommand(), a.exportCommand(), a.syncCommand(), a.listenCommand())
+		a.playCommand(), a.configCommand(), a.exportCommand(), a.syncCommand(), a.listenCommand(),
+		a.versionCommand())
 	root.InitDefaultCompletionCmd()
 	checkArgs(root)
 	return root
