@@ -75,11 +75,9 @@ func New(cfg Config) (*Client, error) {
 		IdleConnTimeout:       90 * time.Second,
 		ForceAttemptHTTP2:     true,
 	}
-	c := &Client{
-		// No overall Timeout: a long download that keeps making progress must never be cut off.
-		hc:      &http.Client{Transport: tr, CheckRedirect: sameHostRedirect},
-		timeout: timeout,
-	}
+	c := &Client{timeout: timeout}
+	// No overall Timeout: a long download that keeps making progress must never be cut off.
+	c.hc = &http.Client{Transport: loggingTransport{next: tr, scrub: c.scrub}, CheckRedirect: sameHostRedirect}
 	for _, s := range cfg.Secrets {
 		if s.IsSet() {
 			c.secrets = append(c.secrets, s.Reveal())

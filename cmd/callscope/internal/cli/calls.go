@@ -177,9 +177,11 @@ func (a *app) streamCalls(ctx context.Context, src cdr.Source, q cdr.Query, keep
 	return res, nil
 }
 
-// note prints an informational line on stderr, only for people (a terminal).
+// note prints an informational line on stderr, only for people (a terminal); it is a summary line of the
+// debug log and of -v, which prints it on stderr either way.
 func (a *app) note(msg string) {
-	if isTerminal(a.stderr) {
+	a.logger().Info(msg)
+	if isTerminal(a.stderr) && !a.verbose {
 		fmt.Fprintln(a.stderr, "callscope: "+msg)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
@@ -53,6 +54,7 @@ type app struct {
 	insecure            bool
 	demo                bool
 	debug               string
+	verbose             bool
 	keyParam            bool
 	configFile, profile string
 	archiveDir          string
@@ -64,6 +66,8 @@ type app struct {
 	archive    *archive.Archive
 	zone       *time.Location
 	eff        *profile.Effective // the resolved settings, once per run
+	log        *slog.Logger       // --debug and -v; see openLog
+	logFile    *os.File
 
 	// inTUI holds back warnings that arrive while the app owns the terminal; Main prints them on exit.
 	inTUI         bool
@@ -82,6 +86,10 @@ func Main(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	err := root.ExecuteContext(ctx)
+	defer a.closeLog()
+	if err != nil {
+		a.logger().Debug("error: " + err.Error())
+	}
 	if a.demoServer != nil {
 		a.demoServer.Close()
 	}
@@ -130,7 +138,10 @@ password_env, password_cmd or OS keyring entry, user:pass@ in the URL, or a prom
 		Version:       versionText(),
 		Args:          cobra.NoArgs,
 		PersistentPreRunE: func(c *cobra.Command, _ []string) error {
-			return a.checkEnums(c)
+			if err := a.checkEnums(c); err != nil {
+				return err
+			}
+			return a.openLog(c)
 		},
 		RunE: func(c *cobra.Command, args []string) error {
 			a.inTUI = true
@@ -152,7 +163,8 @@ password_env, password_cmd or OS keyring entry, user:pass@ in the URL, or a prom
 	pf.StringVar(&a.configFile, "config", "", "config file (default: callscope/config.toml in your config directory); $CALLSCOPE_CONFIG")
 	pf.BoolVar(&a.demo, "demo", false, "start a simulated PBX in-process and use it")
 	pf.StringVar(&a.archiveDir, "archive", os.Getenv("CALLSCOPE_ARCHIVE"), "read calls from this archive folder (made by callscope sync or listen) instead of a PBX; $CALLSCOPE_ARCHIVE")
-	pf.StringVar(&a.debug, "debug", "", "write a debug log to this file")
+	pf.StringVar(&a.debug, "debug", "", "append a debug log to this file: each request to the PBX (without credentials), the decisions taken, warnings")
+	pf.BoolVarP(&a.verbose, "verbose", "v", false, "print each request to the PBX and the decisions taken (zone, search) on stderr")
 	a.enum(root, "kind", kindWords, nil)
 	_ = root.RegisterFlagCompletionFunc("profile", a.completeProfiles)
 	root.SetFlagErrorFunc(flagError)
@@ -167,8 +179,11 @@ password_env, password_cmd or OS keyring entry, user:pass@ in the URL, or a prom
 	return root
 }
 
-// warn prints a warning on stderr.
-func (a *app) warn(msg string) { fmt.Fprintln(a.stderr, "callscope: warning: "+oneLine(msg)) }
+// warn prints a warning on stderr (and into the debug log).
+func (a *app) warn(msg string) {
+	a.logger().Warn(oneLine(msg))
+	fmt.Fprintln(a.stderr, "callscope: warning: "+oneLine(msg))
+}
 
 // location resolves the effective time zone (--tz, $CALLSCOPE_TZ or the profile's tz).
 func (a *app) location() (*time.Location, error) {
@@ -265,6 +280,18 @@ func (a *app) effective(alwaysLoad bool) (*profile.Effective, error) {
 
 // source opens where calls come from: the archive given by --archive, or the PBX (pbxSource).
 func (a *app) source(ctx context.Context) (cdr.Source, error) {
+	src, err := a.openSource(ctx)
+	if err != nil {
+		return nil, err
+	}
+	a.logger().Info("reading calls from " + src.Describe())
+	if a.inTUI && a.log != nil {
+		src = loggedSource{Source: src, log: a.log}
+	}
+	return src, nil
+}
+
+func (a *app) openSource(ctx context.Context) (cdr.Source, error) {
 	if a.archiveDir == "" {
 		return a.pbxSource(ctx)
 	}
