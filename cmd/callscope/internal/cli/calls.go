@@ -172,7 +172,11 @@ func (a *app) streamCalls(ctx context.Context, src cdr.Source, q cdr.Query, keep
 		a.note("times are " + zi.String())
 	}
 	if res.Skipped > 0 {
-		a.warn(fmt.Sprintf("%d malformed rows were skipped (see the warnings above)", res.Skipped))
+		if res.Skipped == 1 {
+			a.warn("1 malformed row was skipped (see the warning above)")
+		} else {
+			a.warn(fmt.Sprintf("%d malformed rows were skipped (see the warnings above)", res.Skipped))
+		}
 	}
 	return res, nil
 }

@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 
@@ -32,7 +34,7 @@ opens. A truncated file writes what decoded and exits 0 with a warning; a broken
 			}
 			s, err := decode.OpenFile(args[0])
 			if err != nil {
-				return fmt.Errorf("%s: %w", args[0], err)
+				return err // it names the file
 			}
 			defer s.Close()
 			write := func(w io.Writer) error {
@@ -50,11 +52,15 @@ opens. A truncated file writes what decoded and exits 0 with a warning; a broken
 				err = writeAtomic(out, write)
 			}
 			if err != nil {
+				var we *writeError
+				if errors.As(err, &we) {
+					return err // it names the output
+				}
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
 			info := s.Info()
 			if info.Truncated {
-				a.warn(fmt.Sprintf("%s is truncated: %s; wrote the %d samples that decoded", args[0], info.Warning, info.Samples))
+				a.warn(fmt.Sprintf("%s: %s; wrote the %d samples that decoded", args[0], info.Warning, info.Samples))
 			} else if info.Warning != "" {
 				a.warn(args[0] + ": " + info.Warning)
 			}
@@ -68,12 +74,13 @@ opens. A truncated file writes what decoded and exits 0 with a warning; a broken
 }
 
 // writeAtomic runs write against a temporary file beside path and renames it into place only when write and the
-// flush to disk succeed. write may seek the file (a WAV header is filled in at the end).
+// flush to disk succeed. write may seek the file (a WAV header is filled in at the end). A failure to write
+// is a *writeError naming path, never the temporary file, which is the program's business.
 func writeAtomic(path string, write func(io.Writer) error) error {
 	dir, base := splitPath(path)
 	tmp, err := os.CreateTemp(dir, "."+base+".*.part")
 	if err != nil {
-		return err
+		return &writeError{path: path, err: rootCause(err)}
 	}
 	err = write(tmp)
 	if err == nil {
@@ -87,6 +94,33 @@ func writeAtomic(path string, write func(io.Writer) error) error {
 	}
 	if err != nil {
 		os.Remove(tmp.Name())
+		var pe *fs.PathError
+		var le *os.LinkError
+		if errors.As(err, &pe) || errors.As(err, &le) {
+			return &writeError{path: path, err: rootCause(err)}
+		}
+	}
+	return err
+}
+
+// writeError is a file that could not be written: "cannot write out.wav: no space left on device".
+type writeError struct {
+	path string
+	err  error
+}
+
+func (e *writeError) Error() string { return "cannot write " + e.path + ": " + e.err.Error() }
+func (e *writeError) Unwrap() error { return e.err }
+
+// rootCause is the system's reason inside a file operation's error, without the operation and file name.
+func rootCause(err error) error {
+	var pe *fs.PathError
+	var le *os.LinkError
+	switch {
+	case errors.As(err, &pe):
+		return pe.Err
+	case errors.As(err, &le):
+		return le.Err
 	}
 	return err
 }

@@ -42,7 +42,7 @@ starts playing while it downloads). Keys: space pauses, ←/→ seek 5 s, ↑/�
 				title = filepath.Base(args[0])
 				stream, err = decode.OpenFile(args[0])
 				if err != nil {
-					return fmt.Errorf("%s: %w", args[0], err)
+					return err // it names the file
 				}
 			case lf.set():
 				stream, title, err = a.openRemote(c, lf)

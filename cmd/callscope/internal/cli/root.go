@@ -144,6 +144,9 @@ password_env, password_cmd or OS keyring entry, user:pass@ in the URL, or a prom
 			return a.openLog(c)
 		},
 		RunE: func(c *cobra.Command, args []string) error {
+			if !isTerminal(a.stdout) {
+				return usagef("the app needs a terminal; for scripts use callscope calls (see callscope --help)")
+			}
 			a.inTUI = true
 			return a.runTUI(c, args)
 		},
