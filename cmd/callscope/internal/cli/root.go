@@ -170,6 +170,7 @@ password_env, password_cmd or OS keyring entry, user:pass@ in the URL, or a prom
 	pf.BoolVarP(&a.verbose, "verbose", "v", false, "print each request to the PBX and the decisions taken (zone, search) on stderr")
 	a.enum(root, "kind", kindWords, nil)
 	_ = root.RegisterFlagCompletionFunc("profile", a.completeProfiles)
+	_ = root.RegisterFlagCompletionFunc("tz", completeZones)
 	root.SetFlagErrorFunc(flagError)
 	root.CompletionOptions.HiddenDefaultCmd = false
 
