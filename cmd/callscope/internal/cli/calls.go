@@ -132,6 +132,9 @@ func (a *app) callsCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if tw, ok := w.(*tableWriter); ok {
+				tw.names = a.extensionNames(c.Context(), src)
+			}
 			res, err := a.streamCalls(c.Context(), src, q, keep, func(r *cdr.Record) error { return w.Write(r) })
 			if ferr := w.Flush(); err == nil {
 				err = ferr

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -27,10 +28,27 @@ func newRecordWriter(format string, w io.Writer) (recordWriter, error) {
 	return nil, usagef("unknown --format %q: use table, csv or json", format)
 }
 
-// tableWriter is the people's format: aligned columns, times with their offset.
+// extensionNames maps the source's extensions to their names, for the table's NAME column; a source that
+// cannot list its users gives an empty map (the table then shows the names the PBX sent, if any).
+func (a *app) extensionNames(ctx context.Context, src cdr.Source) map[string]string {
+	names := map[string]string{}
+	users, err := src.Users(ctx)
+	if err != nil {
+		a.logger().Debug("no extension names for the table: " + err.Error())
+		return names
+	}
+	for _, u := range users {
+		names[u.Extension] = u.Name
+	}
+	return names
+}
+
+// tableWriter is the people's format: aligned columns, times with their offset. names (extension to name, from
+// the users list) fill the NAME column where the PBX sent no friendly name.
 type tableWriter struct {
 	tw     *tabwriter.Writer
 	header bool
+	names  map[string]string
 }
 
 func newTableWriter(w io.Writer) *tableWriter {
@@ -46,8 +64,12 @@ func (t *tableWriter) Write(r *cdr.Record) error {
 	if r.HasRecording() {
 		rec = "●"
 	}
+	name := r.FriendlyName
+	if name == "" {
+		name = t.names[r.Extension]
+	}
 	_, err := fmt.Fprintf(t.tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", cdr.FormatTime(r.Start), r.CallType,
-		r.Extension, clip(r.FriendlyName, 20), clip(r.OtherParty(), 28), r.Disposition, dur(r.DurationS),
+		r.Extension, clip(name, 20), clip(r.OtherParty(), 28), r.Disposition, dur(r.DurationS),
 		dur(r.BillableS), rec, r.UniqueID)
 	return err
 }

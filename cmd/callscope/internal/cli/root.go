@@ -56,6 +56,7 @@ type app struct {
 	debug               string
 	verbose             bool
 	keyParam            bool
+	extended            bool // ask the PBX for the extended fields on every request (call)
 	configFile, profile string
 	archiveDir          string
 	tuiFlags            tuiFlags // the root command's own flags: where the app opens
@@ -330,7 +331,7 @@ func (a *app) pbxSource(ctx context.Context) (cdr.Source, error) {
 		a.note(n)
 	}
 	s := connect.Settings{Kind: eff.Kind, URL: eff.URL, User: eff.User, Zone: loc, Timeout: eff.Timeout,
-		CAFile: eff.CAFile, Insecure: eff.Insecure, KeyParam: eff.KeyParam, Warn: a.warn}
+		CAFile: eff.CAFile, Insecure: eff.Insecure, KeyParam: eff.KeyParam, Warn: a.warn, Extended: a.extended}
 	if a.demo {
 		if err := a.startDemo(&s); err != nil {
 			return nil, err
