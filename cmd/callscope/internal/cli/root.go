@@ -130,7 +130,9 @@ password_env, password_cmd or OS keyring entry, user:pass@ in the URL, or a prom
 --demo runs against a built-in simulated PBX.`,
 		Example: `  callscope --demo                                  # the app, against a simulated PBX
   callscope calls --demo --from 2026-11-20 --format csv
-  callscope config add-profile office --url http://10.0.0.5 --user admin && callscope config set-password office
+  callscope call --demo --id 1396000115.1                # one call, every field
+  callscope config add-profile office --url http://10.0.0.5 --user admin --keyring
+  callscope config set-password office                   # into the OS keyring, asked without echo
   callscope calls --profile office --from 20261120 --to 20261121
   CALLSCOPE_PASSWORD=… callscope calls --url http://10.0.0.5 --user admin --from 20261120 --to 20261121
   callscope --url http://10.0.0.5 --user admin --id 1396000115.1   # open the app on one call`,
