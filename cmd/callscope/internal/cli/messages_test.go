@@ -37,6 +37,8 @@ func TestMessagesSayEachThingOnce(t *testing.T) {
 			"cannot write " + filepath.Join(out, "x.raw"), []string{".part", "speech-gsm.gsm:"}},
 		{"one call", []string{"export", "--demo", "-v", "--from", "2014-03-28", "--to", "2014-03-29", "-o", filepath.Join(t.TempDir(), "one.csv")}, 0,
 			"exported 1 call to ", []string{"1 calls"}},
+		{"difuse users", []string{"users", "--demo", "--kind", "difuse"}, 1,
+			"the Difuse CDR API offers no list of users", []string{"unsupported operation"}},
 		{"no terminal", []string{"--demo"}, 2,
 			"the app needs a terminal; for scripts use callscope calls", []string{"TTY", "bubbletea"}},
 	} {
