@@ -39,6 +39,8 @@ func TestMessagesSayEachThingOnce(t *testing.T) {
 			"exported 1 call to ", []string{"1 calls"}},
 		{"difuse users", []string{"users", "--demo", "--kind", "difuse"}, 1,
 			"the Difuse CDR API offers no list of users", []string{"unsupported operation"}},
+		{"ca file", []string{"calls", "--url", "http://127.0.0.1:1", "--ca-file", "no-such-ca.pem"}, 1,
+			"no-such-ca.pem: no such file or directory", []string{"open no-such-ca.pem"}},
 		{"no terminal", []string{"--demo"}, 2,
 			"the app needs a terminal; for scripts use callscope calls", []string{"TTY", "bubbletea"}},
 	} {
