@@ -70,6 +70,7 @@ func (a *app) openRemote(c *cobra.Command, lf lookupFlags) (*decode.Stream, stri
 	if err != nil {
 		return nil, "", err
 	}
+	a.extended = true // the title names the extension
 	src, err := a.source(c.Context())
 	if err != nil {
 		return nil, "", err
