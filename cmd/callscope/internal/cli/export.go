@@ -68,7 +68,7 @@ reported and the others continue; the exit code is then 1.`,
 				where = "stdout"
 			}
 			if recDir == "" {
-				a.note(fmt.Sprintf("exported %s to %s", count(len(calls), "call", "calls"), where))
+				a.note(fmt.Sprintf("exported %s to %s", plural(len(calls), "call", "calls"), where))
 				return nil
 			}
 			return a.exportRecordings(c.Context(), src, calls, where, export.Options{Dir: recDir, Convert: convert,
@@ -121,7 +121,7 @@ func (a *app) exportRecordings(ctx context.Context, src cdr.Source, calls []cdr.
 	if err != nil {
 		return err
 	}
-	line := fmt.Sprintf("exported %s to %s; recordings in %s: %d saved (%s)", count(len(calls), "call", "calls"),
+	line := fmt.Sprintf("exported %s to %s; recordings in %s: %d saved (%s)", plural(len(calls), "call", "calls"),
 		where, o.Dir, sum.Saved, humanBytes(float64(sum.Bytes)))
 	if sum.Skipped > 0 {
 		line += fmt.Sprintf(", %d already complete", sum.Skipped)
@@ -133,7 +133,7 @@ func (a *app) exportRecordings(ctx context.Context, src cdr.Source, calls []cdr.
 	switch {
 	case sum.Cancelled:
 		left := sum.Total - sum.Saved - sum.Skipped - sum.Failed
-		return fmt.Errorf("interrupted with %s not saved; run the same command again to finish", count(left, "recording", "recordings"))
+		return fmt.Errorf("interrupted with %s not saved; run the same command again to finish", plural(left, "recording", "recordings"))
 	case sum.Failed > 0:
 		return fmt.Errorf("%d of %d recordings could not be saved (see above); run the same command again to retry them",
 			sum.Failed, sum.Total)

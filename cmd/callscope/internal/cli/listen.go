@@ -91,7 +91,7 @@ under way. Browse what arrived with --archive DIR.`,
 			}
 			a.info(fmt.Sprintf("listening on %s for CDR pushes; storing them in %s (Ctrl-C stops)", ln.Addr(), arch.Dir()))
 			err = listen.Serve(c.Context(), ln, rcv, listenGrace)
-			a.info(fmt.Sprintf("stopped; %s received", count(int(rcv.Received()), "entry", "entries")))
+			a.info(fmt.Sprintf("stopped; %s received", plural(int(rcv.Received()), "entry", "entries")))
 			return err
 		},
 	}

@@ -76,8 +76,8 @@ func (t *tableWriter) Write(r *cdr.Record) error {
 
 func (t *tableWriter) Flush() error { return t.tw.Flush() }
 
-// count is "1 call", "2 calls": a number and its noun in the right form.
-func count(n int, one, many string) string {
+// plural is "1 call", "2 calls": a number and its noun in the right form.
+func plural(n int, one, many string) string {
 	if n == 1 {
 		return "1 " + one
 	}
