@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -65,20 +66,21 @@ const DefaultWaitLimit = 30 * time.Second
 // pollInterval bounds each wait for a source that cannot notify, or whose writer bypasses it.
 const pollInterval = 20 * time.Millisecond
 
-// OpenFile opens a complete recording on disk. The stream closes the file.
+// OpenFile opens a complete recording on disk. The stream closes the file. Errors name the file once
+// ("x.gsm: no such file or directory") and still match fs.ErrNotExist and the like.
 func OpenFile(path string) (*Stream, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("open recording: %w", err)
+		return nil, pathError(path, err)
 	}
 	st, err := f.Stat()
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("open recording: %w", err)
+		return nil, pathError(path, err)
 	}
 	if st.IsDir() {
 		f.Close()
-		return nil, fmt.Errorf("open recording: %s is a directory, not an audio file", path)
+		return nil, fmt.Errorf("%s is a directory, not an audio file", path)
 	}
 	s, err := Open(Bytes(f, st.Size()), path)
 	if err != nil {
@@ -87,6 +89,15 @@ func OpenFile(path string) (*Stream, error) {
 	}
 	s.closer = f
 	return s, nil
+}
+
+// pathError is "PATH: what went wrong", without the operation ("open") a PathError would add.
+func pathError(path string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", path, pe.Err)
+	}
+	return fmt.Errorf("%s: %w", path, err)
 }
 
 // Open starts decoding src, whose name (a file name or path) is used only for headerless formats.

@@ -298,7 +298,7 @@ func (s *Stream) finish(size int64) {
 	end := s.dataEndAt(size)
 	if s.dataEnd > size {
 		s.trunc = true
-		s.warnings = append(s.warnings, fmt.Sprintf("truncated: the header promises %d more bytes than the file holds; decoded what is there", s.dataEnd-size))
+		s.warnings = append(s.warnings, fmt.Sprintf("truncated: the header promises %d more bytes than the file holds", s.dataEnd-size))
 		return
 	}
 	partial := (end - s.dataOff) % int64(s.blockBytes)
@@ -307,7 +307,7 @@ func (s *Stream) finish(size int64) {
 	}
 	if partial > 0 && !(s.fact >= 0 && s.nextBlock*int64(s.blockSamples) >= s.fact) {
 		s.trunc = true
-		s.warnings = append(s.warnings, fmt.Sprintf("truncated: the file ends %d bytes into a %d-byte frame; decoded the whole frames", partial, s.blockBytes))
+		s.warnings = append(s.warnings, fmt.Sprintf("truncated: the file ends %d bytes into a %d-byte frame", partial, s.blockBytes))
 	}
 }
 

@@ -29,6 +29,7 @@ type Settings struct {
 	Timeout  time.Duration
 	CAFile   string
 	Insecure bool
+	Extended bool // Com.X: always ask for the extended fields (friendly name, account code, channels)
 	// Difuse only.
 	KeyParam    bool // send the key as a query parameter (discouraged)
 	Hashed      bool // Password is already the hex SHA-256 of the secret
@@ -61,7 +62,7 @@ func Open(s Settings) (cdr.Source, error) {
 	switch strings.ToLower(s.Kind) {
 	case "", KindComX:
 		return comx.New(comx.Config{Endpoint: ep, Zone: s.Zone, Timeout: s.Timeout, CAFile: s.CAFile,
-			Insecure: s.Insecure, MaxZipBytes: s.MaxZipBytes})
+			Insecure: s.Insecure, MaxZipBytes: s.MaxZipBytes, Extended: s.Extended})
 	case KindDifuse:
 		return difuse.New(difuse.Config{Endpoint: ep, Hashed: s.Hashed, KeyParam: s.KeyParam, Zone: s.Zone,
 			Timeout: s.Timeout, CAFile: s.CAFile, Insecure: s.Insecure, Parallel: s.Parallel, Limit: s.Limit,

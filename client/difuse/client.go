@@ -145,7 +145,16 @@ func (c *Client) Zone() cdr.ZoneInfo { return c.zone.Info() }
 
 // ErrNoUserList is returned by Users: the Difuse CDR API has no endpoint that lists extensions, and making one
 // up from the extensions seen in calls would silently miss every extension that made no call.
-var ErrNoUserList = fmt.Errorf("the Difuse CDR API offers no list of users; extensions show in the calls (callscope calls --ext N filters by one): %w", errors.ErrUnsupported)
+// It matches errors.ErrUnsupported without saying so a second time in its text.
+var ErrNoUserList error = noUserList{}
+
+type noUserList struct{}
+
+func (noUserList) Error() string {
+	return "the Difuse CDR API offers no list of users; extensions show in the calls (callscope calls --ext N filters by one)"
+}
+
+func (noUserList) Is(target error) bool { return target == errors.ErrUnsupported }
 
 // Users reports ErrNoUserList.
 func (c *Client) Users(context.Context) ([]cdr.User, error) { return nil, ErrNoUserList }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/callscope/callscope/client/cdr"
+	"github.com/callscope/callscope/client/transport"
 )
 
 // How a time range is found in an API that has no date parameters.
@@ -237,6 +238,7 @@ func (s *search) run(ctx context.Context, f filter, emit func(row) error) error 
 	s.total = n
 	s.res.TotalPages = n
 	if f.from.IsZero() && f.to.IsZero() {
+		transport.Log(ctx).Info(fmt.Sprintf("difuse: reading all %d pages (no time range)", n))
 		return s.streamRange(ctx, 1, n, f, emit, false)
 	}
 	lo := 1
@@ -253,6 +255,7 @@ func (s *search) run(ctx context.Context, f filter, emit func(row) error) error 
 	if err := s.checkSampled(); err != nil {
 		return s.fullScan(ctx, f, emit, err)
 	}
+	transport.Log(ctx).Info(fmt.Sprintf("difuse: searching pages %d to %d of %d for the time range", lo, hi, n))
 	for {
 		if err := s.streamRange(ctx, lo, hi, f, emit, true); err != nil {
 			var oe *outOfOrder

@@ -2,6 +2,7 @@ package pbxsim
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"io"
 	"math"
@@ -17,17 +18,25 @@ import (
 // generator makes a deterministic, realistic call load. Every day is generated from (seed, day) alone, so a
 // query generates only the days it covers and the same options always give the same bytes.
 type generator struct {
-	seed   int64
-	zone   *time.Location
-	perDay int
-	first  int64 // civil day of the first generated day
-	n      int
-	cutoff int64 // wall clock after which no call starts (0: none)
-	exts   []extension
-	extCum []float64
-	pool   []recording
-	dst    bool // the zone changes offset, so some wall-clock times do not exist
-	lastN  int  // calls on the cutoff day, which only generation can tell
+	seed     int64
+	zone     *time.Location
+	perDay   int
+	night    bool  // Options.AroundTheClock
+	first    int64 // civil day of the first day served: the first generated day, or an earlier fixed call's
+	genFirst int64 // civil day of the first generated day
+	n        int
+	cutoff   int64 // wall clock after which no call starts (0: none)
+	exts     []extension
+	extCum   []float64
+	pool     []recording
+	dst      bool // the zone changes offset, so some wall-clock times do not exist
+	lastN    int  // calls on the cutoff day, which only generation can tell
+
+	// fixed holds the calls that are given rather than generated (the spec's examples), by civil day; their
+	// recordings are fixedRecs, and a fixed call's pool index is len(pool) plus its index there.
+	fixed     map[int64][]call
+	fixedRecs []recording
+	fixedUser []cdr.User
 }
 
 type extension struct {
@@ -76,16 +85,22 @@ func pick(r *rand.Rand, cum []float64) int {
 }
 
 func newGenerator(o *Options, pool []recording) *generator {
-	g := &generator{seed: o.Seed, zone: o.Zone, perDay: o.CallsPerDay, pool: pool, n: o.Days}
+	g := &generator{seed: o.Seed, zone: o.Zone, perDay: o.CallsPerDay, pool: pool, night: o.AroundTheClock}
 	endWall := wallOf(o.End.In(o.Zone))
 	last := civilDay(endWall)
-	g.first = last - int64(o.Days) + 1
+	g.genFirst = last - int64(o.Days) + 1
+	g.first = g.genFirst
 	_, o1 := time.Date(2020, 1, 1, 0, 0, 0, 0, o.Zone).Zone()
 	_, o2 := time.Date(2020, 7, 1, 0, 0, 0, 0, o.Zone).Zone()
 	g.dst = o1 != o2
 	if endWall%secondsPerDay != 0 {
 		g.cutoff = endWall
 	}
+	if o.SpecExamples {
+		calls, recs, users := specExamples(o.Zone)
+		g.addFixed(calls, recs, users, endWall)
+	}
+	g.n = int(last - g.first + 1)
 	r := rand.New(rand.NewPCG(uint64(o.Seed), 0x5eed))
 	n := 20 + r.IntN(21)
 	nums := r.Perm(99)[:n]
@@ -103,8 +118,8 @@ func newGenerator(o *Options, pool []recording) *generator {
 		w[(i*7)%n] = 1 / math.Pow(float64(i+1), 0.8)
 	}
 	g.extCum = cumulative(w)
-	if g.cutoff != 0 && o.Days > 0 {
-		g.lastN = len(g.day(o.Days-1, nil))
+	if g.cutoff != 0 && g.n > 0 {
+		g.lastN = len(g.day(g.n-1, nil))
 	}
 	return g
 }
@@ -115,8 +130,21 @@ func (g *generator) rng(day int64, stream uint64) *rand.Rand {
 	return rand.New(rand.NewPCG(uint64(g.seed)^stream, uint64(day)*0x9E3779B97F4A7C15+stream))
 }
 
-// rawCount is the day's number of calls before any cutoff: weekends are quiet, and every day varies a little.
+// nightSlot is the spacing of the around-the-clock calls: one in each quarter hour.
+const nightSlot = 15 * 60
+
+// rawCount is the day's number of generated calls before any cutoff: weekends are quiet, every day varies a
+// little, and around the clock adds one call in each quarter hour.
 func (g *generator) rawCount(day int64) int {
+	n := g.officeCount(day)
+	if g.night {
+		n += secondsPerDay / nightSlot
+	}
+	return n
+}
+
+// officeCount is the day's number of calls that follow the office-hours load.
+func (g *generator) officeCount(day int64) int {
 	r := g.rng(day, 1)
 	f := 0.85 + 0.3*r.Float64()
 	switch time.Unix(day*secondsPerDay, 0).UTC().Weekday() {
@@ -133,19 +161,28 @@ func (g *generator) count(i int) int {
 	if g.cutoff != 0 && i == g.n-1 {
 		return g.lastN
 	}
-	return g.rawCount(day)
+	n := len(g.fixed[day])
+	if day >= g.genFirst {
+		n += g.rawCount(day)
+	}
+	return n
 }
 
 func (g *generator) users() []cdr.User {
-	u := make([]cdr.User, len(g.exts))
+	u := make([]cdr.User, len(g.exts), len(g.exts)+len(g.fixedUser))
 	for i, e := range g.exts {
 		u[i] = cdr.User{Extension: e.num, Name: e.name, PIN: cdr.Secret(e.pin)}
 	}
-	return u
+	return append(u, g.fixedUser...)
 }
 
 func (g *generator) open(c *call) (io.ReadCloser, int64, error) {
-	p := g.pool[c.pool]
+	var p recording
+	if c.pool >= len(g.pool) {
+		p = g.fixedRecs[c.pool-len(g.pool)]
+	} else {
+		p = g.pool[c.pool]
+	}
 	return io.NopCloser(bytes.NewReader(p.data)), int64(len(p.data)), nil
 }
 
@@ -170,9 +207,23 @@ func hex8(b []byte, v int) []byte {
 
 func pad2(b []byte, v int) []byte { return append(b, byte('0'+v/10), byte('0'+v%10)) }
 
-// day generates day i's calls in start order.
+// day returns day i's calls in start order: the generated ones with any fixed calls of that day among them.
 func (g *generator) day(i int, buf []call) []call {
 	day := g.first + int64(i)
+	fixed := g.fixed[day]
+	if day < g.genFirst {
+		return append(buf[:0], fixed...)
+	}
+	calls := g.generate(day, buf)
+	if len(fixed) > 0 {
+		calls = append(calls, fixed...)
+		slices.SortStableFunc(calls, func(a, b call) int { return cmp.Compare(a.wall, b.wall) })
+	}
+	return calls
+}
+
+// generate makes a generated day's calls in start order.
+func (g *generator) generate(day int64, buf []call) []call {
 	n := g.rawCount(day)
 	r := g.rng(day, 2)
 	cum := weekdayCum
@@ -180,9 +231,15 @@ func (g *generator) day(i int, buf []call) []call {
 	if wd := date.Weekday(); wd == time.Saturday || wd == time.Sunday {
 		cum = weekendCum
 	}
-	sods := make([]int, n)
-	for k := range sods {
-		sods[k] = pick(r, cum)*3600 + r.IntN(3600)
+	sods := make([]int, 0, n)
+	for range g.officeCount(day) {
+		sods = append(sods, pick(r, cum)*3600+r.IntN(3600))
+	}
+	if g.night {
+		// In the first half of each quarter hour, so every quarter hour of the day has a call.
+		for slot := 0; slot < secondsPerDay; slot += nightSlot {
+			sods = append(sods, slot+r.IntN(nightSlot/2))
+		}
 	}
 	slices.Sort(sods)
 	y, mo, d := date.Date()

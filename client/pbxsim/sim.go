@@ -51,6 +51,16 @@ type Options struct {
 
 	RecordingsDir string // .gsm/.wav files handed to generated calls; DefaultRecordings(), then synthesized, when empty
 
+	// AroundTheClock adds a steady stream of generated calls at every hour of every day, one in each quarter
+	// hour, on top of the office-hours load: a PBX that is opened at night or on a Sunday still shows calls
+	// (the demo). The office-hours calls of a day stay as they are without it.
+	AroundTheClock bool
+	// SpecExamples adds the calls the Com.X specification uses as examples (1362123180.67 and 1362125482.87
+	// on 2013-03-01, 1392723066.6, 1396000115.1 at 2014-03-28 11:48:35) with recordings, GSM except
+	// 1392723066.6's A-law WAV, so the spec's and callscope's examples work against the simulator. Ignored
+	// with DataDir.
+	SpecExamples bool
+
 	ComxUser        string
 	ComxPassword    string
 	DifuseExtension string

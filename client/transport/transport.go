@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/url"
@@ -56,7 +57,11 @@ func New(cfg Config) (*Client, error) {
 	if cfg.CAFile != "" {
 		pem, err := os.ReadFile(cfg.CAFile)
 		if err != nil {
-			return nil, fmt.Errorf("reading CA file: %w", err)
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err // the path is in the message once
+			}
+			return nil, fmt.Errorf("cannot read the CA file %s: %w", cfg.CAFile, err)
 		}
 		pool, err := x509.SystemCertPool()
 		if err != nil || pool == nil {
@@ -82,7 +87,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	c := &Client{timeout: timeout}
 	// No overall Timeout: a long download that keeps making progress must never be cut off.
-	c.hc = &http.Client{Transport: tr, CheckRedirect: c.checkRedirect}
+	c.hc = &http.Client{Transport: loggingTransport{next: tr, scrub: c.scrub}, CheckRedirect: c.checkRedirect}
 	if cfg.Origin != nil {
 		o := OriginOf(cfg.Origin)
 		c.origin = &o

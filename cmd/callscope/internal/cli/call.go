@@ -1,6 +1,11 @@
 package cli
 
 import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
 	"github.com/spf13/cobra"
 
 	"github.com/callscope/callscope/client/cdr"
@@ -53,6 +58,7 @@ func (a *app) callCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			a.extended = true // one call: its channels and account code cost nothing extra
 			src, err := a.source(c.Context())
 			if err != nil {
 				return err
@@ -60,6 +66,9 @@ func (a *app) callCommand() *cobra.Command {
 			r, err := src.Call(c.Context(), l)
 			if err != nil {
 				return err
+			}
+			if _, ok := w.(*tableWriter); ok {
+				return printCall(a.stdout, &r, a.extensionNames(c.Context(), src))
 			}
 			if err := w.Write(&r); err != nil {
 				return err
@@ -70,6 +79,56 @@ func (a *app) callCommand() *cobra.Command {
 	lf.add(c)
 	c.Flags().StringVar(&format, "format", "table", "output: table, csv or json")
 	addCSVRawFlag(c, &csvRaw)
-	_ = c.RegisterFlagCompletionFunc("format", fixedCompletion("table", "csv", "json"))
+	a.enum(c, "format", recordFormats, nil)
 	return c
+}
+
+// printCall writes every field of a call, one per line: the people's view of one call.
+func printCall(w io.Writer, r *cdr.Record, names map[string]string) error {
+	name := r.FriendlyName
+	if name == "" {
+		name = names[r.Extension]
+	}
+	size := "-"
+	switch {
+	case r.RecordingSize > 0:
+		size = thousands(r.RecordingSize) + " bytes"
+	case r.RecordingSize == 0:
+		size = "none"
+	}
+	rows := [][2]string{
+		{"unique ID", r.UniqueID},
+		{"start", cdr.FormatTime(r.Start)},
+		{"type", string(r.CallType)},
+		{"extension", strings.TrimSpace(r.Extension + " " + name)},
+		{"dialled number", r.DialledNumber},
+		{"caller ID", r.CallerID},
+		{"disposition", string(r.Disposition)},
+		{"duration", dur(r.DurationS)},
+		{"billable", dur(r.BillableS)},
+		{"recording file", r.Recording},
+		{"recording size", size},
+		{"account code", r.AccountCode},
+		{"channel", r.Channel},
+		{"destination channel", r.DestChannel},
+	}
+	var b strings.Builder
+	for _, row := range rows {
+		v := oneLine(row[1])
+		if v == "" {
+			v = "-"
+		}
+		fmt.Fprintf(&b, "%-21s%s\n", row[0], v)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// thousands writes n with thousands separators: 67,650.
+func thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }

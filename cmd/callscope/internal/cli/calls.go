@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/callscope/callscope/client/cdr"
 )
@@ -20,10 +21,12 @@ type queryFlags struct {
 	dispositions []string
 	types        []string
 	extended     bool
+	flags        *pflag.FlagSet // tells a --page 0 given from no --page
 }
 
-func (q *queryFlags) add(c *cobra.Command) {
+func (q *queryFlags) add(a *app, c *cobra.Command) {
 	f := c.Flags()
+	q.flags = f
 	f.StringVar(&q.from, "from", "", "first start time, inclusive: 2013-03-01, 2013-03-01T23:00 or 201303012300")
 	f.StringVar(&q.to, "to", "", "end of the range, exclusive (same forms)")
 	f.IntVar(&q.page, "page", 0, "fetch this page (from 1) instead of a range")
@@ -32,6 +35,8 @@ func (q *queryFlags) add(c *cobra.Command) {
 	f.StringSliceVar(&q.dispositions, "disposition", nil, "only these dispositions: answered, no answer, busy, failed, …")
 	f.StringSliceVar(&q.types, "type", nil, "only these call types: inbound, outbound, internal, other, unknown")
 	f.BoolVar(&q.extended, "extended", false, "ask for the extended fields (friendly name, account code, channels)")
+	a.enum(c, "disposition", dispositionWords, validDisposition)
+	a.enum(c, "type", callTypeWords, validCallType)
 }
 
 // query builds the cdr.Query and a local filter for what the PBX cannot filter itself.
@@ -51,8 +56,11 @@ func (q *queryFlags) query() (cdr.Query, func(*cdr.Record) bool, error) {
 	if !cq.From.IsZero() && !cq.To.IsZero() && !cq.To.After(cq.From) {
 		return cq, nil, usagef("--to (%s) must be after --from (%s)", q.to, q.from)
 	}
-	if q.page < 0 || q.limit <= 0 {
-		return cq, nil, usagef("--page must be 1 or more and --limit more than 0")
+	if q.page < 0 || (q.page == 0 && q.flags != nil && q.flags.Changed("page")) {
+		return cq, nil, usagef("--page must be 1 or more (the first page is 1), not %d", q.page)
+	}
+	if q.limit <= 0 {
+		return cq, nil, usagef("--limit must be 1 or more, not %d", q.limit)
 	}
 	if q.page > 0 && (q.from != "" || q.to != "") {
 		return cq, nil, usagef("give either --page or --from/--to, not both")
@@ -134,6 +142,9 @@ func (a *app) callsCommand() *cobra.Command {
 			var res cdr.Result
 			err = a.writeOutput(c.Context(), out, func(to io.Writer) error {
 				w, _ := newRecordWriter(format, csvRaw, to)
+				if tw, ok := w.(*tableWriter); ok {
+					tw.names = a.extensionNames(c.Context(), src)
+				}
 				var err error
 				res, err = a.streamCalls(c.Context(), src, q, keep, func(r *cdr.Record) error { return w.Write(r) })
 				if ferr := w.Flush(); err == nil {
@@ -150,11 +161,11 @@ func (a *app) callsCommand() *cobra.Command {
 			return nil
 		},
 	}
-	qf.add(c)
+	qf.add(a, c)
 	c.Flags().StringVar(&format, "format", "table", "output: table, csv or json (one object per line)")
 	addCSVRawFlag(c, &csvRaw)
 	c.Flags().StringVarP(&out, "output", "o", "", "write to this file instead of stdout; replaced only once complete")
-	_ = c.RegisterFlagCompletionFunc("format", fixedCompletion("table", "csv", "json"))
+	a.enum(c, "format", recordFormats, nil)
 	return c
 }
 
@@ -179,14 +190,20 @@ func (a *app) streamCalls(ctx context.Context, src cdr.Source, q cdr.Query, keep
 		a.note("times are " + zi.String())
 	}
 	if res.Skipped > 0 {
-		a.warn(fmt.Sprintf("%d malformed rows were skipped (see the warnings above)", res.Skipped))
+		if res.Skipped == 1 {
+			a.warn("1 malformed row was skipped (see the warning above)")
+		} else {
+			a.warn(fmt.Sprintf("%d malformed rows were skipped (see the warnings above)", res.Skipped))
+		}
 	}
 	return res, nil
 }
 
-// note prints an informational line on stderr, only for people (a terminal).
+// note prints an informational line on stderr, only for people (a terminal); it is a summary line of the
+// debug log and of -v, which prints it on stderr either way.
 func (a *app) note(msg string) {
-	if isTerminal(a.stderr) {
+	a.logger().Info(msg)
+	if isTerminal(a.stderr) && !a.verbose {
 		fmt.Fprintln(a.stderr, "callscope: "+oneLine(msg))
 	}
 }

@@ -54,10 +54,10 @@ A profile:
 
 With no subcommand, config prints the file's path, its profiles, and every setting in effect for this command
 line with where it came from; the password row names its source, never its value.`,
-		Example: `  callscope config
-  callscope config --profile office
-  callscope config add-profile office --url https://10.0.0.5 --user admin --tz Africa/Johannesburg --keyring
+		Example: `  callscope config add-profile office --url https://10.0.0.5 --user admin --tz Africa/Johannesburg --keyring
   callscope config set-password office
+  callscope config
+  callscope config --profile office
   callscope config list
   $EDITOR "$(callscope config path)"`,
 		Args: cobra.NoArgs,

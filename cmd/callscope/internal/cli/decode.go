@@ -23,7 +23,7 @@ opens. A truncated file writes what decoded and exits 0 with a warning; a broken
 samples go to stdout, unless stdout is a terminal.`,
 		Example: `  callscope decode call.gsm -o call.wav --format wav
   callscope decode call.wav --format s16le -o - | sox -t raw -e signed -b 16 -r 8000 -c 1 - out.flac`,
-		Args: cobra.ExactArgs(1),
+		Args: exactlyOne("FILE", "callscope decode call.gsm -o call.wav --format wav"),
 		RunE: func(c *cobra.Command, args []string) error {
 			format = strings.ToLower(format)
 			if format != "s16le" && format != "wav" {
@@ -35,7 +35,7 @@ samples go to stdout, unless stdout is a terminal.`,
 			}
 			s, err := decode.OpenFile(args[0])
 			if err != nil {
-				return fmt.Errorf("%s: %w", args[0], err)
+				return err // it names the file
 			}
 			defer s.Close()
 			write := func(w io.Writer) error {
@@ -56,7 +56,7 @@ samples go to stdout, unless stdout is a terminal.`,
 			}
 			info := s.Info()
 			if info.Truncated {
-				a.warn(fmt.Sprintf("%s is truncated: %s; wrote the %d samples that decoded", args[0], info.Warning, info.Samples))
+				a.warn(fmt.Sprintf("%s: %s; wrote the %d samples that decoded", args[0], info.Warning, info.Samples))
 			} else if info.Warning != "" {
 				a.warn(args[0] + ": " + info.Warning)
 			}
@@ -65,6 +65,6 @@ samples go to stdout, unless stdout is a terminal.`,
 	}
 	c.Flags().StringVarP(&out, "output", "o", "", "file to write (- for stdout, the default when stdout is not a terminal)")
 	c.Flags().StringVar(&format, "format", "s16le", "s16le (raw samples) or wav (16-bit PCM WAV)")
-	_ = c.RegisterFlagCompletionFunc("format", fixedCompletion("s16le", "wav"))
+	a.enum(c, "format", []string{"s16le", "wav"}, nil)
 	return c
 }

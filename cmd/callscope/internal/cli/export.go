@@ -72,21 +72,21 @@ reported and the others continue; the exit code is then 1.`,
 				where = "stdout"
 			}
 			if recDir == "" {
-				a.note(fmt.Sprintf("exported %d calls to %s", len(calls), where))
+				a.note(fmt.Sprintf("exported %s to %s", plural(len(calls), "call", "calls"), where))
 				return nil
 			}
 			return a.exportRecordings(c.Context(), src, calls, where, export.Options{Dir: recDir, Convert: convert,
 				Parallel: parallel})
 		},
 	}
-	qf.add(c)
+	qf.add(a, c)
 	f := c.Flags()
 	f.StringVarP(&out, "output", "o", "", "CSV file to write (- for stdout); replaced atomically if it exists")
 	f.StringVar(&recDir, "recordings", "", "also save the calls' recordings in this folder (created if missing)")
 	f.StringVar(&convert, "convert", "", "convert the recordings: wav (16-bit PCM, opens in any player)")
 	addCSVRawFlag(c, &csvRaw)
 	f.IntVar(&parallel, "parallel", 2, fmt.Sprintf("recordings to download at once (1-%d)", maxParallel))
-	_ = c.RegisterFlagCompletionFunc("convert", fixedCompletion("wav"))
+	a.enum(c, "convert", []string{"wav"}, nil)
 	_ = c.MarkFlagDirname("recordings")
 	return c
 }
@@ -133,8 +133,8 @@ func (a *app) exportRecordings(ctx context.Context, src cdr.Source, calls []cdr.
 	if err != nil {
 		return err
 	}
-	line := fmt.Sprintf("exported %d calls to %s; recordings in %s: %d saved (%s)", len(calls), where,
-		o.Dir, sum.Saved, humanBytes(float64(sum.Bytes)))
+	line := fmt.Sprintf("exported %s to %s; recordings in %s: %d saved (%s)", plural(len(calls), "call", "calls"),
+		where, o.Dir, sum.Saved, humanBytes(float64(sum.Bytes)))
 	if sum.Skipped > 0 {
 		line += fmt.Sprintf(", %d already complete", sum.Skipped)
 	}
@@ -145,7 +145,7 @@ func (a *app) exportRecordings(ctx context.Context, src cdr.Source, calls []cdr.
 	switch {
 	case sum.Cancelled:
 		left := sum.Total - sum.Saved - sum.Skipped - sum.Failed
-		return fmt.Errorf("interrupted with %d recordings not saved; run the same command again to finish", left)
+		return fmt.Errorf("interrupted with %s not saved; run the same command again to finish", plural(left, "recording", "recordings"))
 	case sum.Failed > 0:
 		return fmt.Errorf("%d of %d recordings could not be saved (see above); run the same command again to retry them",
 			sum.Failed, sum.Total)

@@ -122,7 +122,7 @@ Retry-After, and the PBX sends it again. Browse what arrived with --archive DIR.
 			} else {
 				err = listen.Serve(c.Context(), ln, rcv, listenGrace)
 			}
-			a.info(fmt.Sprintf("stopped; %d entries received", rcv.Received()))
+			a.info(fmt.Sprintf("stopped; %s received", plural(int(rcv.Received()), "entry", "entries")))
 			return err
 		},
 	}

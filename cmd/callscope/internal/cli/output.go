@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -60,11 +61,28 @@ func csvCell(raw bool, w io.Writer) func(string) string {
 	return cell
 }
 
-// tableWriter is the people's format: aligned columns, times with their offset. Every text from the PBX is
-// cleaned for the terminal (a caller ID can hold escape sequences).
+// extensionNames maps the source's extensions to their names, for the table's NAME column; a source that
+// cannot list its users gives an empty map (the table then shows the names the PBX sent, if any).
+func (a *app) extensionNames(ctx context.Context, src cdr.Source) map[string]string {
+	names := map[string]string{}
+	users, err := src.Users(ctx)
+	if err != nil {
+		a.logger().Debug("no extension names for the table: " + err.Error())
+		return names
+	}
+	for _, u := range users {
+		names[u.Extension] = u.Name
+	}
+	return names
+}
+
+// tableWriter is the people's format: aligned columns, times with their offset. names (extension to name, from
+// the users list) fill the NAME column where the PBX sent no friendly name. Every text from the PBX is cleaned
+// for the terminal (a caller ID can hold escape sequences).
 type tableWriter struct {
 	tw     *tabwriter.Writer
 	header bool
+	names  map[string]string
 }
 
 func newTableWriter(w io.Writer) *tableWriter {
@@ -80,14 +98,26 @@ func (t *tableWriter) Write(r *cdr.Record) error {
 	if r.HasRecording() {
 		rec = "●"
 	}
+	name := r.FriendlyName
+	if name == "" {
+		name = t.names[r.Extension]
+	}
 	_, err := fmt.Fprintf(t.tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", cdr.FormatTime(r.Start),
-		safetext.Terminal(string(r.CallType)), safetext.Terminal(r.Extension), clip(r.FriendlyName, 20),
+		safetext.Terminal(string(r.CallType)), safetext.Terminal(r.Extension), clip(name, 20),
 		clip(r.OtherParty(), 28), safetext.Terminal(string(r.Disposition)), dur(r.DurationS), dur(r.BillableS), rec,
 		safetext.Terminal(r.UniqueID))
 	return err
 }
 
 func (t *tableWriter) Flush() error { return t.tw.Flush() }
+
+// plural is "1 call", "2 calls": a number and its noun in the right form.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
 
 func dur(s int) string {
 	if s < 0 {

@@ -25,7 +25,12 @@ starts playing while it downloads). Keys: space pauses, ←/→ seek 5 s, ↑/�
 9/0 volume, q quits. With no sound device the clock still runs and callscope says so once.`,
 		Example: `  callscope play call.gsm
   callscope play --demo --id 1396000115.1`,
-		Args: cobra.MaximumNArgs(1),
+		Args: func(c *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return usagef("play takes one FILE (or --id/--start with a PBX), e.g. callscope play call.gsm")
+			}
+			return nil
+		},
 		RunE: func(c *cobra.Command, args []string) error {
 			if len(args) == 1 && lf.set() {
 				return usagef("give a FILE or --id/--start, not both")
@@ -38,7 +43,7 @@ starts playing while it downloads). Keys: space pauses, ←/→ seek 5 s, ↑/�
 				title = filepath.Base(args[0])
 				stream, err = decode.OpenFile(args[0])
 				if err != nil {
-					return fmt.Errorf("%s: %w", args[0], err)
+					return err // it names the file
 				}
 			case lf.set():
 				stream, title, err = a.openRemote(c, lf)
@@ -66,6 +71,7 @@ func (a *app) openRemote(c *cobra.Command, lf lookupFlags) (*decode.Stream, stri
 	if err != nil {
 		return nil, "", err
 	}
+	a.extended = true // the title names the extension
 	src, err := a.source(c.Context())
 	if err != nil {
 		return nil, "", err

@@ -14,7 +14,8 @@ func (a *app) recCommand() *cobra.Command {
 		Use:   "rec",
 		Short: "Save one call's recording as the PBX serves it",
 		Example: `  callscope rec --demo --id 1396000115.1 -o call.gsm
-  callscope rec --url http://10.0.0.5 --user admin --start 20140328114835 -o - | sox -t gsm - call.wav`,
+  callscope rec --url http://10.0.0.5 --user admin --start 20140328114835 -o - | sox -t gsm - call.wav   # a GSM recording
+  callscope rec --url http://10.0.0.5 --user admin --id 1392723066.6 -o call.wav && callscope decode call.wav --format wav -o call-pcm.wav`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			l, err := lf.lookup()

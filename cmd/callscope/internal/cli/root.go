@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
 	"github.com/callscope/callscope/client/archive"
@@ -53,16 +55,21 @@ type app struct {
 	insecure            bool
 	demo                bool
 	debug               string
+	verbose             bool
 	keyParam            bool
+	extended            bool // ask the PBX for the extended fields on every request (call)
 	configFile, profile string
 	archiveDir          string
 	tuiFlags            tuiFlags // the root command's own flags: where the app opens
+	enums               map[*pflag.Flag]enumFlag
 
 	root       *cobra.Command
 	demoServer *pbxsim.Server
 	archive    *archive.Archive
 	zone       *time.Location
 	eff        *profile.Effective // the resolved settings, once per run
+	log        *slog.Logger       // --debug and -v; see openLog
+	logFile    *os.File
 
 	// inTUI holds back warnings that arrive while the app owns the terminal; Main prints them on exit.
 	inTUI         bool
@@ -81,6 +88,10 @@ func Main(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	err := root.ExecuteContext(ctx)
+	defer a.closeLog()
+	if err != nil {
+		a.logger().Debug("error: " + err.Error())
+	}
 	if a.demoServer != nil {
 		a.demoServer.Close()
 	}
@@ -123,19 +134,32 @@ $CALLSCOPE_URL, or at the prompt on a terminal. user:pass@ in --url works, with 
 --demo runs against a built-in simulated PBX.`,
 		Example: `  callscope --demo                                  # the app, against a simulated PBX
   callscope calls --demo --from 2026-11-20 --format csv
-  callscope config add-profile office --url http://10.0.0.5 --user admin && callscope config set-password office
+  callscope call --demo --id 1396000115.1                # one call, every field
+  callscope config add-profile office --url http://10.0.0.5 --user admin --keyring
+  callscope config set-password office                   # into the OS keyring, asked without echo
   callscope calls --profile office --from 20261120 --to 20261121
   CALLSCOPE_PASSWORD=… callscope calls --url http://10.0.0.5 --user admin --from 20261120 --to 20261121
   callscope --url http://10.0.0.5 --user admin --id 1396000115.1   # open the app on one call`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       versionText(),
 		Args:          cobra.NoArgs,
+		PersistentPreRunE: func(c *cobra.Command, _ []string) error {
+			if err := a.checkEnums(c); err != nil {
+				return err
+			}
+			return a.openLog(c)
+		},
 		RunE: func(c *cobra.Command, args []string) error {
+			if !isTerminal(a.stdout) {
+				return usagef("the app needs a terminal; for scripts use callscope calls (see callscope --help)")
+			}
 			a.inTUI = true
 			return a.runTUI(c, args)
 		},
 	}
 	a.root = root
+	root.SetVersionTemplate("callscope {{.Version}}\n")
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.url, "url", "", "PBX base URL (http://pbx_ip) or full endpoint; $CALLSCOPE_URL (a password in it shows in the process list: use $CALLSCOPE_PASSWORD)")
 	pf.StringVar(&a.kind, "kind", "", "PBX kind: comx or difuse (default comx); $CALLSCOPE_KIND")
@@ -149,20 +173,28 @@ $CALLSCOPE_URL, or at the prompt on a terminal. user:pass@ in --url works, with 
 	pf.StringVar(&a.configFile, "config", "", "config file (default: callscope/config.toml in your config directory); $CALLSCOPE_CONFIG")
 	pf.BoolVar(&a.demo, "demo", false, "start a simulated PBX in-process and use it")
 	pf.StringVar(&a.archiveDir, "archive", os.Getenv("CALLSCOPE_ARCHIVE"), "read calls from this archive folder (made by callscope sync or listen) instead of a PBX; $CALLSCOPE_ARCHIVE")
-	pf.StringVar(&a.debug, "debug", "", "write a debug log to this file")
-	_ = root.RegisterFlagCompletionFunc("kind", fixedCompletion(connect.KindComX, connect.KindDifuse))
+	pf.StringVar(&a.debug, "debug", "", "append a debug log to this file: each request to the PBX (without credentials), the decisions taken, warnings")
+	pf.BoolVarP(&a.verbose, "verbose", "v", false, "print each request to the PBX and the decisions taken (zone, search) on stderr")
+	a.enum(root, "kind", kindWords, nil)
 	_ = root.RegisterFlagCompletionFunc("profile", a.completeProfiles)
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
+	_ = root.RegisterFlagCompletionFunc("tz", completeZones)
+	root.SetFlagErrorFunc(flagError)
 	root.CompletionOptions.HiddenDefaultCmd = false
 
 	a.addTUIFlags(root)
 	root.AddCommand(a.callsCommand(), a.callCommand(), a.recCommand(), a.usersCommand(), a.decodeCommand(),
-		a.playCommand(), a.configCommand(), a.exportCommand(), a.syncCommand(), a.listenCommand())
+		a.playCommand(), a.configCommand(), a.exportCommand(), a.syncCommand(), a.listenCommand(),
+		a.versionCommand())
+	root.InitDefaultCompletionCmd()
+	checkArgs(root)
 	return root
 }
 
-// warn prints a warning on stderr.
-func (a *app) warn(msg string) { fmt.Fprintln(a.stderr, "callscope: warning: "+oneLine(msg)) }
+// warn prints a warning on stderr (and into the debug log).
+func (a *app) warn(msg string) {
+	a.logger().Warn(oneLine(msg))
+	fmt.Fprintln(a.stderr, "callscope: warning: "+oneLine(msg))
+}
 
 // location resolves the effective time zone (--tz, $CALLSCOPE_TZ or the profile's tz).
 func (a *app) location() (*time.Location, error) {
@@ -259,6 +291,18 @@ func (a *app) effective(alwaysLoad bool) (*profile.Effective, error) {
 
 // source opens where calls come from: the archive given by --archive, or the PBX (pbxSource).
 func (a *app) source(ctx context.Context) (cdr.Source, error) {
+	src, err := a.openSource(ctx)
+	if err != nil {
+		return nil, err
+	}
+	a.logger().Info("reading calls from " + src.Describe())
+	if a.inTUI && a.log != nil {
+		src = loggedSource{Source: src, log: a.log}
+	}
+	return src, nil
+}
+
+func (a *app) openSource(ctx context.Context) (cdr.Source, error) {
 	if a.archiveDir == "" {
 		return a.pbxSource(ctx)
 	}
@@ -293,7 +337,7 @@ func (a *app) pbxSource(ctx context.Context) (cdr.Source, error) {
 		a.note(n)
 	}
 	s := connect.Settings{Kind: eff.Kind, URL: eff.URL, User: eff.User, Zone: loc, Timeout: eff.Timeout,
-		CAFile: eff.CAFile, Insecure: eff.Insecure, KeyParam: eff.KeyParam, Warn: a.warn}
+		CAFile: eff.CAFile, Insecure: eff.Insecure, KeyParam: eff.KeyParam, Warn: a.warn, Extended: a.extended}
 	if a.demo {
 		if err := a.startDemo(&s); err != nil {
 			return nil, err
@@ -422,7 +466,7 @@ func (a *app) warnHeld(msg string) {
 // startDemo starts the simulator on a loopback port and points the settings at it.
 func (a *app) startDemo(s *connect.Settings) error {
 	if a.demoServer == nil {
-		srv, err := pbxsim.Start(pbxsim.Options{Days: 45, RecordingsDir: pbxsim.DefaultRecordings()})
+		srv, err := pbxsim.Start(demoOptions(time.Now()))
 		if err != nil {
 			return fmt.Errorf("starting the demo PBX: %w", err)
 		}
@@ -435,6 +479,13 @@ func (a *app) startDemo(s *connect.Settings) error {
 		s.User, s.Password = pbxsim.DefaultComxUser, cdr.Secret(pbxsim.DefaultComxPassword)
 	}
 	return nil
+}
+
+// demoOptions is the demo PBX at the clock now: 45 days of calls at every hour up to now, and the calls the
+// examples in --help and the README name.
+func demoOptions(now time.Time) pbxsim.Options {
+	return pbxsim.Options{Days: 45, End: now, RecordingsDir: pbxsim.DefaultRecordings(), AroundTheClock: true,
+		SpecExamples: true}
 }
 
 // promptPassword asks for the password without echo when stdin is a terminal.

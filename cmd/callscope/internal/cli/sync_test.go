@@ -119,7 +119,7 @@ func TestListenCommand(t *testing.T) {
 	}
 	cancel()
 	stderr := <-done
-	if code != 200 || !strings.Contains(stderr, "1 entries received") || strings.Contains(stderr, "s3cret-key-0123456789") {
+	if code != 200 || !strings.Contains(stderr, "1 entry received") || strings.Contains(stderr, "s3cret-key-0123456789") {
 		t.Fatalf("HTTP %d\n%s", code, stderr)
 	}
 	a, err := archive.Open(dir)

@@ -94,6 +94,6 @@ func (a *app) usersCommand() *cobra.Command {
 	c.Flags().StringVar(&format, "format", "table", "output: table, csv or json")
 	addCSVRawFlag(c, &csvRaw)
 	c.Flags().BoolVar(&revealPINs, "reveal-voicemail-pins", false, "also print the voicemail PINs (secrets: only when you need them)")
-	_ = c.RegisterFlagCompletionFunc("format", fixedCompletion("table", "csv", "json"))
+	a.enum(c, "format", recordFormats, nil)
 	return c
 }
