@@ -2,6 +2,7 @@ package common
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/callscope/callscope/client/cdr"
 )
@@ -43,4 +44,25 @@ func Bytes(n int64) string {
 		return fmt.Sprintf("%.1f MB", float64(n)/1e6)
 	}
 	return fmt.Sprintf("%.1f GB", float64(n)/1e9)
+}
+
+// RangeWords says which calls a [from, to) range of PBX wall-clock times holds, in the words the app and the
+// CLI share: "from 2026-11-01 00:00 to before 2026-11-20 00:00". "to" is exclusive, as in the Com.X spec and
+// the CLI's --to; a zero end is open.
+func RangeWords(from, to time.Time) string {
+	stamp := func(t time.Time) string {
+		if t.Second() != 0 {
+			return t.Format("2006-01-02 15:04:05")
+		}
+		return t.Format("2006-01-02 15:04")
+	}
+	switch {
+	case from.IsZero() && to.IsZero():
+		return "of any time"
+	case to.IsZero():
+		return "from " + stamp(from) + " on"
+	case from.IsZero():
+		return "before " + stamp(to)
+	}
+	return "from " + stamp(from) + " to before " + stamp(to)
 }
