@@ -42,6 +42,9 @@ type Options struct {
 	Now      func() time.Time
 	NoColor  bool
 	Dark     *bool // nil = ask the terminal
+	// Warnings carries warnings that arrive while the app runs (a PBX that accepts its factory-default
+	// password); each stays in the status bar until dismissed. nil for none.
+	Warnings <-chan string
 }
 
 // Model is the root tea.Model.
@@ -79,6 +82,7 @@ type Model struct {
 	rangeLabel string
 	fetch      *stream
 	fetchFirst bool // the running load has not yet replaced the rows on screen
+	loadFailed bool // the last load failed before any row arrived
 	spinning   bool
 	tag        int
 	loadedN    int // rows received by the running fetch
@@ -137,7 +141,6 @@ func New(o Options) *Model {
 		m.caps = o.Source.Capabilities()
 		m.status.Source = o.Source.Describe()
 	}
-	m.table.SetEmptyText("no calls yet")
 	m.table.SetNames(nil)
 	return m
 }
@@ -151,7 +154,7 @@ func (m *Model) Init() tea.Cmd {
 	if m.src == nil {
 		return tea.Batch(append(cmds, common.Error(errors.New("no PBX configured: run callscope with --demo or set up a profile")))...)
 	}
-	cmds = append(cmds, fetchUsers(m.src))
+	cmds = append(cmds, fetchUsers(m.src), waitWarning(m.o.Warnings))
 	if !m.o.Goto.IsZero() {
 		m.gotoTag++
 		cmds = append(cmds, fetchCall(m.gotoTag, m.src, m.o.Goto, m.o.Initial.From.IsZero() && m.o.Initial.Page == 0))

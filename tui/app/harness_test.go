@@ -223,6 +223,9 @@ type memSource struct {
 	after int           // rows sent before fail
 	gate  chan struct{} // when set, Calls waits for it before the first row
 	calls int
+	// pause, when set, holds the stream after pauseAfter rows until it is closed.
+	pause      chan struct{}
+	pauseAfter int
 }
 
 func (s *memSource) Describe() string { return "memory archive" }
@@ -247,7 +250,7 @@ func (s *memSource) set(fail error, after int) {
 
 func (s *memSource) Calls(ctx context.Context, q cdr.Query, fn func(cdr.Record) error) (cdr.Result, error) {
 	s.mu.Lock()
-	fail, after, gate := s.fail, s.after, s.gate
+	fail, after, gate, pause, pauseAfter := s.fail, s.after, s.gate, s.pause, s.pauseAfter
 	s.calls++
 	s.last = q
 	s.mu.Unlock()
@@ -278,6 +281,13 @@ func (s *memSource) Calls(ctx context.Context, q cdr.Query, fn func(cdr.Record) 
 		match = match[lo:min(len(match), lo+lim)]
 	}
 	for i, r := range match {
+		if pause != nil && i == pauseAfter {
+			select {
+			case <-pause:
+			case <-ctx.Done():
+				return res, ctx.Err()
+			}
+		}
 		if fail != nil && i == after {
 			return res, fail
 		}

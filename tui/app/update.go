@@ -9,8 +9,10 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/callscope/callscope/client/cdr"
+	"github.com/callscope/callscope/tui/calltable"
 	"github.com/callscope/callscope/tui/common"
 	"github.com/callscope/callscope/tui/filter"
+	"github.com/callscope/callscope/tui/playerbar"
 	"github.com/callscope/callscope/tui/prompt"
 	"github.com/callscope/callscope/tui/statusbar"
 	"github.com/callscope/callscope/tui/theme"
@@ -88,6 +90,9 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return nil
 	case gotoMsg:
 		return m.handleGoto(msg)
+	case warningMsg:
+		m.o.Log.Printf("warning: %s", msg.text)
+		return tea.Batch(common.Warning(msg.text), waitWarning(msg.ch))
 	case followTick:
 		if !m.follow || msg.gen != m.followGen {
 			return nil
@@ -163,6 +168,13 @@ func (m *Model) broadcast(msg tea.Msg) tea.Cmd {
 // detail pane, new rows for an open overview, the layout when the player bar appeared.
 func (m *Model) sync() tea.Cmd {
 	var cmds []tea.Cmd
+	if m.player.Phase() == playerbar.Loaded {
+		// The recording's real length, for the details pane: known once the player has decoded it.
+		if d := m.player.State().Length; d > 0 {
+			r := m.player.Record()
+			m.detail.SetRecordingLength(calltable.Key(&r), d)
+		}
+	}
 	if sel := m.table.Selected(); sel != m.sel {
 		m.sel = sel
 		m.detail.Update(common.SelectionChanged{Record: sel})
@@ -173,6 +185,7 @@ func (m *Model) sync() tea.Cmd {
 			cmds = append(cmds, m.overview.Update(m.rowsChanged()))
 		}
 	}
+	m.table.SetEmptyText(m.emptyText())
 	st := m.status
 	st.Shown, st.Loaded, st.Marked = m.table.Shown(), m.table.Loaded(), m.table.Marked()
 	st.Filters = m.filters.String()
@@ -187,6 +200,31 @@ func (m *Model) sync() tea.Cmd {
 	}
 	m.relayout(false)
 	return tea.Batch(cmds...)
+}
+
+// emptyText is what the table says when it shows no row: why, and what to do about it.
+func (m *Model) emptyText() string {
+	switch {
+	case m.src == nil:
+		return "no PBX configured: run callscope with --demo or set up a profile"
+	case m.table.Loaded() > 0:
+		return fmt.Sprintf("no calls match — esc clears the search/filters (%s loaded)", statusbar.Count(m.table.Loaded()))
+	case m.fetch != nil && m.fetch.kind == fetchLoad:
+		return "loading calls " + queryWords(m.fetch.q) + "…"
+	case m.loadFailed:
+		return "no calls: the PBX did not answer (the status bar says why) — r retries"
+	case isZeroQuery(m.query):
+		return "no calls yet"
+	}
+	return "no calls " + queryWords(m.query) + " — t/y/w/m or R load another range, : goes to a call"
+}
+
+// queryWords names what a query asks for, in the words of common.RangeWords.
+func queryWords(q cdr.Query) string {
+	if q.Page > 0 {
+		return fmt.Sprintf("on page %d", q.Page)
+	}
+	return common.RangeWords(cdr.WallClock(q.From), cdr.WallClock(q.To))
 }
 
 func (m *Model) rowsChanged() common.RowsChanged {
@@ -348,6 +386,9 @@ func (m *Model) tableKey(msg tea.KeyPressMsg) tea.Cmd {
 		if m.fetch != nil && m.fetch.kind != fetchFollow {
 			return m.cancelFetch()
 		}
+		if m.status.Dismiss() {
+			return nil
+		}
 		if !m.filters.IsZero() {
 			m.filters = filterZero()
 			m.applyFilters()
@@ -401,6 +442,8 @@ func (m *Model) tableKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.openPrompt(prompt.Page(m.ctx, cur, n))
 	case key.Matches(msg, k.PageSize):
 		return m.openPrompt(prompt.PageSize(m.ctx, m.pageSize))
+	case m.showDetail && m.detail.Owns(msg):
+		return m.detail.Update(msg)
 	default:
 		return m.table.Update(msg)
 	}
@@ -482,6 +525,9 @@ func (m *Model) handleMouse(msg tea.MouseMsg) tea.Cmd {
 	t := m.lay.table
 	switch msg.(type) {
 	case tea.MouseWheelMsg:
+		if m.showDetail && m.lay.detail.contains(ms.X, ms.Y) {
+			return m.detail.Update(msg)
+		}
 		if ms.Y >= t.y && ms.Y < t.y+t.h {
 			return m.table.Update(msg)
 		}

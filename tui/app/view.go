@@ -69,7 +69,9 @@ func (m *Model) relayout(force bool) {
 			l.detail = rect{l.table.w, l.body.y, dw, l.body.h}
 			l.detailSide = true
 		} else {
-			dh := min(16, l.body.h/2)
+			// Below the table on a narrow terminal, with most of the height: the fields scroll (J/K) when
+			// they do not fit, and the table keeps a few rows to move through the calls.
+			dh := min(20, max(l.body.h/2, l.body.h-8))
 			l.table.h = l.body.h - dh
 			l.detail = rect{0, l.body.y + l.table.h, w, dh}
 		}
@@ -178,6 +180,9 @@ func (m *Model) header() string {
 	}
 	if r := m.rangeText(); r != "" {
 		left += st.Muted.Render(" · ") + st.Normal.Render(r)
+	}
+	if z := m.pbxZoneNote(); z != "" {
+		left += st.Muted.Render(" · " + z)
 	}
 	right := st.Muted.Render("? help ")
 	gap := m.width - lipgloss.Width(left) - lipgloss.Width(right)
