@@ -42,6 +42,9 @@ type Options struct {
 	Now      func() time.Time
 	NoColor  bool
 	Dark     *bool // nil = ask the terminal
+	// CountryCode is the PBX's country calling code ("27"): a search for +27 84… then finds 084…. Empty: numbers
+	// match however they are spaced, but +CC is not known to stand for the trunk prefix 0.
+	CountryCode string
 	// Warnings carries warnings that arrive while the app runs (a PBX that accepts its factory-default
 	// password); each stays in the status bar until dismissed. nil for none.
 	Warnings <-chan string

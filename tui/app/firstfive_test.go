@@ -279,3 +279,20 @@ func TestDetailLengthFromThePlayer(t *testing.T) {
 		t.Fatalf("Length does not show the decoded %v:\n%s", want, sc)
 	}
 }
+
+// The search understands phone numbers: spaces, dashes and brackets do not matter, and with the PBX's country
+// code +27 stands for the trunk prefix 0.
+func TestSearchFindsPhoneNumbers(t *testing.T) {
+	recs := makeRecords(todayCalls, fixedNow())
+	h := newHarness(t, Options{Source: &memSource{recs: recs}, CountryCode: "27"}, 120, 40)
+	h.idle()
+	for _, q := range []string{"082 555 0009", "(082) 555-0009", "+27825550009", "+27 82 555 0009"} {
+		h.keys("/")
+		h.typeText(q)
+		h.keys("enter")
+		if rows := rowsOf(h.m); len(rows) != 1 || rows[0].CallerID != "0825550009" {
+			t.Errorf("search %q found %d calls, want the one from 0825550009", q, len(rows))
+		}
+		h.keys("esc")
+	}
+}

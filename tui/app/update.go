@@ -249,7 +249,7 @@ func (m *Model) rangeText() string {
 }
 
 func (m *Model) applyFilters() {
-	m.table.SetFilter(m.filters.Matcher(m.names))
+	m.table.SetFilter(m.filters.MatcherWith(m.names, filter.Dialling{CountryCode: m.o.CountryCode}))
 	m.rowsDirty = true
 }
 
