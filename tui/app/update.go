@@ -318,9 +318,12 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 // playerOwns reports whether a key is one of the focused player bar's; the others (the cursor keys, q) still
 // work on the calls.
 func (m *Model) playerOwns(msg tea.KeyPressMsg) bool {
-	k := m.player.Keys
-	return key.Matches(msg, k.Toggle, k.Back, k.Forward, k.BackBig, k.ForwardBig, k.NextSpeech, k.PrevSpeech,
-		k.Slower, k.Faster, k.Quieter, k.Louder, k.Stop, k.Leave)
+	return key.Matches(msg, m.playerKeys()...)
+}
+
+// playerKeys are the bindings the player bar takes while it has focus.
+func (m *Model) playerKeys() []key.Binding {
+	return append(m.player.Keys.Controls(), m.player.Keys.Leave)
 }
 
 func (m *Model) quit() tea.Cmd {

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -194,10 +195,12 @@ func (m *Model) header() string {
 
 // Bindings shown only in help: several keys under one label.
 var (
-	helpRanges = key.NewBinding(key.WithKeys("t"), key.WithHelp("t/y/w/m", "today…month"))
-	helpPages  = key.NewBinding(key.WithKeys("]"), key.WithHelp("[/]", "pages"))
-	helpClose  = key.NewBinding(key.WithKeys("?"), key.WithHelp("?/esc", "close help"))
-	helpPause  = key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "pause"))
+	helpRanges  = key.NewBinding(key.WithKeys("t"), key.WithHelp("t/y/w/m", "today…month"))
+	helpPages   = key.NewBinding(key.WithKeys("]"), key.WithHelp("[/]", "pages"))
+	helpClose   = key.NewBinding(key.WithKeys("?"), key.WithHelp("?/esc", "close help"))
+	helpPause   = key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "pause"))
+	helpHide    = key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "hide details"))
+	helpDismiss = key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "dismiss message"))
 )
 
 // shortHelp is the focused part's keys, always shown on the last line.
@@ -213,11 +216,16 @@ func (m *Model) shortHelp() []key.Binding {
 	case m.playerFocus:
 		return m.player.ShortHelp()
 	}
-	out := []key.Binding{k.Play}
+	var out []key.Binding
+	if len(m.status.Sticky()) > 0 {
+		out = append(out, helpDismiss)
+	}
+	out = append(out, k.Play)
 	if m.player.Active() {
 		out = append(out, k.Player, helpPause)
 	}
 	if m.showDetail {
+		out = append(out, helpHide)
 		out = append(out, m.detail.ShortHelp()...)
 	} else {
 		out = append(out, k.Detail)
@@ -261,23 +269,85 @@ func (m *Model) shortHelpLine() string {
 func (m *Model) ShortHelp() []key.Binding { return m.shortHelp() }
 
 func (m *Model) FullHelp() [][]key.Binding {
-	k := m.keys
-	groups := m.table.FullHelp()
-	return append(groups,
-		[]key.Binding{k.Play, k.Player, k.Detail, k.Users, k.Overview, k.Export, k.Help, k.Quit},
-		[]key.Binding{k.Search, k.Filters, k.Escape, k.Refresh, k.Follow, k.Goto},
-		[]key.Binding{k.Today, k.Yesterday, k.Week, k.Month, k.Range, k.NextPage, k.PrevPage, k.GotoPage, k.PageSize},
-	)
+	var out [][]key.Binding
+	for _, s := range m.helpSections() {
+		out = append(out, s.groups...)
+	}
+	return out
 }
 
-// fullHelp is the `?` page: every binding, in sections, flowed into as many columns as the height needs.
+// helpSection is a titled part of the `?` page.
+type helpSection struct {
+	title  string
+	groups [][]key.Binding
+}
+
+// helpSections is the `?` page for the part that has focus. Keys that mean something else when the player has
+// the keyboard (space, s, [, ], esc, tab) are listed only with the meaning they have now: with the player
+// focused its keys come first and the calls' sections leave out the ones it takes.
+func (m *Model) helpSections() []helpSection {
+	k := m.keys
+	calls := m.table.FullHelp()
+	calls = append(calls, []key.Binding{k.Play, k.Detail, k.Users, k.Overview, k.Export, k.Help, k.Quit})
+	if m.showDetail {
+		calls = append(calls, []key.Binding{m.detail.Keys.ScrollDown})
+	}
+	fetching := [][]key.Binding{
+		{k.Search, k.Filters, k.Escape, k.Refresh, k.Follow, k.Goto},
+		{k.Today, k.Yesterday, k.Week, k.Month, k.Range, k.NextPage, k.PrevPage, k.GotoPage, k.PageSize},
+	}
+	if m.playerFocus {
+		owned := m.playerKeys()
+		return []helpSection{
+			{"Player (has the keys)", m.player.FullHelp()},
+			{"Calls", withoutKeys(calls, owned)},
+			{"Fetching", withoutKeys(fetching, owned)},
+		}
+	}
+	return []helpSection{
+		{"Calls", calls},
+		{"Fetching", fetching},
+		{"Player", [][]key.Binding{{m.player.Global.Toggle, k.Player}}},
+	}
+}
+
+// withoutKeys drops from groups every binding that shares a key with one of taken.
+func withoutKeys(groups [][]key.Binding, taken []key.Binding) [][]key.Binding {
+	var out [][]key.Binding
+	for _, g := range groups {
+		var kept []key.Binding
+		for _, b := range g {
+			if !sharesKey(b, taken) {
+				kept = append(kept, b)
+			}
+		}
+		if len(kept) > 0 {
+			out = append(out, kept)
+		}
+	}
+	return out
+}
+
+func sharesKey(b key.Binding, others []key.Binding) bool {
+	for _, o := range others {
+		for _, k := range b.Keys() {
+			if slices.Contains(o.Keys(), k) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// fullHelp is the `?` page: every binding of the focused part, in sections, flowed into as many columns as the
+// height needs.
 func (m *Model) fullHelp(w, h int) string {
 	st := &m.ctx.Styles
 	type item struct{ key, desc, title string }
 	var items []item
-	section := func(title string, groups [][]key.Binding) {
-		items = append(items, item{title: title})
-		for _, g := range groups {
+	for _, sec := range m.helpSections() {
+		items = append(items, item{title: sec.title})
+		for _, g := range sec.groups {
 			for _, b := range g {
 				if b.Enabled() && b.Help().Key != "" {
 					items = append(items, item{key: b.Help().Key, desc: b.Help().Desc})
@@ -285,9 +355,9 @@ func (m *Model) fullHelp(w, h int) string {
 			}
 		}
 	}
-	section("Calls", m.FullHelp()[:len(m.table.FullHelp())+1])
-	section("Fetching", m.FullHelp()[len(m.table.FullHelp())+1:])
-	section("Player (tab)", m.player.FullHelp())
+	if !m.playerFocus {
+		items = append(items, item{desc: "(then ? lists them)"})
+	}
 	rows := max(4, h-1)
 	// Flow the items into columns; a section title never ends a column.
 	var chunks [][]item

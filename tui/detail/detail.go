@@ -16,10 +16,9 @@ import (
 	"github.com/callscope/callscope/tui/common"
 )
 
-// KeyMap is the pane's bindings while it is shown: the root toggles the pane and hands it these keys, so the
-// cursor keys go on moving through the calls while J/K scroll the fields.
+// KeyMap is the pane's bindings while it is shown: the root toggles the pane (d) and hands it these keys, so
+// the cursor keys go on moving through the calls while J/K scroll the fields.
 type KeyMap struct {
-	Close      key.Binding
 	ScrollDown key.Binding
 	ScrollUp   key.Binding
 }
@@ -41,7 +40,6 @@ const maxPlayed = 1000
 // New returns an empty pane.
 func New(ctx *common.Context) *Model {
 	return &Model{ctx: ctx, Keys: KeyMap{
-		Close:      key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "hide details")),
 		ScrollDown: key.NewBinding(key.WithKeys("J", "shift+down"), key.WithHelp("J/K", "scroll details")),
 		ScrollUp:   key.NewBinding(key.WithKeys("K", "shift+up"), key.WithHelp("K", "scroll details up")),
 	}}
@@ -282,7 +280,5 @@ func itoa64(n int64) string {
 	return string(b[i:])
 }
 
-func (m *Model) ShortHelp() []key.Binding { return []key.Binding{m.Keys.Close, m.Keys.ScrollDown} }
-func (m *Model) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{m.Keys.Close, m.Keys.ScrollDown}}
-}
+func (m *Model) ShortHelp() []key.Binding  { return []key.Binding{m.Keys.ScrollDown} }
+func (m *Model) FullHelp() [][]key.Binding { return [][]key.Binding{{m.Keys.ScrollDown}} }
