@@ -216,7 +216,11 @@ func (m *Model) emptyText() string {
 	case isZeroQuery(m.query):
 		return "no calls yet"
 	}
-	return "no calls " + queryWords(m.query) + " — t/y/w/m or R load another range, : goes to a call"
+	if f, t := cdr.WallClock(m.query.From), cdr.WallClock(m.query.To); m.query.Page == 0 && !f.IsZero() &&
+		f.Equal(midnight(f)) && t.Equal(f.AddDate(0, 0, 1)) {
+		return "no calls on " + f.Format("2006-01-02") + " — y, w, m or R load other days"
+	}
+	return "no calls " + queryWords(m.query) + " — t, y, w, m or R load other days"
 }
 
 // queryWords names what a query asks for, in the words of common.RangeWords.

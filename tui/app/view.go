@@ -18,13 +18,14 @@ func (r rect) contains(x, y int) bool { return x >= r.x && x < r.x+r.w && y >= r
 
 // layout is where each part goes on the current screen.
 type layout struct {
-	sig        [6]int
+	sig        [7]int
 	body       rect // between the header and the search line/player/status: table and detail, or a dialog
 	table      rect
 	detail     rect
 	detailSide bool
 	player     rect
 	searchY    int // -1 when the search line is hidden
+	sticky     int // sticky message lines above the status bar
 }
 
 const (
@@ -42,14 +43,17 @@ func (m *Model) relayout(force bool) {
 		}
 		return 0
 	}
-	sig := [6]int{m.width, m.height, b2i(m.searching), b2i(m.player.Active()), b2i(m.showDetail), b2i(m.dialog != nil)}
+	// Sticky messages (start-up errors, warnings) get a line each above the status bar, two at most, and none
+	// on a terminal too short to spare them.
+	sticky := min(len(m.status.Sticky()), 2, max(0, m.height-minHeight))
+	sig := [7]int{m.width, m.height, b2i(m.searching), b2i(m.player.Active()), b2i(m.showDetail), b2i(m.dialog != nil), sticky}
 	if !force && sig == m.lay.sig {
 		return
 	}
 	w, h := m.width, m.height
 	m.ctx.Width, m.ctx.Height = w, h
-	l := layout{sig: sig, searchY: -1}
-	bottom := 2 // status bar and short help
+	l := layout{sig: sig, searchY: -1, sticky: sticky}
+	bottom := 2 + sticky // sticky lines, status bar and short help
 	y := h - bottom
 	playerH := 0
 	if m.player.Active() {
@@ -134,6 +138,10 @@ func (m *Model) render() string {
 	if l.player.h > 0 {
 		b.WriteByte('\n')
 		b.WriteString(m.player.View())
+	}
+	if l.sticky > 0 {
+		b.WriteByte('\n')
+		b.WriteString(m.status.StickyView(l.sticky))
 	}
 	b.WriteByte('\n')
 	b.WriteString(m.status.View())

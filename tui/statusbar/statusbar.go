@@ -119,14 +119,7 @@ func (m *Model) View() string {
 	}
 	counts := Count(m.Shown) + "/" + Count(m.Loaded) + " calls"
 	segs := []seg{}
-	// Sticky lines come first: on a narrow terminal they are what must be read.
-	for _, s := range m.sticky {
-		if s.Err != nil {
-			segs = append(segs, seg{"✗ " + s.Err.Error(), st.Error.Inherit(st.Status).Render, 10})
-		} else {
-			segs = append(segs, seg{"⚠ " + s.Text, st.Warning.Inherit(st.Status).Render, 10})
-		}
-	}
+
 	if m.Busy != "" {
 		segs = append(segs, seg{m.Busy, st.StatusKV.Render, 9})
 	}
@@ -188,6 +181,26 @@ func (m *Model) View() string {
 		line += st.Status.Render(strings.Repeat(" ", pad))
 	}
 	return line
+}
+
+// StickyView is the sticky lines, newest last, at most n of them, each on its own line above the status bar
+// (so the counts stay in view), cut to the width: "" when there are none.
+func (m *Model) StickyView(n int) string {
+	st := &m.ctx.Styles
+	lines := m.sticky[max(0, len(m.sticky)-n):]
+	out := make([]string, 0, len(lines))
+	for _, s := range lines {
+		text, style := "⚠ "+s.Text, st.Warning.Inherit(st.Status)
+		if s.Err != nil {
+			text, style = "✗ "+s.Err.Error(), st.Error.Inherit(st.Status)
+		}
+		line := ansi.Truncate(style.Render(" "+text), m.w, "…")
+		if pad := m.w - ansi.StringWidth(line); pad > 0 {
+			line += st.Status.Render(strings.Repeat(" ", pad))
+		}
+		out = append(out, line)
+	}
+	return strings.Join(out, "\n")
 }
 
 func (m *Model) ShortHelp() []key.Binding  { return nil }
