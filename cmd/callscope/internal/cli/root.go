@@ -63,10 +63,16 @@ type app struct {
 	zone       *time.Location
 	eff        *profile.Effective // the resolved settings, once per run
 
-	// inTUI holds back warnings that arrive while the app owns the terminal; Main prints them on exit.
+	// inTUI holds back warnings that arrive while the app owns the terminal; Main prints them on exit. tuiWarn,
+	// set while the app runs, shows them in its status bar meanwhile.
 	inTUI         bool
 	heldWarnings  []string
 	factoryWarned sync.Once
+	tuiWarn       func(string)
+
+	// The clock (see now in tui.go): the real one, or the test hook's.
+	clockOnce             sync.Once
+	clockBase, clockStart time.Time
 }
 
 // Main runs callscope with args and returns the exit code.
@@ -335,7 +341,7 @@ func (a *app) applyProfileRange(q *cdr.Query) error {
 	if a.eff == nil || !q.From.IsZero() || !q.To.IsZero() || q.Page > 0 {
 		return nil
 	}
-	now := time.Now()
+	now := a.now()
 	if a.zone != nil {
 		now = now.In(a.zone)
 	}
@@ -404,6 +410,9 @@ func (f *factoryDefaultCheck) Users(ctx context.Context) ([]cdr.User, error) {
 func (a *app) warnHeld(msg string) {
 	if a.inTUI {
 		a.heldWarnings = append(a.heldWarnings, msg)
+		if a.tuiWarn != nil {
+			a.tuiWarn(msg)
+		}
 		return
 	}
 	if isTerminal(a.stderr) {
@@ -415,7 +424,7 @@ func (a *app) warnHeld(msg string) {
 // startDemo starts the simulator on a loopback port and points the settings at it.
 func (a *app) startDemo(s *connect.Settings) error {
 	if a.demoServer == nil {
-		srv, err := pbxsim.Start(pbxsim.Options{Days: 45, RecordingsDir: pbxsim.DefaultRecordings()})
+		srv, err := pbxsim.Start(pbxsim.Options{Days: 45, End: a.now(), RecordingsDir: pbxsim.DefaultRecordings()})
 		if err != nil {
 			return fmt.Errorf("starting the demo PBX: %w", err)
 		}
