@@ -32,9 +32,9 @@ func DefaultKeyMap() KeyMap {
 	}
 	return KeyMap{
 		Toggle:     b([]string{"space", "p"}, "space/p", "pause/play"),
-		Back:       b([]string{"left", "h"}, "←/→", "seek ∓5 s"),
+		Back:       b([]string{"left", "h"}, "←/→", "seek ±5 s"),
 		Forward:    b([]string{"right", "l"}, "→", "seek +5 s"),
-		BackBig:    b([]string{"shift+left", "H"}, "⇧←/⇧→", "seek ∓30 s (H/L)"),
+		BackBig:    b([]string{"shift+left", "H"}, "⇧←/⇧→", "seek ±30 s (H/L)"),
 		ForwardBig: b([]string{"shift+right", "L"}, "⇧→", "seek +30 s"),
 		PrevSpeech: b([]string{"[", "N"}, "[/]", "previous/next speech"),
 		NextSpeech: b([]string{"]", "n"}, "]", "next speech"),

@@ -97,7 +97,7 @@ func Range(ctx *common.Context, from, to time.Time) *Model {
 		tv = stamp(to)
 	}
 	m := New(ctx, "Time range", "Forms: 2013-03-01, 2013-03-01 23:00, 2013-03-01T23:00:05, 201303012300, in the PBX's wall clock. \"From\" is included, \"to\" is not (as in callscope calls --from/--to); an empty \"to\" means one day.",
-		[]Field{{Label: "From", Placeholder: "2024-03-01", Value: fv}, {Label: "To (excl.)", Placeholder: "2024-03-02", Value: tv}},
+		[]Field{{Label: "From", Placeholder: "2024-03-01", Value: fv}, {Label: "To (excl.)", Placeholder: "empty: one day", Value: tv}},
 		func(v []string) (tea.Msg, error) {
 			f, t, err := ParseRange(v[0], v[1])
 			if err != nil {
