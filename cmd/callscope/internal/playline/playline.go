@@ -157,12 +157,29 @@ func Run(ctx context.Context, p *player.Player, title string, in *os.File, out i
 				p.Pause()
 				return finish(p.State())
 			}
-			if note != "" {
-				say(note)
+			for _, line := range wrapLine(note, width-1) {
+				say(line)
 			}
 			draw(p.State())
 		}
 	}
+}
+
+// wrapLine splits a note into lines of at most width cells, at the " · " between keys or at spaces.
+func wrapLine(s string, width int) []string {
+	if s == "" {
+		return nil
+	}
+	var lines []string
+	line := ""
+	for _, part := range strings.SplitAfter(s, " ") {
+		if line != "" && utf8.RuneCountInString(line+strings.TrimRight(part, " ")) > width {
+			lines = append(lines, strings.TrimRight(line, " ·"))
+			line = ""
+		}
+		line += part
+	}
+	return append(lines, strings.TrimRight(line, " ·"))
 }
 
 // speech is the background analysis of where people speak, for the [/] keys.

@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"charm.land/bubbles/v2/key"
 
@@ -277,5 +278,18 @@ func TestSpeechJumps(t *testing.T) {
 	}
 	if _, note := handle(p, DefaultKeys(), "]", startSpeech(context.Background(), nil)); !strings.Contains(note, "no speech detection") {
 		t.Fatalf("without analysis ] says %q", note)
+	}
+}
+
+func TestWrapLine(t *testing.T) {
+	got := wrapLine("space/p pause/play · s stop · ←/→ seek ±5 s", 20)
+	want := []string{"space/p pause/play", "s stop · ←/→ seek", "±5 s"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	for _, l := range wrapLine(DefaultKeys().HelpText(), 40) {
+		if n := utf8.RuneCountInString(l); n > 40 {
+			t.Errorf("line %q is %d cells", l, n)
+		}
 	}
 }
