@@ -101,6 +101,15 @@ func (d Dialling) national(digits []byte, plus bool) (nat []byte, changed bool) 
 // a caller ID like `"Vodacom" <+27 21 555 0100>` holds one) contains the digits want, as written or in national
 // form. It allocates nothing, so the matcher can run it over a million rows on every core.
 func containsNumber(s string, want []byte, d Dialling) bool {
+	if digitsOnly(s) {
+		return containsPlainNumber(s, want, d)
+	}
+	return containsNumberRuns(s, want, d)
+}
+
+// containsNumberRuns is containsNumber for any text: each run of digits and separators is copied out as
+// digits and compared.
+func containsNumberRuns(s string, want []byte, d Dialling) bool {
 	var buf [maxNumberDigits]byte
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -137,4 +146,41 @@ func containsNumber(s string, want []byte, d Dialling) bool {
 		}
 	}
 	return false
+}
+
+func digitsOnly(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// containsPlainNumber is containsNumber for a field of digits only, the common case (0846571261, 27846571261),
+// without copying: the national form of an international number is "0" + what follows the country code, so
+// want is in it when it is in that tail, or when want is "0" + a prefix of the tail.
+func containsPlainNumber(s string, want []byte, d Dialling) bool {
+	if strings.Contains(s, string(want)) { // no allocation: the conversion is only compared
+		return true
+	}
+	cc := d.CountryCode
+	if cc == "" {
+		return false
+	}
+	rest, intl := s, false
+	if len(rest) > 2 && rest[0] == '0' && rest[1] == '0' {
+		rest, intl = rest[2:], true
+	}
+	if !strings.HasPrefix(rest, cc) || len(rest) == len(cc) || (!intl && len(rest)-len(cc) < 7) {
+		return false
+	}
+	tail := rest[len(cc):]
+	if tail[0] == '0' {
+		return strings.Contains(tail, string(want)) // "+27 (0)84…" with the brackets lost: its one 0 is kept
+	}
+	return strings.Contains(tail, string(want)) || (want[0] == '0' && strings.HasPrefix(tail, string(want[1:])))
 }

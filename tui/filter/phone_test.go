@@ -83,7 +83,7 @@ func TestParseCountryCode(t *testing.T) {
 // The matcher allocates nothing per row, phone numbers included.
 func TestPhoneMatchDoesNotAllocate(t *testing.T) {
 	m := State{Search: "+27 84 657 1261"}.MatcherWith(nil, Dialling{CountryCode: "27"})
-	r := cdr.Record{DialledNumber: "0115551234", CallerID: `"Vodacom" <+27 84 657 1260>`}
+	r := cdr.Record{DialledNumber: "27115551234", CallerID: `"Vodacom" <+27 84 657 1260>`} // the fast path and the general one
 	if n := testing.AllocsPerRun(100, func() { m(&r) }); n != 0 {
 		t.Fatalf("%v allocations per row", n)
 	}
@@ -104,6 +104,29 @@ func FuzzSearchNumber(f *testing.F) {
 		// A number always finds itself, however it is written.
 		if want, ok := phoneQuery(strings.ToLower(strings.TrimSpace(q)), d); ok && strings.TrimSpace(q) == strings.TrimSpace(stored) && !got {
 			t.Fatalf("search %q does not find itself (digits %q)", q, want)
+		}
+	})
+}
+
+// The fast path for fields of digits only agrees with the general one.
+func FuzzPlainNumberFastPath(f *testing.F) {
+	for _, s := range [][3]string{{"0846571261", "27846571261", "27"}, {"084", "0027084657", "27"}, {"123", "1123456789", "1"}} {
+		f.Add(s[0], s[1], s[2])
+	}
+	f.Fuzz(func(t *testing.T, q, stored, cc string) {
+		if !digitsOnly(stored) || len(stored) > maxNumberDigits {
+			return
+		}
+		d := Dialling{}
+		if c, err := ParseCountryCode(cc); err == nil {
+			d.CountryCode = c
+		}
+		want, ok := phoneQuery(q, d)
+		if !ok {
+			return
+		}
+		if fast, slow := containsPlainNumber(stored, want, d), containsNumberRuns(stored, want, d); fast != slow {
+			t.Fatalf("search %q in %q (cc %q): fast path %v, general %v", q, stored, d.CountryCode, fast, slow)
 		}
 	})
 }
