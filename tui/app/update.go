@@ -212,7 +212,7 @@ func (m *Model) emptyText() string {
 	case m.fetch != nil && m.fetch.kind == fetchLoad:
 		return "loading calls " + queryWords(m.fetch.q) + "…"
 	case m.loadFailed:
-		return "no calls: the PBX did not answer (the status bar says why) — r retries"
+		return "no calls: the fetch failed (the status bar says why) — r retries"
 	case isZeroQuery(m.query):
 		return "no calls yet"
 	}
