@@ -6,6 +6,8 @@
 // --config or $CALLSCOPE_CONFIG:
 //
 //	default_profile = "office"
+//	theme = "light"       # the app's colours: dark, light or auto
+//	country_code = "27"   # the app's search finds +27 84… as 084…
 //
 //	[profiles.office]
 //	kind = "comx"
@@ -56,6 +58,10 @@ type File struct {
 	Found    bool // false when there is no file at Path (not an error: nothing is configured yet)
 	Default  string
 	Profiles map[string]Profile
+	// The app's preferences, for every profile: Theme is dark, light or auto; CountryCode the calling code
+	// ("27") the search maps +CC numbers with.
+	Theme       string
+	CountryCode string
 	// Warnings are problems that did not stop the load, such as unknown settings (a typo is not silently
 	// ignored, but it does not lock the user out either).
 	Warnings []string
@@ -92,6 +98,8 @@ type Profile struct {
 // fileDoc is the file's TOML shape.
 type fileDoc struct {
 	DefaultProfile string             `toml:"default_profile"`
+	Theme          string             `toml:"theme"`
+	CountryCode    string             `toml:"country_code"`
 	Profiles       map[string]Profile `toml:"profiles"`
 }
 
@@ -185,7 +193,7 @@ func (f *File) parse(data []byte) error {
 	if err != nil {
 		return fmt.Errorf("config %s: %s", f.Path, tomlMessage(err, data))
 	}
-	f.Default = doc.DefaultProfile
+	f.Default, f.Theme, f.CountryCode = doc.DefaultProfile, doc.Theme, doc.CountryCode
 	if doc.Profiles != nil {
 		f.Profiles = doc.Profiles
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/csv"
 	"fmt"
 	"os"
@@ -14,10 +15,16 @@ import (
 	"github.com/callscope/callscope/client/pbxsim"
 )
 
-// tmuxSession drives the real binary in a detached tmux session, as a person at a terminal would.
+// tmuxSession drives the real binary in a detached tmux session, as a person at a terminal would. Each session
+// has a tmux server of its own (-L): sessions of other tests, or of people, never share or stop it.
 type tmuxSession struct {
 	t    *testing.T
 	name string
+}
+
+// tmux runs a tmux command on the session's own server.
+func (s *tmuxSession) tmux(args ...string) *exec.Cmd {
+	return exec.Command("tmux", append([]string{"-L", s.name}, args...)...)
 }
 
 func startTmux(t *testing.T, w, h int, env []string, argv ...string) *tmuxSession {
@@ -27,13 +34,13 @@ func startTmux(t *testing.T, w, h int, env []string, argv ...string) *tmuxSessio
 	}
 	name := fmt.Sprintf("callscope-e2e-%d", time.Now().UnixNano())
 	cmdline := strings.Join(append(env, quoteAll(argv)...), " ")
-	args := []string{"new-session", "-d", "-s", name, "-x", fmt.Sprint(w), "-y", fmt.Sprint(h),
+	args := []string{"-f", "/dev/null", "new-session", "-d", "-s", name, "-x", fmt.Sprint(w), "-y", fmt.Sprint(h),
 		"env " + cmdline + " 2>" + filepath.Join(t.TempDir(), "stderr") + "; sleep 60"}
-	if out, err := exec.Command("tmux", args...).CombinedOutput(); err != nil {
+	s := &tmuxSession{t: t, name: name}
+	if out, err := s.tmux(args...).CombinedOutput(); err != nil {
 		t.Fatalf("tmux: %v %s", err, out)
 	}
-	s := &tmuxSession{t: t, name: name}
-	t.Cleanup(func() { exec.Command("tmux", "kill-session", "-t", name).Run() })
+	t.Cleanup(func() { s.tmux("kill-server").Run() })
 	return s
 }
 
@@ -49,7 +56,7 @@ func quoteAll(args []string) []string {
 func (s *tmuxSession) keys(keys ...string) {
 	s.t.Helper()
 	for _, k := range keys {
-		if out, err := exec.Command("tmux", "send-keys", "-t", s.name, k).CombinedOutput(); err != nil {
+		if out, err := s.tmux("send-keys", "-t", s.name, k).CombinedOutput(); err != nil {
 			s.t.Fatalf("send-keys %s: %v %s", k, err, out)
 		}
 		time.Sleep(120 * time.Millisecond)
@@ -59,14 +66,14 @@ func (s *tmuxSession) keys(keys ...string) {
 // text types literal text.
 func (s *tmuxSession) text(text string) {
 	s.t.Helper()
-	if out, err := exec.Command("tmux", "send-keys", "-t", s.name, "-l", text).CombinedOutput(); err != nil {
+	if out, err := s.tmux("send-keys", "-t", s.name, "-l", text).CombinedOutput(); err != nil {
 		s.t.Fatalf("send-keys: %v %s", err, out)
 	}
 	time.Sleep(150 * time.Millisecond)
 }
 
 func (s *tmuxSession) screen() string {
-	out, err := exec.Command("tmux", "capture-pane", "-p", "-t", s.name).Output()
+	out, err := s.tmux("capture-pane", "-p", "-t", s.name).Output()
 	if err != nil {
 		s.t.Fatalf("capture-pane: %v", err)
 	}
@@ -131,6 +138,9 @@ func TestE2ETmux(t *testing.T) {
 		"XDG_CACHE_HOME=" + filepath.Join(dir, "cache"), "XDG_CONFIG_HOME=" + filepath.Join(dir, "config")},
 		bin, "--url", srv.URL(), "--user", pbxsim.DefaultComxUser, "--from", "2026-11-18", "--to", "2026-11-19")
 	s.waitFor(fmt.Sprintf("%d/%d", sum(counts), sum(counts)), 10*time.Second)
+	// The simulator takes the factory-default password: the app says so while it runs, not only after.
+	s.waitFor("factory default password", 10*time.Second)
+	s.keys("Escape")
 
 	// Filter by the extension: the status bar shows n of the day's calls.
 	s.keys("f")
@@ -208,4 +218,103 @@ func sum(m map[string]int) int {
 		n += v
 	}
 	return n
+}
+
+// fakeNow is the clock the first-five-minutes test runs the binary and its demo PBX at (the test hook
+// $CALLSCOPE_TEST_NOW): early morning in Johannesburg, evening of the day before in Los Angeles.
+const fakeNow = "2026-12-06T05:30:00+02:00"
+
+// TestE2EFirstFiveMinutes is issue 11's first four items, as a new user meets them, in tmux on the real binary
+// and its demo PBX, at a faked early-morning clock on a workstation in Los Angeles:
+//   - a wide range opens on the newest call, selected and on screen;
+//   - an empty result says why and what to do;
+//   - "today" is the PBX's day, and the header says whose clock it is;
+//   - --id to a call that does not exist says so, and the error stays until dismissed.
+func TestE2EFirstFiveMinutes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test")
+	}
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	env := []string{"CALLSCOPE_TEST_NOW=" + fakeNow, "TZ=America/Los_Angeles", "CALLSCOPE_AUDIO=null",
+		"XDG_CACHE_HOME=" + filepath.Join(dir, "cache"), "XDG_CONFIG_HOME=" + filepath.Join(dir, "config")}
+
+	// What the demo PBX holds since 1 November at that clock, by the CLI: the newest call is what the app must
+	// open on.
+	cmd := exec.Command(bin, "calls", "--demo", "--from", "2026-11-01", "--format", "csv")
+	cmd.Env = append(os.Environ(), env...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("calls --demo: %v %s", err, stderr.String())
+	}
+	rows, err := csv.NewReader(bytes.NewReader(out)).ReadAll()
+	if err != nil || len(rows) < 2 {
+		t.Fatalf("calls --demo: %d rows, %v", len(rows), err)
+	}
+	var newestID string
+	var newest time.Time
+	for _, r := range rows[1:] {
+		st, err := time.Parse(time.RFC3339, r[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.After(newest) {
+			newest, newestID = st, r[0]
+		}
+	}
+	n := len(rows) - 1
+
+	t.Run("wide range opens on the newest call", func(t *testing.T) {
+		s := startTmux(t, 200, 50, env, bin, "--demo", "--from", "2026-11-01")
+		s.waitFor(fmt.Sprintf("loaded %s calls", thousands(n)), 30*time.Second)
+		lines := strings.Split(s.screen(), "\n")
+		if len(lines) < 3 || !strings.Contains(lines[2], cdr.WallClock(newest).Format("2006-01-02 15:04:05")) {
+			t.Fatalf("the first row is not the newest call (%s, %s):\n%s", newestID, newest, s.screen())
+		}
+		s.keys("d")
+		s.waitFor("Unique ID     "+newestID, 5*time.Second) // the details pane shows the selected call
+
+		// A search that matches nothing says why, and what to do.
+		s.keys("d", "/")
+		s.text("no such caller")
+		s.keys("Enter")
+		s.waitFor(fmt.Sprintf("no calls match — esc clears the search/filters (%s loaded)", thousands(n)), 5*time.Second)
+		s.keys("q")
+	})
+
+	t.Run("today is the PBX's day", func(t *testing.T) {
+		s := startTmux(t, 80, 24, env, bin, "--demo")
+		sc := s.waitFor("PBX time", 15*time.Second)
+		if !strings.Contains(sc, "today 2026-12-06") {
+			t.Fatalf("at 19:30 on 5 December in Los Angeles the Johannesburg PBX is on 6 December:\n%s", sc)
+		}
+		s.keys("q")
+	})
+
+	t.Run("--id to a call that does not exist", func(t *testing.T) {
+		s := startTmux(t, 80, 24, env, bin, "--demo", "--id", "1111111111.1")
+		s.waitFor("no call with ID 1111111111.1", 15*time.Second)
+		s.waitFor("calls", 15*time.Second) // today's load has reported since
+		time.Sleep(500 * time.Millisecond)
+		s.keys("Down", "Up")
+		if sc := s.screen(); !strings.Contains(sc, "no call with ID 1111111111.1") {
+			t.Fatalf("the --id error did not stay on screen:\n%s", sc)
+		}
+		s.keys("Escape")
+		if sc := s.screen(); strings.Contains(sc, "1111111111.1") {
+			t.Fatalf("esc did not dismiss the --id error:\n%s", sc)
+		}
+		s.keys("q")
+	})
+}
+
+// thousands writes 5243 as 5,243, as the status bar does.
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }

@@ -43,6 +43,12 @@ type Options struct {
 	NoColor  bool
 	Dark     *bool // nil = ask the terminal
 	CSVRaw   bool  // the export writes cells as the PBX sent them (--csv-raw), not neutralised
+	// CountryCode is the PBX's country calling code ("27"): a search for +27 84… then finds 084…. Empty: numbers
+	// match however they are spaced, but +CC is not known to stand for the trunk prefix 0.
+	CountryCode string
+	// Warnings carries warnings that arrive while the app runs (a PBX that accepts its factory-default
+	// password); each stays in the status bar until dismissed. nil for none.
+	Warnings <-chan string
 }
 
 // Model is the root tea.Model.
@@ -80,6 +86,7 @@ type Model struct {
 	rangeLabel string
 	fetch      *stream
 	fetchFirst bool // the running load has not yet replaced the rows on screen
+	loadFailed bool // the last load failed before any row arrived
 	spinning   bool
 	tag        int
 	loadedN    int // rows received by the running fetch
@@ -138,7 +145,6 @@ func New(o Options) *Model {
 		m.caps = o.Source.Capabilities()
 		m.status.Source = o.Source.Describe()
 	}
-	m.table.SetEmptyText("no calls yet")
 	m.table.SetNames(nil)
 	return m
 }
@@ -152,7 +158,7 @@ func (m *Model) Init() tea.Cmd {
 	if m.src == nil {
 		return tea.Batch(append(cmds, common.Error(errors.New("no PBX configured: run callscope with --demo or set up a profile")))...)
 	}
-	cmds = append(cmds, fetchUsers(m.src))
+	cmds = append(cmds, fetchUsers(m.src), waitWarning(m.o.Warnings))
 	if !m.o.Goto.IsZero() {
 		m.gotoTag++
 		cmds = append(cmds, fetchCall(m.gotoTag, m.src, m.o.Goto, m.o.Initial.From.IsZero() && m.o.Initial.Page == 0))

@@ -78,6 +78,24 @@ func BenchmarkFilter(b *testing.B) {
 	})
 }
 
+// BenchmarkSearchNumber is a search on a million rows, no other filter, written as digits (the plain text
+// search) and as an international number (the phone-number search: every number field of every row scanned).
+func BenchmarkSearchNumber(b *testing.B) {
+	m := loadedApp(b, 1_000_000)
+	m.o.CountryCode = "27"
+	for _, q := range []string{"08255500x9", "0825550009", "+27 82 555 0009"} {
+		set := filter.Changed{State: filter.State{Search: q}}
+		b.Run(q, func(b *testing.B) {
+			for range b.N {
+				m.Update(set)
+				b.StopTimer()
+				m.Update(filter.Changed{})
+				b.StartTimer()
+			}
+		})
+	}
+}
+
 // BenchmarkSort is `s` on a million rows: the next column, the whole order rebuilt.
 func BenchmarkSort(b *testing.B) {
 	m := loadedApp(b, 1_000_000)

@@ -29,12 +29,16 @@ const (
 )
 
 type stream struct {
-	tag    int
-	kind   fetchKind
-	q      cdr.Query
-	label  string // how the status bar names q
-	cancel context.CancelFunc
-	rows   chan cdr.Record
+	tag   int
+	kind  fetchKind
+	q     cdr.Query
+	label string // how the status bar names q
+	// preset is the preset this load measured (-1: none), and zoneKnown whether the PBX's zone was known
+	// then: a preset measured without it is measured again once the first rows settle the zone.
+	preset    preset
+	zoneKnown bool
+	cancel    context.CancelFunc
+	rows      chan cdr.Record
 
 	mu       sync.Mutex
 	res      cdr.Result
@@ -58,7 +62,7 @@ type doneMsg struct {
 
 func newStream(tag int, kind fetchKind, q cdr.Query) (*stream, context.Context) {
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &stream{tag: tag, kind: kind, q: q, cancel: cancel, rows: make(chan cdr.Record, 4096)}
+	s := &stream{tag: tag, kind: kind, q: q, cancel: cancel, rows: make(chan cdr.Record, 4096), preset: -1}
 	s.q.OnWarn = func(err error) {
 		s.mu.Lock()
 		s.warns++
@@ -147,6 +151,25 @@ func fetchCall(tag int, src cdr.Source, l cdr.Lookup, startup bool) tea.Cmd {
 		defer cancel()
 		r, err := src.Call(ctx, l)
 		return gotoMsg{tag: tag, lookup: l, rec: r, err: err, startup: startup}
+	}
+}
+
+// warningMsg is one warning from Options.Warnings, with the channel to wait on for the next.
+type warningMsg struct {
+	text string
+	ch   <-chan string
+}
+
+func waitWarning(ch <-chan string) tea.Cmd {
+	if ch == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		w, ok := <-ch
+		if !ok {
+			return nil
+		}
+		return warningMsg{text: w, ch: ch}
 	}
 }
 

@@ -158,6 +158,10 @@ func press(s string) tea.KeyPressMsg {
 		return tea.KeyPressMsg{Code: tea.KeyBackspace}
 	case "ctrl+u":
 		return tea.KeyPressMsg{Code: 'u', Mod: tea.ModCtrl}
+	case "shift+right":
+		return tea.KeyPressMsg{Code: tea.KeyRight, Mod: tea.ModShift}
+	case "shift+left":
+		return tea.KeyPressMsg{Code: tea.KeyLeft, Mod: tea.ModShift}
 	}
 	r := []rune(s)
 	return tea.KeyPressMsg{Code: r[0], Text: s}
@@ -223,6 +227,9 @@ type memSource struct {
 	after int           // rows sent before fail
 	gate  chan struct{} // when set, Calls waits for it before the first row
 	calls int
+	// pause, when set, holds the stream after pauseAfter rows until it is closed.
+	pause      chan struct{}
+	pauseAfter int
 }
 
 func (s *memSource) Describe() string { return "memory archive" }
@@ -247,7 +254,7 @@ func (s *memSource) set(fail error, after int) {
 
 func (s *memSource) Calls(ctx context.Context, q cdr.Query, fn func(cdr.Record) error) (cdr.Result, error) {
 	s.mu.Lock()
-	fail, after, gate := s.fail, s.after, s.gate
+	fail, after, gate, pause, pauseAfter := s.fail, s.after, s.gate, s.pause, s.pauseAfter
 	s.calls++
 	s.last = q
 	s.mu.Unlock()
@@ -278,6 +285,13 @@ func (s *memSource) Calls(ctx context.Context, q cdr.Query, fn func(cdr.Record) 
 		match = match[lo:min(len(match), lo+lim)]
 	}
 	for i, r := range match {
+		if pause != nil && i == pauseAfter {
+			select {
+			case <-pause:
+			case <-ctx.Done():
+				return res, ctx.Err()
+			}
+		}
 		if fail != nil && i == after {
 			return res, fail
 		}

@@ -16,7 +16,7 @@ type KeyMap struct {
 	Export    key.Binding
 	Search    key.Binding
 	Filters   key.Binding
-	Escape    key.Binding // cancels a fetch, else clears the filters
+	Escape    key.Binding // cancels a fetch, else dismisses a sticky message, else clears the filters
 	Refresh   key.Binding
 	Follow    key.Binding
 	Today     key.Binding
@@ -47,14 +47,14 @@ func DefaultKeyMap() KeyMap {
 		Export:    b([]string{"e"}, "e", "export"),
 		Search:    b([]string{"/"}, "/", "search"),
 		Filters:   b([]string{"f"}, "f", "filters"),
-		Escape:    b([]string{"esc"}, "esc", "stop fetch/clear filter"),
+		Escape:    b([]string{"esc"}, "esc", "stop/dismiss/clear filter"),
 		Refresh:   b([]string{"r"}, "r", "refresh"),
 		Follow:    b([]string{"F"}, "F", "follow new calls"),
 		Today:     b([]string{"t"}, "t", "today"),
 		Yesterday: b([]string{"y"}, "y", "yesterday"),
 		Week:      b([]string{"w"}, "w", "last 7 days"),
 		Month:     b([]string{"m"}, "m", "this month"),
-		Range:     b([]string{"R"}, "R", "custom range"),
+		Range:     b([]string{"R"}, "R", "range (to excl.)"),
 		Goto:      b([]string{":"}, ":", "go to call"),
 		NextPage:  b([]string{"]"}, "]", "next page"),
 		PrevPage:  b([]string{"["}, "[", "previous page"),

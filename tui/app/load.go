@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -24,16 +25,48 @@ const (
 	presetMonth
 )
 
-// wallNow is the PBX's wall clock now: the clock placed in the source's zone when it is known, the local zone
-// otherwise, read as UTC as every Query time is.
-func (m *Model) wallNow() time.Time {
+// PBXClock is what a source implements when it knows the PBX's own clock (the Date header of its answers): the
+// PBX is the source of truth, so "today" is then the PBX's today even when this machine's clock is wrong.
+type PBXClock interface {
+	PBXClock() (now time.Time, ok bool)
+}
+
+// wallNow is the PBX's wall clock now, read as UTC as every Query time is: the PBX's clock when the source knows
+// it, else this machine's instant, placed in the PBX's zone when that is known (zoneKnown), in this machine's
+// zone until then.
+func (m *Model) wallNow() (now time.Time, zoneKnown bool) {
 	t := m.ctx.Now()
-	if m.src != nil {
-		if zi := m.src.Zone(); zi.Location != nil {
-			t = t.In(zi.Location)
+	if m.src == nil {
+		return cdr.WallClock(t), false
+	}
+	if c, ok := m.src.(PBXClock); ok {
+		if pt, ok := c.PBXClock(); ok && !pt.IsZero() {
+			t = pt
 		}
 	}
-	return cdr.WallClock(t)
+	if zi := m.src.Zone(); zi.Location != nil {
+		return cdr.WallClock(t.In(zi.Location)), true
+	}
+	return cdr.WallClock(t), false
+}
+
+// pbxZoneNote is "PBX time Africa/Johannesburg" when the PBX's zone is known and differs from this machine's
+// (the zone of the clock's readings), so a "today" that is not the workstation's today explains itself.
+func (m *Model) pbxZoneNote() string {
+	if m.src == nil {
+		return ""
+	}
+	zi := m.src.Zone()
+	if zi.Location == nil {
+		return ""
+	}
+	now := m.ctx.Now()
+	_, mine := now.Zone()
+	_, theirs := now.In(zi.Location).Zone()
+	if mine == theirs {
+		return ""
+	}
+	return "PBX time " + zi.Location.String()
 }
 
 func midnight(t time.Time) time.Time {
@@ -41,9 +74,10 @@ func midnight(t time.Time) time.Time {
 	return time.Date(y, mo, d, 0, 0, 0, 0, time.UTC)
 }
 
-// presetRange is the [from, to) of a preset and how the status bar names it.
+// presetRange is the [from, to) of a preset and how the status bar names it, in the PBX's days.
 func (m *Model) presetRange(p preset) (from, to time.Time, label string) {
-	today := midnight(m.wallNow())
+	now, _ := m.wallNow()
+	today := midnight(now)
 	switch p {
 	case presetYesterday:
 		from, to = today.AddDate(0, 0, -1), today
@@ -58,10 +92,35 @@ func (m *Model) presetRange(p preset) (from, to time.Time, label string) {
 	return today, today.AddDate(0, 0, 1), "today " + today.Format("2006-01-02")
 }
 
-// loadPreset loads a preset range; it leaves page mode and local paging.
+func presetName(p preset) string {
+	return [...]string{"today", "yesterday", "the last 7 days", "this month"}[p]
+}
+
+// loadPreset loads a preset range; it leaves page mode and local paging. When the PBX's zone is not known yet
+// (inferred from the first rows), the range is measured again once it is, and loaded again if the PBX's day
+// turns out to be another.
 func (m *Model) loadPreset(p preset) tea.Cmd {
 	from, to, label := m.presetRange(p)
-	return m.load(cdr.Query{From: from, To: to}, label)
+	cmd := m.load(cdr.Query{From: from, To: to}, label)
+	if m.src != nil {
+		_, known := m.wallNow()
+		m.fetch.preset, m.fetch.zoneKnown = p, known
+	}
+	return cmd
+}
+
+// presetMoved reports whether a preset load measured before the PBX's zone was known asked for the wrong days,
+// now that the first rows have settled the zone.
+func (m *Model) presetMoved(s *stream) bool {
+	if s.kind != fetchLoad || s.preset < 0 || s.zoneKnown {
+		return false
+	}
+	if _, known := m.wallNow(); !known {
+		return false
+	}
+	s.zoneKnown = true
+	from, to, _ := m.presetRange(s.preset)
+	return !from.Equal(s.q.From) || !to.Equal(s.q.To)
 }
 
 // describeQuery names a query for the status bar: "2024-03-01", "2024-03-01 → 2024-03-07", "2024-03-01 09:00 →
@@ -169,6 +228,7 @@ func (m *Model) cancelFetch() tea.Cmd {
 	if s.kind == fetchFollow {
 		return m.afterFetch()
 	}
+	m.table.Unpin()
 	return tea.Batch(common.Status(fmt.Sprintf("fetch cancelled; %s rows kept", statusbar.Count(m.table.Loaded()))), m.afterFetch())
 }
 
@@ -177,6 +237,14 @@ func (m *Model) handleBatch(msg batchMsg) tea.Cmd {
 	s := msg.s
 	if s != m.fetch {
 		return nil
+	}
+	if m.presetMoved(s) {
+		// The PBX's day is not this machine's: load the PBX's instead (the rows on screen stay until it answers).
+		s.cancel()
+		p := s.preset
+		from, _, label := m.presetRange(p)
+		m.o.Log.Printf("the PBX's zone is %v: %s is %s", m.src.Zone(), presetName(p), from.Format("2006-01-02"))
+		return tea.Batch(common.Status("the PBX's "+label+" ("+m.src.Zone().Location.String()+")"), m.loadPreset(p))
 	}
 	m.loadedN += len(msg.rows)
 	switch s.kind {
@@ -213,6 +281,10 @@ func (m *Model) handleDone(msg doneMsg) tea.Cmd {
 		return nil
 	}
 	m.fetch = nil
+	if s.kind == fetchLoad {
+		m.table.Unpin() // calls that arrive later (follow) leave the cursor where it is
+		m.loadFailed = msg.err != nil && m.fetchFirst && !errors.Is(msg.err, context.Canceled)
+	}
 	var cmds []tea.Cmd
 	if msg.err != nil {
 		switch {
@@ -355,7 +427,8 @@ func (m *Model) selectPendingRecord() {
 func (m *Model) showCall(rec cdr.Record) tea.Cmd {
 	k := calltable.Key(&rec)
 	if m.table.SelectKey(k) {
-		return nil
+		// Replaces the "fetching …" note: a status line never outlives what it describes.
+		return common.Status("on call " + lookupName(rec) + ": enter plays it")
 	}
 	var cmd tea.Cmd
 	if m.table.IsLoaded(k) {
@@ -391,8 +464,9 @@ func (m *Model) handleGoto(msg gotoMsg) tea.Cmd {
 	if msg.err != nil {
 		err := fmt.Errorf("cannot go to %s: %w", msg.lookup, msg.err)
 		if msg.startup {
-			// Open on today anyway, so the app is useful while the user checks the ID.
-			return tea.Batch(common.Error(err), m.loadPreset(presetToday))
+			// Open on today anyway, so the app is useful while the user checks the ID; the error stays on
+			// screen until dismissed, whatever the load says after it.
+			return tea.Batch(common.StickyError(err), m.loadPreset(presetToday))
 		}
 		return common.Error(err)
 	}

@@ -9,8 +9,10 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/callscope/callscope/client/cdr"
+	"github.com/callscope/callscope/tui/calltable"
 	"github.com/callscope/callscope/tui/common"
 	"github.com/callscope/callscope/tui/filter"
+	"github.com/callscope/callscope/tui/playerbar"
 	"github.com/callscope/callscope/tui/prompt"
 	"github.com/callscope/callscope/tui/statusbar"
 	"github.com/callscope/callscope/tui/theme"
@@ -88,6 +90,9 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return nil
 	case gotoMsg:
 		return m.handleGoto(msg)
+	case warningMsg:
+		m.o.Log.Printf("warning: %s", msg.text)
+		return tea.Batch(common.Warning(msg.text), waitWarning(msg.ch))
 	case followTick:
 		if !m.follow || msg.gen != m.followGen {
 			return nil
@@ -163,6 +168,13 @@ func (m *Model) broadcast(msg tea.Msg) tea.Cmd {
 // detail pane, new rows for an open overview, the layout when the player bar appeared.
 func (m *Model) sync() tea.Cmd {
 	var cmds []tea.Cmd
+	if m.player.Phase() == playerbar.Loaded {
+		// The recording's real length, for the details pane: known once the player has decoded it.
+		if d := m.player.State().Length; d > 0 {
+			r := m.player.Record()
+			m.detail.SetRecordingLength(calltable.Key(&r), d)
+		}
+	}
 	if sel := m.table.Selected(); sel != m.sel {
 		m.sel = sel
 		m.detail.Update(common.SelectionChanged{Record: sel})
@@ -173,6 +185,7 @@ func (m *Model) sync() tea.Cmd {
 			cmds = append(cmds, m.overview.Update(m.rowsChanged()))
 		}
 	}
+	m.table.SetEmptyText(m.emptyText())
 	st := m.status
 	st.Shown, st.Loaded, st.Marked = m.table.Shown(), m.table.Loaded(), m.table.Marked()
 	st.Filters = m.filters.String()
@@ -187,6 +200,35 @@ func (m *Model) sync() tea.Cmd {
 	}
 	m.relayout(false)
 	return tea.Batch(cmds...)
+}
+
+// emptyText is what the table says when it shows no row: why, and what to do about it.
+func (m *Model) emptyText() string {
+	switch {
+	case m.src == nil:
+		return "no PBX configured: run callscope with --demo or set up a profile"
+	case m.table.Loaded() > 0:
+		return fmt.Sprintf("no calls match — esc clears the search/filters (%s loaded)", statusbar.Count(m.table.Loaded()))
+	case m.fetch != nil && m.fetch.kind == fetchLoad:
+		return "loading calls " + queryWords(m.fetch.q) + "…"
+	case m.loadFailed:
+		return "no calls: the fetch failed (the status bar says why) — r retries"
+	case isZeroQuery(m.query):
+		return "no calls yet"
+	}
+	if f, t := cdr.WallClock(m.query.From), cdr.WallClock(m.query.To); m.query.Page == 0 && !f.IsZero() &&
+		f.Equal(midnight(f)) && t.Equal(f.AddDate(0, 0, 1)) {
+		return "no calls on " + f.Format("2006-01-02") + " — y, w, m or R load other days"
+	}
+	return "no calls " + queryWords(m.query) + " — t, y, w, m or R load other days"
+}
+
+// queryWords names what a query asks for, in the words of common.RangeWords.
+func queryWords(q cdr.Query) string {
+	if q.Page > 0 {
+		return fmt.Sprintf("on page %d", q.Page)
+	}
+	return common.RangeWords(cdr.WallClock(q.From), cdr.WallClock(q.To))
 }
 
 func (m *Model) rowsChanged() common.RowsChanged {
@@ -211,7 +253,7 @@ func (m *Model) rangeText() string {
 }
 
 func (m *Model) applyFilters() {
-	m.table.SetFilter(m.filters.Matcher(m.names))
+	m.table.SetFilter(m.filters.MatcherWith(m.names, filter.Dialling{CountryCode: m.o.CountryCode}))
 	m.rowsDirty = true
 }
 
@@ -280,9 +322,12 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 // playerOwns reports whether a key is one of the focused player bar's; the others (the cursor keys, q) still
 // work on the calls.
 func (m *Model) playerOwns(msg tea.KeyPressMsg) bool {
-	k := m.player.Keys
-	return key.Matches(msg, k.Toggle, k.Back, k.Forward, k.BackBig, k.ForwardBig, k.NextSpeech, k.PrevSpeech,
-		k.Slower, k.Faster, k.Quieter, k.Louder, k.Stop, k.Leave)
+	return key.Matches(msg, m.playerKeys()...)
+}
+
+// playerKeys are the bindings the player bar takes while it has focus.
+func (m *Model) playerKeys() []key.Binding {
+	return append(m.player.Keys.Controls(), m.player.Keys.Leave)
 }
 
 func (m *Model) quit() tea.Cmd {
@@ -348,6 +393,9 @@ func (m *Model) tableKey(msg tea.KeyPressMsg) tea.Cmd {
 		if m.fetch != nil && m.fetch.kind != fetchFollow {
 			return m.cancelFetch()
 		}
+		if m.status.Dismiss() {
+			return nil
+		}
 		if !m.filters.IsZero() {
 			m.filters = filterZero()
 			m.applyFilters()
@@ -401,6 +449,8 @@ func (m *Model) tableKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.openPrompt(prompt.Page(m.ctx, cur, n))
 	case key.Matches(msg, k.PageSize):
 		return m.openPrompt(prompt.PageSize(m.ctx, m.pageSize))
+	case m.showDetail && m.detail.Owns(msg):
+		return m.detail.Update(msg)
 	default:
 		return m.table.Update(msg)
 	}
@@ -482,6 +532,9 @@ func (m *Model) handleMouse(msg tea.MouseMsg) tea.Cmd {
 	t := m.lay.table
 	switch msg.(type) {
 	case tea.MouseWheelMsg:
+		if m.showDetail && m.lay.detail.contains(ms.X, ms.Y) {
+			return m.detail.Update(msg)
+		}
 		if ms.Y >= t.y && ms.Y < t.y+t.h {
 			return m.table.Update(msg)
 		}

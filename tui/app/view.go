@@ -1,6 +1,7 @@
 package app
 
 import (
+	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -17,13 +18,14 @@ func (r rect) contains(x, y int) bool { return x >= r.x && x < r.x+r.w && y >= r
 
 // layout is where each part goes on the current screen.
 type layout struct {
-	sig        [6]int
+	sig        [7]int
 	body       rect // between the header and the search line/player/status: table and detail, or a dialog
 	table      rect
 	detail     rect
 	detailSide bool
 	player     rect
 	searchY    int // -1 when the search line is hidden
+	sticky     int // sticky message lines above the status bar
 }
 
 const (
@@ -41,14 +43,17 @@ func (m *Model) relayout(force bool) {
 		}
 		return 0
 	}
-	sig := [6]int{m.width, m.height, b2i(m.searching), b2i(m.player.Active()), b2i(m.showDetail), b2i(m.dialog != nil)}
+	// Sticky messages (start-up errors, warnings) get a line each above the status bar, two at most, and none
+	// on a terminal too short to spare them.
+	sticky := min(len(m.status.Sticky()), 2, max(0, m.height-minHeight))
+	sig := [7]int{m.width, m.height, b2i(m.searching), b2i(m.player.Active()), b2i(m.showDetail), b2i(m.dialog != nil), sticky}
 	if !force && sig == m.lay.sig {
 		return
 	}
 	w, h := m.width, m.height
 	m.ctx.Width, m.ctx.Height = w, h
-	l := layout{sig: sig, searchY: -1}
-	bottom := 2 // status bar and short help
+	l := layout{sig: sig, searchY: -1, sticky: sticky}
+	bottom := 2 + sticky // sticky lines, status bar and short help
 	y := h - bottom
 	playerH := 0
 	if m.player.Active() {
@@ -69,7 +74,9 @@ func (m *Model) relayout(force bool) {
 			l.detail = rect{l.table.w, l.body.y, dw, l.body.h}
 			l.detailSide = true
 		} else {
-			dh := min(16, l.body.h/2)
+			// Below the table on a narrow terminal, with most of the height: the fields scroll (J/K) when
+			// they do not fit, and the table keeps a few rows to move through the calls.
+			dh := min(20, max(l.body.h/2, l.body.h-8))
 			l.table.h = l.body.h - dh
 			l.detail = rect{0, l.body.y + l.table.h, w, dh}
 		}
@@ -132,6 +139,10 @@ func (m *Model) render() string {
 		b.WriteByte('\n')
 		b.WriteString(m.player.View())
 	}
+	if l.sticky > 0 {
+		b.WriteByte('\n')
+		b.WriteString(m.status.StickyView(l.sticky))
+	}
 	b.WriteByte('\n')
 	b.WriteString(m.status.View())
 	b.WriteByte('\n')
@@ -179,6 +190,9 @@ func (m *Model) header() string {
 	if r := m.rangeText(); r != "" {
 		left += st.Muted.Render(" · ") + st.Normal.Render(r)
 	}
+	if z := m.pbxZoneNote(); z != "" {
+		left += st.Muted.Render(" · " + z)
+	}
 	right := st.Muted.Render("? help ")
 	gap := m.width - lipgloss.Width(left) - lipgloss.Width(right)
 	if gap < 1 {
@@ -189,10 +203,12 @@ func (m *Model) header() string {
 
 // Bindings shown only in help: several keys under one label.
 var (
-	helpRanges = key.NewBinding(key.WithKeys("t"), key.WithHelp("t/y/w/m", "today…month"))
-	helpPages  = key.NewBinding(key.WithKeys("]"), key.WithHelp("[/]", "pages"))
-	helpClose  = key.NewBinding(key.WithKeys("?"), key.WithHelp("?/esc", "close help"))
-	helpPause  = key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "pause"))
+	helpRanges  = key.NewBinding(key.WithKeys("t"), key.WithHelp("t/y/w/m", "today…month"))
+	helpPages   = key.NewBinding(key.WithKeys("]"), key.WithHelp("[/]", "pages"))
+	helpClose   = key.NewBinding(key.WithKeys("?"), key.WithHelp("?/esc", "close help"))
+	helpPause   = key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "pause"))
+	helpHide    = key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "hide details"))
+	helpDismiss = key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "dismiss message"))
 )
 
 // shortHelp is the focused part's keys, always shown on the last line.
@@ -208,11 +224,16 @@ func (m *Model) shortHelp() []key.Binding {
 	case m.playerFocus:
 		return m.player.ShortHelp()
 	}
-	out := []key.Binding{k.Play}
+	var out []key.Binding
+	if len(m.status.Sticky()) > 0 {
+		out = append(out, helpDismiss)
+	}
+	out = append(out, k.Play)
 	if m.player.Active() {
 		out = append(out, k.Player, helpPause)
 	}
 	if m.showDetail {
+		out = append(out, helpHide)
 		out = append(out, m.detail.ShortHelp()...)
 	} else {
 		out = append(out, k.Detail)
@@ -256,23 +277,85 @@ func (m *Model) shortHelpLine() string {
 func (m *Model) ShortHelp() []key.Binding { return m.shortHelp() }
 
 func (m *Model) FullHelp() [][]key.Binding {
-	k := m.keys
-	groups := m.table.FullHelp()
-	return append(groups,
-		[]key.Binding{k.Play, k.Player, k.Detail, k.Users, k.Overview, k.Export, k.Help, k.Quit},
-		[]key.Binding{k.Search, k.Filters, k.Escape, k.Refresh, k.Follow, k.Goto},
-		[]key.Binding{k.Today, k.Yesterday, k.Week, k.Month, k.Range, k.NextPage, k.PrevPage, k.GotoPage, k.PageSize},
-	)
+	var out [][]key.Binding
+	for _, s := range m.helpSections() {
+		out = append(out, s.groups...)
+	}
+	return out
 }
 
-// fullHelp is the `?` page: every binding, in sections, flowed into as many columns as the height needs.
+// helpSection is a titled part of the `?` page.
+type helpSection struct {
+	title  string
+	groups [][]key.Binding
+}
+
+// helpSections is the `?` page for the part that has focus. Keys that mean something else when the player has
+// the keyboard (space, s, [, ], esc, tab) are listed only with the meaning they have now: with the player
+// focused its keys come first and the calls' sections leave out the ones it takes.
+func (m *Model) helpSections() []helpSection {
+	k := m.keys
+	calls := m.table.FullHelp()
+	calls = append(calls, []key.Binding{k.Play, k.Detail, k.Users, k.Overview, k.Export, k.Help, k.Quit})
+	if m.showDetail {
+		calls = append(calls, []key.Binding{m.detail.Keys.ScrollDown})
+	}
+	fetching := [][]key.Binding{
+		{k.Search, k.Filters, k.Escape, k.Refresh, k.Follow, k.Goto},
+		{k.Today, k.Yesterday, k.Week, k.Month, k.Range, k.NextPage, k.PrevPage, k.GotoPage, k.PageSize},
+	}
+	if m.playerFocus {
+		owned := m.playerKeys()
+		return []helpSection{
+			{"Player (has the keys)", m.player.FullHelp()},
+			{"Calls", withoutKeys(calls, owned)},
+			{"Fetching", withoutKeys(fetching, owned)},
+		}
+	}
+	return []helpSection{
+		{"Calls", calls},
+		{"Fetching", fetching},
+		{"Player", [][]key.Binding{{m.player.Global.Toggle, k.Player}}},
+	}
+}
+
+// withoutKeys drops from groups every binding that shares a key with one of taken.
+func withoutKeys(groups [][]key.Binding, taken []key.Binding) [][]key.Binding {
+	var out [][]key.Binding
+	for _, g := range groups {
+		var kept []key.Binding
+		for _, b := range g {
+			if !sharesKey(b, taken) {
+				kept = append(kept, b)
+			}
+		}
+		if len(kept) > 0 {
+			out = append(out, kept)
+		}
+	}
+	return out
+}
+
+func sharesKey(b key.Binding, others []key.Binding) bool {
+	for _, o := range others {
+		for _, k := range b.Keys() {
+			if slices.Contains(o.Keys(), k) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// fullHelp is the `?` page: every binding of the focused part, in sections, flowed into as many columns as the
+// height needs.
 func (m *Model) fullHelp(w, h int) string {
 	st := &m.ctx.Styles
 	type item struct{ key, desc, title string }
 	var items []item
-	section := func(title string, groups [][]key.Binding) {
-		items = append(items, item{title: title})
-		for _, g := range groups {
+	for _, sec := range m.helpSections() {
+		items = append(items, item{title: sec.title})
+		for _, g := range sec.groups {
 			for _, b := range g {
 				if b.Enabled() && b.Help().Key != "" {
 					items = append(items, item{key: b.Help().Key, desc: b.Help().Desc})
@@ -280,9 +363,9 @@ func (m *Model) fullHelp(w, h int) string {
 			}
 		}
 	}
-	section("Calls", m.FullHelp()[:len(m.table.FullHelp())+1])
-	section("Fetching", m.FullHelp()[len(m.table.FullHelp())+1:])
-	section("Player (tab)", m.player.FullHelp())
+	if !m.playerFocus {
+		items = append(items, item{desc: "(then ? lists them)"})
+	}
 	rows := max(4, h-1)
 	// Flow the items into columns; a section title never ends a column.
 	var chunks [][]item

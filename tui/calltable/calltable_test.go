@@ -196,3 +196,46 @@ func TestInsertSortedMatchesFullSort(t *testing.T) {
 		}
 	}
 }
+
+// A PBX sends a range oldest first: rows arriving in later batches are newer and sort above the first ones.
+// Until the user moves, the cursor stays on the top row (the newest call), and the screen shows it.
+func TestLoadOpensOnNewestWhileOlderRowsArriveFirst(t *testing.T) {
+	m := newTable(120, 20)
+	recs := makeRecords(3000)
+	m.Reset()
+	for lo := 0; lo < len(recs); lo += 1000 {
+		m.Append(recs[lo : lo+1000])
+	}
+	newest := recs[len(recs)-1]
+	if got := m.Selected(); got == nil || got.UniqueID != newest.UniqueID || m.Cursor() != 0 {
+		t.Fatalf("selected %v at row %d, want the newest call %s at row 0", got, m.Cursor(), newest.UniqueID)
+	}
+	if view := ansi.Strip(m.View()); !strings.Contains(view, newest.Start.Format("2006-01-02 15:04:05")) {
+		t.Fatalf("the newest call is not on screen:\n%s", view)
+	}
+
+	// Once the user has chosen a call, rows that stream in keep it selected and on screen.
+	m.Reset()
+	m.Append(recs[:1000])
+	for range 3 {
+		m.Update(press("down"))
+	}
+	chosen := *m.Selected()
+	m.Append(recs[1000:])
+	if got := m.Selected(); got.UniqueID != chosen.UniqueID {
+		t.Fatalf("streaming rows moved the cursor from %s to %s", chosen.UniqueID, got.UniqueID)
+	}
+	if view := ansi.Strip(m.View()); !strings.Contains(view, chosen.Start.Format("2006-01-02 15:04:05")) {
+		t.Fatalf("the chosen call scrolled off screen:\n%s", view)
+	}
+
+	// After the load (Unpin), new calls on top (follow mode) leave the cursor where it is.
+	m.Reset()
+	m.Append(recs[:2000])
+	m.Unpin()
+	top := m.Selected().UniqueID
+	m.Append(recs[2000:])
+	if got := m.Selected().UniqueID; got != top {
+		t.Fatalf("after the load, new rows moved the cursor from %s to %s", top, got)
+	}
+}

@@ -61,6 +61,10 @@ type Model struct {
 
 	cursor int // index into view
 	offset int // first view index on screen
+	// pinned keeps the cursor on the first row while a new query's rows stream in: a PBX sends a range oldest
+	// first, so the first batch is not the newest, and the user expects to open on the top row. A move of the
+	// user's, a go-to or Unpin (the load is over) ends it; from then on rows arriving keep the cursor on its call.
+	pinned bool
 
 	marks   marks
 	pending map[string]struct{} // keys of marked calls not (yet) loaded, re-marked when they arrive
@@ -86,7 +90,7 @@ type Model struct {
 
 // New returns an empty table sorted by start time, newest first.
 func New(ctx *common.Context) *Model {
-	m := &Model{ctx: ctx, Keys: DefaultKeyMap(), st: &store{}, selIdx: -1}
+	m := &Model{ctx: ctx, Keys: DefaultKeyMap(), st: &store{}, selIdx: -1, pinned: true}
 	m.srt.st = m.st
 	m.srt.col, m.srt.desc = ColStart, true
 	return m
@@ -157,7 +161,8 @@ func (m *Model) Selected() *cdr.Record {
 	return m.sel
 }
 
-// Reset drops every row (a new query). Marks are remembered by call and come back if the calls do.
+// Reset drops every row (a new query). Marks are remembered by call and come back if the calls do. The cursor
+// stays on the first row while the new rows stream in, until the user moves it or Unpin is called.
 func (m *Model) Reset() {
 	m.rememberMarks()
 	// A new store rather than a cleared one: snapshots handed to Cmds keep reading the old rows.
@@ -167,7 +172,15 @@ func (m *Model) Reset() {
 	m.srt = sorter{st: m.st, col: m.srt.col, desc: m.srt.desc}
 	m.sel, m.selIdx = nil, -1
 	m.cursor, m.offset = 0, 0
+	m.pinned = true
 }
+
+// Unpin ends keeping the cursor on the first row (the load is complete): rows that arrive later (follow mode)
+// leave the cursor on its call.
+func (m *Model) Unpin() { m.pinned = false }
+
+// Pinned reports whether the cursor is kept on the first row as rows stream in.
+func (m *Model) Pinned() bool { return m.pinned }
 
 // Replace swaps in a new set of rows (a refresh), keeping the cursor on the same call when it is still there.
 func (m *Model) Replace(recs []cdr.Record) {
@@ -178,6 +191,7 @@ func (m *Model) Replace(recs []cdr.Record) {
 	row := m.cursor - m.offset
 	m.Reset()
 	m.Append(recs)
+	m.pinned = false
 	if sel != "" && m.SelectKey(sel) {
 		m.offset = max(0, m.cursor-row)
 		m.clampOffset()
@@ -231,7 +245,12 @@ func (m *Model) Append(batch []cdr.Record) {
 	hadRows := len(m.view) > 0
 	var before int
 	m.view, before = m.srt.insertSorted(m.view, shown, m.cursor)
-	if hadRows {
+	switch {
+	case m.pinned:
+		lo, _ := m.window()
+		m.cursor, m.offset = lo, lo
+	case hadRows:
+		// The selected call stays selected, on the same screen row.
 		m.cursor += before
 		m.offset += before
 	}
@@ -281,6 +300,7 @@ func (m *Model) rebuildView() {
 func (m *Model) SelectKey(k string) bool {
 	for p, i := range m.view {
 		if m.st.key(i) == k {
+			m.pinned = false
 			m.cursor = p // first, so a local page window moves to the call's page
 			m.moveTo(p)
 			return true
@@ -305,6 +325,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case tea.KeyPressMsg:
 		rows := m.visibleRows()
+		m.pinned = false // the user has chosen where the cursor is
 		switch {
 		case key.Matches(msg, m.Keys.LineUp):
 			m.moveTo(m.cursor - 1)
@@ -343,6 +364,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 			m.SetSort(m.srt.col, !m.srt.desc)
 		}
 	case tea.MouseWheelMsg:
+		m.pinned = false
 		switch msg.Button {
 		case tea.MouseWheelUp:
 			m.moveTo(m.cursor - 3)
@@ -360,6 +382,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 // Click acts on a click at (x, y) relative to the table's top-left corner: a row selects it, the header sorts
 // by the column under the pointer (again to reverse).
 func (m *Model) Click(x, y int) {
+	m.pinned = false
 	if y == 0 {
 		if c, ok := m.columnAt(x); ok {
 			if c == m.srt.col {
@@ -453,6 +476,7 @@ func (m *Model) SetPage(p int) {
 	}
 	_, pages := m.Page()
 	p = min(max(p, 1), pages)
+	m.pinned = false
 	m.cursor = (p - 1) * m.pageSize
 	m.offset = m.cursor
 	m.moveTo(m.cursor)

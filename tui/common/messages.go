@@ -31,14 +31,21 @@ type RowsChanged struct {
 }
 
 // StatusMsg puts a line in the status bar: a note, or an error (shown in the error colour until the next one).
+// A Sticky line stays on screen beside later notes until the user dismisses it (esc): an error at start-up, a
+// warning that must be read (a PBX that accepts its factory-default password).
 type StatusMsg struct {
-	Text string
-	Err  error
+	Text   string
+	Err    error
+	Sticky bool
 }
 
 // Status and Error are Cmds producing a StatusMsg.
 func Status(text string) tea.Cmd { return Cmd(StatusMsg{Text: text}) }
 func Error(err error) tea.Cmd    { return Cmd(StatusMsg{Err: err}) }
+
+// StickyError and Warning are Cmds producing a sticky StatusMsg.
+func StickyError(err error) tea.Cmd { return Cmd(StatusMsg{Err: err, Sticky: true}) }
+func Warning(text string) tea.Cmd   { return Cmd(StatusMsg{Text: text, Sticky: true}) }
 
 // PlayRequest asks the player to play a call (sent by the root on `enter`). Playing another call stops the
 // current one; moving the cursor does not.

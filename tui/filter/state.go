@@ -75,10 +75,16 @@ func dispBit(d cdr.Disposition) uint8 {
 	return DispOther
 }
 
-// Matcher returns the predicate for the call table, or nil when nothing is filtered. names maps extensions to
-// user names so the search finds a call by the name of its extension's user. The predicate reads only the
-// record and allocates nothing, so it can run on every core at once.
+// Matcher is MatcherWith without a country code: numbers still match however they are spaced.
 func (s State) Matcher(names map[string]string) func(*cdr.Record) bool {
+	return s.MatcherWith(names, Dialling{})
+}
+
+// MatcherWith returns the predicate for the call table, or nil when nothing is filtered. names maps extensions
+// to user names so the search finds a call by the name of its extension's user; d says how the PBX's numbers are
+// written, so a search that is a phone number finds it whatever its spacing or prefix (+27, 0). The predicate
+// reads only the record and allocates nothing, so it can run on every core at once.
+func (s State) MatcherWith(names map[string]string, d Dialling) func(*cdr.Record) bool {
 	if s.IsZero() {
 		return nil
 	}
@@ -86,6 +92,7 @@ func (s State) Matcher(names map[string]string) func(*cdr.Record) bool {
 	types, disps, minDur := s.Types, s.Dispositions, s.MinDuration
 	q := strings.ToLower(strings.TrimSpace(s.Search))
 	asciiQ := isASCII(q)
+	number, isNumber := phoneQuery(q, d)
 	return func(r *cdr.Record) bool {
 		if len(exts) > 0 {
 			ok := false
@@ -117,7 +124,8 @@ func (s State) Matcher(names map[string]string) func(*cdr.Record) bool {
 		}
 		return contains(r.DialledNumber, q) || contains(r.CallerID, q) || contains(r.UniqueID, q) ||
 			contains(r.Extension, q) || contains(r.FriendlyName, q) || contains(r.AccountCode, q) ||
-			(names != nil && contains(names[r.Extension], q))
+			(names != nil && contains(names[r.Extension], q)) ||
+			(isNumber && (containsNumber(r.DialledNumber, number, d) || containsNumber(r.CallerID, number, d)))
 	}
 }
 

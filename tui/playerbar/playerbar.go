@@ -27,53 +27,6 @@ const (
 	BigSeek   = 30 * time.Second
 )
 
-// KeyMap is the player bar's bindings while it has focus; Global holds the ones the root routes to it
-// whatever has focus.
-type KeyMap struct {
-	Toggle     key.Binding
-	Back       key.Binding
-	Forward    key.Binding
-	BackBig    key.Binding
-	ForwardBig key.Binding
-	NextSpeech key.Binding
-	PrevSpeech key.Binding
-	Slower     key.Binding
-	Faster     key.Binding
-	Quieter    key.Binding
-	Louder     key.Binding
-	Stop       key.Binding
-	Leave      key.Binding
-}
-
-// DefaultKeyMap is the player bar's default bindings.
-func DefaultKeyMap() KeyMap {
-	return KeyMap{
-		Toggle:     key.NewBinding(key.WithKeys("space", "p"), key.WithHelp("space/p", "pause")),
-		Back:       key.NewBinding(key.WithKeys("left", "h"), key.WithHelp("←/→", "±5s")),
-		Forward:    key.NewBinding(key.WithKeys("right", "l"), key.WithHelp("→", "+5s")),
-		BackBig:    key.NewBinding(key.WithKeys("shift+left", "H"), key.WithHelp("⇧←/⇧→", "±30s")),
-		ForwardBig: key.NewBinding(key.WithKeys("shift+right", "L"), key.WithHelp("⇧→", "+30s")),
-		NextSpeech: key.NewBinding(key.WithKeys("]", "n"), key.WithHelp("[/]", "prev/next speech")),
-		PrevSpeech: key.NewBinding(key.WithKeys("[", "N"), key.WithHelp("[", "previous speech")),
-		Slower:     key.NewBinding(key.WithKeys("<", ","), key.WithHelp("</>", "speed")),
-		Faster:     key.NewBinding(key.WithKeys(">", "."), key.WithHelp(">", "faster")),
-		Quieter:    key.NewBinding(key.WithKeys("-", "_"), key.WithHelp("-/+", "volume")),
-		Louder:     key.NewBinding(key.WithKeys("+", "="), key.WithHelp("+", "louder")),
-		Stop:       key.NewBinding(key.WithKeys("s", "x"), key.WithHelp("s", "stop")),
-		Leave:      key.NewBinding(key.WithKeys("esc", "tab"), key.WithHelp("esc", "back to calls")),
-	}
-}
-
-// GlobalKeyMap is what works from anywhere while a call is loaded: pause and resume.
-type GlobalKeyMap struct {
-	Toggle key.Binding
-}
-
-// DefaultGlobalKeyMap is `p` for pause.
-func DefaultGlobalKeyMap() GlobalKeyMap {
-	return GlobalKeyMap{Toggle: key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "pause/play"))}
-}
-
 // Options set up the player bar.
 type Options struct {
 	Player PlayerFactory   // nil: DefaultPlayer
@@ -407,19 +360,12 @@ func (m *Model) SetSize(w, h int) { m.width, m.height = w, h }
 // ShortHelp is the bar's one-line help.
 func (m *Model) ShortHelp() []key.Binding {
 	k := m.Keys
-	return []key.Binding{k.Toggle, k.Back, k.BackBig, k.NextSpeech, k.Slower, k.Quieter, k.Stop, k.Leave}
+	return []key.Binding{k.Toggle, k.Back, k.BackBig, k.PrevSpeech, k.Slower, k.Quieter, k.Stop, k.Leave}
 }
 
-// FullHelp is the bar's help page.
+// FullHelp is the bar's help page: the shared player keys, then how to leave.
 func (m *Model) FullHelp() [][]key.Binding {
-	k := m.Keys
-	// Each pair shares one help line ("←/→ ±5s"), so the second of a pair is left out.
-	return [][]key.Binding{
-		{k.Toggle, k.Stop, k.Leave},
-		{k.Back, k.BackBig},
-		{k.NextSpeech},
-		{k.Slower, k.Quieter},
-	}
+	return append(m.Keys.HelpGroups(), []key.Binding{m.Keys.Leave})
 }
 
 // Close stops playback and releases the player (on quit).

@@ -55,7 +55,9 @@ func Goto(ctx *common.Context) *Model {
 		})
 }
 
-// ParseRange reads a from/to pair in the CLI's forms. A bare date as "to" includes that whole day.
+// ParseRange reads a from/to pair in the CLI's forms, with the CLI's rule: "from" is inclusive and "to"
+// exclusive, as in the Com.X spec, so "to 2024-03-02" stops before 2024-03-02 00:00. An empty "to" means one day
+// from "from".
 func ParseRange(from, to string) (time.Time, time.Time, error) {
 	f, err := cdr.ParseTime(from, nil)
 	if err != nil {
@@ -64,32 +66,38 @@ func ParseRange(from, to string) (time.Time, time.Time, error) {
 	var t time.Time
 	if strings.TrimSpace(to) == "" {
 		t = f.AddDate(0, 0, 1)
-	} else {
-		t, err = cdr.ParseTime(to, nil)
-		if err != nil {
-			return time.Time{}, time.Time{}, fmt.Errorf("to: %w", err)
-		}
-		if len(strings.TrimSpace(to)) == 8 || len(strings.TrimSpace(to)) == 10 {
-			t = t.AddDate(0, 0, 1) // "to 2024-03-02" means through the end of that day
-		}
+	} else if t, err = cdr.ParseTime(to, nil); err != nil {
+		return time.Time{}, time.Time{}, fmt.Errorf("to: %w", err)
 	}
 	if !t.After(f) {
-		return time.Time{}, time.Time{}, errors.New("the range ends before it starts: make \"to\" later than \"from\"")
+		return time.Time{}, time.Time{}, fmt.Errorf("the range is empty: \"to\" (%s) must be later than \"from\" (%s); \"to\" is not included", stamp(t), stamp(f))
 	}
 	return f, t, nil
 }
 
-// Range is the custom from/to prompt, prefilled with the current range.
+// stamp writes a wall-clock time as the range prompt takes it: the date alone at midnight.
+func stamp(t time.Time) string {
+	switch {
+	case t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0:
+		return t.Format("2006-01-02")
+	case t.Second() != 0:
+		return t.Format("2006-01-02 15:04:05")
+	}
+	return t.Format("2006-01-02 15:04")
+}
+
+// Range is the custom from/to prompt, prefilled with the current range. Under the fields it says which calls
+// enter would load, in the words the CLI's help uses ("to" is exclusive).
 func Range(ctx *common.Context, from, to time.Time) *Model {
 	fv, tv := "", ""
 	if !from.IsZero() {
-		fv = from.Format("2006-01-02 15:04")
+		fv = stamp(from)
 	}
 	if !to.IsZero() {
-		tv = to.Format("2006-01-02 15:04")
+		tv = stamp(to)
 	}
-	return New(ctx, "Time range", "Forms: 2013-03-01, 2013-03-01 23:00, 2013-03-01T23:00:05, 201303012300. A date as \"to\" includes that day; empty \"to\" means one day.",
-		[]Field{{Label: "From", Placeholder: "2024-03-01", Value: fv}, {Label: "To", Placeholder: "2024-03-02", Value: tv}},
+	m := New(ctx, "Time range", "Forms: 2013-03-01, 2013-03-01 23:00, 2013-03-01T23:00:05, 201303012300, in the PBX's wall clock. \"From\" is included, \"to\" is not (as in callscope calls --from/--to); an empty \"to\" means one day.",
+		[]Field{{Label: "From", Placeholder: "2024-03-01", Value: fv}, {Label: "To (excl.)", Placeholder: "empty: one day", Value: tv}},
 		func(v []string) (tea.Msg, error) {
 			f, t, err := ParseRange(v[0], v[1])
 			if err != nil {
@@ -97,6 +105,14 @@ func Range(ctx *common.Context, from, to time.Time) *Model {
 			}
 			return RangeMsg{From: f, To: t}, nil
 		})
+	m.preview = func(v []string) string {
+		f, t, err := ParseRange(v[0], v[1])
+		if err != nil {
+			return ""
+		}
+		return "Loads the calls " + common.RangeWords(f, t) + "."
+	}
+	return m
 }
 
 // Page is the go-to-page prompt; pages is 0 when the total is unknown.

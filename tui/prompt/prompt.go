@@ -39,8 +39,11 @@ type Model struct {
 	inputs []textinput.Model
 	cur    int
 	submit func(values []string) (tea.Msg, error)
-	err    string
-	w, h   int
+	// preview, when set, is a line under the fields saying what enter would do with the values typed so far
+	// ("" when they do not parse yet).
+	preview func(values []string) string
+	err     string
+	w, h    int
 }
 
 // New builds a prompt; submit turns the values into the message to send, or an error to show.
@@ -139,6 +142,11 @@ func (m *Model) View() string {
 			l = st.Accent.Bold(true)
 		}
 		lines = append(lines, l.Width(lw+2).Render(m.labels[i])+in.View())
+	}
+	if m.preview != nil {
+		if p := m.preview(m.Values()); p != "" {
+			lines = append(lines, "", st.Normal.Render(wrap(p, max(20, min(60, m.w-6)))))
+		}
 	}
 	if m.err != "" {
 		lines = append(lines, "", st.Error.Render(wrap(m.err, max(20, min(60, m.w-6)))))

@@ -27,10 +27,14 @@ type Model struct {
 	Follow  bool
 	Busy    string // spinner frame + "loading 12,000" while a fetch runs; empty when idle
 
-	note string
-	err  error
-	w    int
+	note   string
+	err    error
+	sticky []common.StatusMsg // kept until Dismiss: start-up errors, warnings
+	w      int
 }
+
+// maxSticky bounds the sticky lines kept: the oldest gives way.
+const maxSticky = 3
 
 // New returns an empty status bar.
 func New(ctx *common.Context) *Model { return &Model{ctx: ctx} }
@@ -43,13 +47,44 @@ func (m *Model) Note() string { return m.note }
 
 func (m *Model) SetSize(w, _ int) { m.w = w }
 
-// Update takes StatusMsg: an error stays until the next message replaces it.
+// Sticky is the lines kept until dismissed, oldest first.
+func (m *Model) Sticky() []common.StatusMsg { return m.sticky }
+
+// Dismiss drops the sticky lines; false when there were none.
+func (m *Model) Dismiss() bool {
+	had := len(m.sticky) > 0
+	m.sticky = nil
+	return had
+}
+
+// Update takes StatusMsg: an error stays until the next message replaces it; a sticky one until Dismiss.
 func (m *Model) Update(msg tea.Msg) tea.Cmd {
-	if s, ok := msg.(common.StatusMsg); ok {
+	s, ok := msg.(common.StatusMsg)
+	if !ok {
+		return nil
+	}
+	if !s.Sticky {
 		m.err = s.Err
 		m.note = s.Text
+		return nil
 	}
+	for _, old := range m.sticky {
+		if old.Text == s.Text && errText(old.Err) == errText(s.Err) {
+			return nil // said already
+		}
+	}
+	if len(m.sticky) == maxSticky {
+		m.sticky = m.sticky[1:]
+	}
+	m.sticky = append(m.sticky, s)
 	return nil
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }
 
 // Count formats 12345 as 12,345.
@@ -85,6 +120,7 @@ func (m *Model) View() string {
 	}
 	counts := Count(m.Shown) + "/" + Count(m.Loaded) + " calls"
 	segs := []seg{}
+
 	if m.Busy != "" {
 		segs = append(segs, seg{m.Busy, st.StatusKV.Render, 9})
 	}
@@ -150,6 +186,26 @@ func (m *Model) View() string {
 		line += st.Status.Render(strings.Repeat(" ", pad))
 	}
 	return line
+}
+
+// StickyView is the sticky lines, newest last, at most n of them, each on its own line above the status bar
+// (so the counts stay in view), cut to the width: "" when there are none.
+func (m *Model) StickyView(n int) string {
+	st := &m.ctx.Styles
+	lines := m.sticky[max(0, len(m.sticky)-n):]
+	out := make([]string, 0, len(lines))
+	for _, s := range lines {
+		text, style := "⚠ "+s.Text, st.Warning.Inherit(st.Status)
+		if s.Err != nil {
+			text, style = "✗ "+s.Err.Error(), st.Error.Inherit(st.Status)
+		}
+		line := ansi.Truncate(style.Render(" "+text), m.w, "…")
+		if pad := m.w - ansi.StringWidth(line); pad > 0 {
+			line += st.Status.Render(strings.Repeat(" ", pad))
+		}
+		out = append(out, line)
+	}
+	return strings.Join(out, "\n")
 }
 
 func (m *Model) ShortHelp() []key.Binding  { return nil }

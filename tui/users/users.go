@@ -43,6 +43,7 @@ type Model struct {
 func New(ctx *common.Context) *Model {
 	km := table.DefaultKeyMap()
 	km.PageDown.SetKeys("pgdown", "f")
+	km.HalfPageUp.SetKeys("ctrl+u") // u closes the view, as it opened it
 	m := &Model{ctx: ctx, loading: true, Keys: KeyMap{
 		KeyMap: km,
 		Filter: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "calls of this extension")),

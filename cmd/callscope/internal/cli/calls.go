@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/callscope/callscope/client/cdr"
+	"github.com/callscope/callscope/tui/common"
 )
 
 // queryFlags are the selection flags shared by every command that lists calls.
@@ -256,14 +257,5 @@ func (p *progress) clear() {
 
 func (p *progress) done() { p.clear() }
 
-func humanBytes(v float64) string {
-	switch {
-	case v >= 1<<30:
-		return fmt.Sprintf("%.1f GB", v/(1<<30))
-	case v >= 1<<20:
-		return fmt.Sprintf("%.1f MB", v/(1<<20))
-	case v >= 1<<10:
-		return fmt.Sprintf("%.1f kB", v/(1<<10))
-	}
-	return fmt.Sprintf("%.0f B", v)
-}
+// humanBytes writes a size in the one unit style the app and the CLI share (decimal: 72.1 kB).
+func humanBytes(v float64) string { return common.Bytes(int64(v)) }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/callscope/callscope/audio/decode"
 	"github.com/callscope/callscope/audio/output"
 	"github.com/callscope/callscope/audio/player"
+	"github.com/callscope/callscope/audio/waveform"
 	"github.com/callscope/callscope/client/cdr"
 	"github.com/callscope/callscope/client/reccache"
 	"github.com/callscope/callscope/client/safetext"
@@ -21,8 +23,9 @@ func (a *app) playCommand() *cobra.Command {
 		Use:   "play [FILE]",
 		Short: "Play a recording file, or a call's recording from the PBX, with a one-line progress display",
 		Long: `play plays a recording: a local file, or with --id/--start a call's recording fetched from the PBX (it
-starts playing while it downloads). Keys: space pauses, ←/→ seek 5 s, ↑/↓ seek 30 s, +/- speed (pitch kept),
-9/0 volume, q quits. With no sound device the clock still runs and callscope says so once.`,
+starts playing while it downloads). The keys are the app's player keys: space or p pauses, ←/→ seek 5 s, ⇧←/⇧→
+(or H/L) 30 s, [/] the previous/next stretch of speech, </> speed (pitch kept), -/+ volume, s stops, q or esc
+quits, ? lists them. With no sound device the clock still runs and callscope says so once.`,
 		Example: `  callscope play call.gsm
   callscope play --demo --id 1396000115.1`,
 		Args: func(c *cobra.Command, args []string) error {
@@ -37,6 +40,7 @@ starts playing while it downloads). Keys: space pauses, ←/→ seek 5 s, ↑/�
 			}
 			var stream *decode.Stream
 			var title string
+			var speech func(context.Context) (*waveform.Analysis, error) // a second decode, for the [/] keys
 			var err error
 			switch {
 			case len(args) == 1:
@@ -45,8 +49,16 @@ starts playing while it downloads). Keys: space pauses, ←/→ seek 5 s, ↑/�
 				if err != nil {
 					return err // it names the file
 				}
+				speech = func(ctx context.Context) (*waveform.Analysis, error) {
+					s, err := decode.OpenFile(args[0])
+					if err != nil {
+						return nil, err
+					}
+					defer s.Close()
+					return waveform.Analyze(ctx, s, s.Format().SampleRate)
+				}
 			case lf.set():
-				stream, title, err = a.openRemote(c, lf)
+				stream, title, speech, err = a.openRemote(c, lf)
 				if err != nil {
 					return err
 				}
@@ -58,41 +70,55 @@ starts playing while it downloads). Keys: space pauses, ←/→ seek 5 s, ↑/�
 			if err := p.Load(stream, stream.Format(), title); err != nil {
 				return err
 			}
-			return playline.Run(c.Context(), p, title, a.stdin, a.stdout)
+			return playline.Run(c.Context(), p, title, a.stdin, a.stdout, playline.WithSpeech(speech))
 		},
 	}
 	lf.add(c)
 	return c
 }
 
-// openRemote fetches a call's recording into the recordings cache and opens it while it downloads.
-func (a *app) openRemote(c *cobra.Command, lf lookupFlags) (*decode.Stream, string, error) {
+// openRemote fetches a call's recording into the recordings cache and opens it while it downloads; speech
+// analyses a second decode of the same download (it waits for the download's end).
+func (a *app) openRemote(c *cobra.Command, lf lookupFlags) (s *decode.Stream, title string, speech func(context.Context) (*waveform.Analysis, error), err error) {
 	l, err := lf.lookup()
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
 	a.extended = true // the title names the extension
 	src, err := a.source(c.Context())
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
 	rec, err := src.Call(c.Context(), l)
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
 	cache, err := reccache.Open(recordingsCacheDir())
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
 	e, err := cache.Fetch(c.Context(), src, rec, nil)
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
-	s, err := decode.Open(decode.FollowDownload(e.File, e.Done(), e.Err), e.Name)
+	s, err = decode.Open(decode.FollowDownload(e.File, e.Done(), e.Err), e.Name)
 	if err != nil {
-		return nil, "", fmt.Errorf("call %s: %w", rec.UniqueID, err)
+		return nil, "", nil, fmt.Errorf("call %s: %w", rec.UniqueID, err)
 	}
-	return s, callTitle(rec), nil
+	speech = func(ctx context.Context) (*waveform.Analysis, error) {
+		f, err := e.Reopen()
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		st, err := decode.Open(decode.FollowDownload(f, e.Done(), e.Err), e.Name)
+		if err != nil {
+			return nil, err
+		}
+		defer st.Close()
+		return waveform.Analyze(ctx, st, st.Format().SampleRate)
+	}
+	return s, callTitle(rec), speech, nil
 }
 
 // callTitle names a call for the player: "8266 Reception ← 0215551111, 2013-03-01 09:33", cleaned for the

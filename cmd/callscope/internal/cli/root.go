@@ -71,10 +71,16 @@ type app struct {
 	log        *slog.Logger       // --debug and -v; see openLog
 	logFile    *os.File
 
-	// inTUI holds back warnings that arrive while the app owns the terminal; Main prints them on exit.
+	// inTUI holds back warnings that arrive while the app owns the terminal; Main prints them on exit. tuiWarn,
+	// set while the app runs, shows them in its status bar meanwhile.
 	inTUI         bool
 	heldWarnings  []string
 	factoryWarned sync.Once
+	tuiWarn       func(string)
+
+	// The clock (see now in tui.go): the real one, or the test hook's.
+	clockOnce             sync.Once
+	clockBase, clockStart time.Time
 }
 
 // Main runs callscope with args and returns the exit code.
@@ -151,10 +157,6 @@ $CALLSCOPE_URL, or at the prompt on a terminal. user:pass@ in --url works, with 
 			return a.openLog(c)
 		},
 		RunE: func(c *cobra.Command, args []string) error {
-			if !isTerminal(a.stdout) {
-				return usagef("the app needs a terminal; for scripts use callscope calls (see callscope --help)")
-			}
-			a.inTUI = true
 			return a.runTUI(c, args)
 		},
 	}
@@ -386,7 +388,7 @@ func (a *app) applyProfileRange(q *cdr.Query) error {
 	if a.eff == nil || !q.From.IsZero() || !q.To.IsZero() || q.Page > 0 {
 		return nil
 	}
-	now := time.Now()
+	now := a.now()
 	if a.zone != nil {
 		now = now.In(a.zone)
 	}
@@ -455,6 +457,9 @@ func (f *factoryDefaultCheck) Users(ctx context.Context) ([]cdr.User, error) {
 func (a *app) warnHeld(msg string) {
 	if a.inTUI {
 		a.heldWarnings = append(a.heldWarnings, msg)
+		if a.tuiWarn != nil {
+			a.tuiWarn(msg)
+		}
 		return
 	}
 	if isTerminal(a.stderr) {
@@ -466,7 +471,7 @@ func (a *app) warnHeld(msg string) {
 // startDemo starts the simulator on a loopback port and points the settings at it.
 func (a *app) startDemo(s *connect.Settings) error {
 	if a.demoServer == nil {
-		srv, err := pbxsim.Start(demoOptions(time.Now()))
+		srv, err := pbxsim.Start(demoOptions(a.now()))
 		if err != nil {
 			return fmt.Errorf("starting the demo PBX: %w", err)
 		}

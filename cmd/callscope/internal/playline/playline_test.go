@@ -11,9 +11,14 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unicode/utf8"
+
+	"charm.land/bubbles/v2/key"
 
 	"github.com/callscope/callscope/audio/output"
 	"github.com/callscope/callscope/audio/player"
+	"github.com/callscope/callscope/audio/waveform"
+	"github.com/callscope/callscope/tui/playerbar"
 	"github.com/gopxl/beep/v2"
 	"golang.org/x/sys/unix"
 )
@@ -149,14 +154,30 @@ func TestTerminalKeysAndRestore(t *testing.T) {
 	at := p.State().Position
 	master.Write([]byte("\x1b[C"))
 	waitFor("→ seeks 5s", func(s player.State) bool { return s.Position == at+5*time.Second })
-	master.Write([]byte("\x1b[A"))
-	waitFor("↑ seeks 30s", func(s player.State) bool { return s.Position == at+35*time.Second })
+	master.Write([]byte("\x1b[1;2C"))
+	waitFor("⇧→ seeks 30s", func(s player.State) bool { return s.Position == at+35*time.Second })
 	master.Write([]byte("\x1b[D"))
 	waitFor("← seeks back 5s", func(s player.State) bool { return s.Position == at+30*time.Second })
+	master.Write([]byte("H"))
+	waitFor("H seeks back 30s", func(s player.State) bool { return s.Position == at })
+	master.Write([]byte(">"))
+	waitFor("> speeds up", func(s player.State) bool { return s.Speed == 1.25 })
+	master.Write([]byte("-"))
+	waitFor("- lowers the volume", func(s player.State) bool { return math.Abs(s.Volume-0.9) < 1e-9 })
 	master.Write([]byte("+"))
-	waitFor("+ speeds up", func(s player.State) bool { return s.Speed == 1.25 })
-	master.Write([]byte("9"))
-	waitFor("9 lowers volume", func(s player.State) bool { return math.Abs(s.Volume-0.9) < 1e-9 })
+	waitFor("+ raises the volume (as in the app), not the speed", func(s player.State) bool {
+		return math.Abs(s.Volume-1) < 1e-9 && s.Speed == 1.25
+	})
+	master.Write([]byte("-"))
+	waitFor("- lowers the volume", func(s player.State) bool { return math.Abs(s.Volume-0.9) < 1e-9 })
+	master.Write([]byte("?"))
+	deadline := time.Now().Add(2 * time.Second)
+	for !strings.Contains(out.String(), "-/+ quieter/louder") {
+		if time.Now().After(deadline) {
+			t.Fatalf("? did not list the keys: %q", out.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	master.Write([]byte(" "))
 	waitFor("space resumes", func(s player.State) bool { return !s.Paused })
 	time.Sleep(250 * time.Millisecond) // a few redraws
@@ -174,7 +195,7 @@ func TestTerminalKeysAndRestore(t *testing.T) {
 		t.Fatal("terminal settings were not restored")
 	}
 	screen := out.String()
-	if !strings.Contains(screen, "\r▶ call 7  00:3") || !strings.Contains(screen, "1.25x  vol 90%") {
+	if !strings.Contains(screen, "\r▶ call 7  00:0") || !strings.Contains(screen, "1.25x  vol 90%") {
 		t.Fatalf("progress line not drawn as expected: %q", screen[max(0, len(screen)-300):])
 	}
 	if !strings.HasSuffix(screen, "\r\n\x1b[?25h") {
@@ -199,9 +220,76 @@ func TestLine(t *testing.T) {
 }
 
 func TestParseKeys(t *testing.T) {
-	got := parseKeys([]byte("q \x1b[A\x1bOB\x1b[C\x1b[D+-90\x03x"))
-	want := []key{keyQuit, keyToggle, keyUp, keyDown, keyRight, keyLeft, keyFaster, keySlower, keyQuieter, keyLouder, keyQuit}
+	got := parseKeys([]byte("q \x1b[A\x1bOB\x1b[C\x1b[D\x1b[1;2C\x1b[1;2D\x1b[1;5C+-<>[]?\x03x"))
+	want := []keyName{"q", "space", "up", "down", "right", "left", "shift+right", "shift+left", "+", "-", "<", ">",
+		"[", "]", "?", "ctrl+c", "x"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("got %v, want %v", got, want)
+	}
+	if got := parseKeys([]byte("\x1b")); fmt.Sprint(got) != "[esc]" {
+		t.Fatalf("a lone Esc: %v", got)
+	}
+}
+
+// `play` uses the app's player keymap: every one of its bindings means the same here.
+func TestKeysAreThePlayerBars(t *testing.T) {
+	km, app := DefaultKeys(), playerbar.DefaultKeyMap()
+	pairs := [][2]key.Binding{{km.Toggle, app.Toggle}, {km.Back, app.Back}, {km.Forward, app.Forward},
+		{km.BackBig, app.BackBig}, {km.ForwardBig, app.ForwardBig}, {km.PrevSpeech, app.PrevSpeech},
+		{km.NextSpeech, app.NextSpeech}, {km.Slower, app.Slower}, {km.Faster, app.Faster},
+		{km.Quieter, app.Quieter}, {km.Louder, app.Louder}, {km.Stop, app.Stop}}
+	for _, p := range pairs {
+		if fmt.Sprint(p[0].Keys()) != fmt.Sprint(p[1].Keys()) || p[0].Help() != p[1].Help() {
+			t.Errorf("play binds %v (%v), the app %v (%v)", p[0].Keys(), p[0].Help(), p[1].Keys(), p[1].Help())
+		}
+	}
+	seen := map[string]bool{}
+	for _, b := range append(km.Controls(), km.Quit, km.Help) {
+		for _, k := range b.Keys() {
+			if seen[k] {
+				t.Errorf("%q is bound twice", k)
+			}
+			seen[k] = true
+		}
+	}
+}
+
+// ] jumps to the next stretch of speech once the background analysis is done.
+func TestSpeechJumps(t *testing.T) {
+	p := loaded(t, 40*time.Second)
+	p.Pause()
+	a := &waveform.Analysis{Segments: []waveform.Segment{
+		{Start: 0, End: 12 * time.Second, Kind: waveform.Silence},
+		{Start: 12 * time.Second, End: 20 * time.Second, Kind: waveform.Speech},
+		{Start: 20 * time.Second, End: 40 * time.Second, Kind: waveform.Silence},
+	}}
+	sp := startSpeech(context.Background(), func(context.Context) (*waveform.Analysis, error) { return a, nil })
+	for {
+		if _, done, _ := sp.get(); done {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if quit, note := handle(p, DefaultKeys(), "]", sp); quit || note != "" {
+		t.Fatalf("] quit=%v note=%q", quit, note)
+	}
+	if pos := p.State().Position; pos < 11*time.Second || pos > 13*time.Second {
+		t.Fatalf("] went to %v, want the speech at 12 s", pos)
+	}
+	if _, note := handle(p, DefaultKeys(), "]", startSpeech(context.Background(), nil)); !strings.Contains(note, "no speech detection") {
+		t.Fatalf("without analysis ] says %q", note)
+	}
+}
+
+func TestWrapLine(t *testing.T) {
+	got := wrapLine("space/p pause/play · s stop · ←/→ seek ±5 s", 20)
+	want := []string{"space/p pause/play", "s stop · ←/→ seek", "±5 s"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	for _, l := range wrapLine(DefaultKeys().HelpText(), 40) {
+		if n := utf8.RuneCountInString(l); n > 40 {
+			t.Errorf("line %q is %d cells", l, n)
+		}
 	}
 }
