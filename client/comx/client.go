@@ -120,7 +120,7 @@ func (c *Client) Calls(ctx context.Context, q cdr.Query, fn func(cdr.Record) err
 		if (!from.IsZero() && wall.Before(from)) || (!to.IsZero() && !wall.Before(to)) {
 			return nil
 		}
-		if q.Extension != "" && !involves(&r, q.Extension) {
+		if q.Extension != "" && !r.InvolvesExtension(q.Extension) {
 			return nil
 		}
 		matched++
@@ -170,11 +170,6 @@ func (c *Client) Calls(ctx context.Context, q cdr.Query, fn func(cdr.Record) err
 		res.TotalPages = (matched + limit - 1) / limit
 	}
 	return res, nil
-}
-
-// involves says whether a call concerns an extension: its own, or the one an internal call dialled.
-func involves(r *cdr.Record, ext string) bool {
-	return r.Extension == ext || (r.CallType == cdr.CallInternal && r.DialledNumber == ext)
 }
 
 // Index opens the raw format=txt index of q's range (q.From, q.To, q.Extended; pages and extension are not

@@ -222,7 +222,7 @@ func (f filter) keep(r *row) bool {
 	if !f.to.IsZero() && !r.start.Before(f.to) {
 		return false
 	}
-	if f.ext != "" && r.rec.Extension != f.ext && r.src != f.ext && r.rec.DialledNumber != f.ext {
+	if f.ext != "" && !r.rec.InvolvesExtension(f.ext) {
 		return false
 	}
 	return true

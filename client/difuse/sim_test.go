@@ -213,7 +213,7 @@ func TestSimExtensionFilter(t *testing.T) {
 		}
 	}
 	want := truth(p, from, to, func(r cdr.Record) bool {
-		return r.Extension == ext || (r.CallType == cdr.CallInternal && r.DialledNumber == ext)
+		return r.InvolvesExtension(ext)
 	})
 	for _, key := range []bool{false, true} { // server-side filter; filtered here in key= mode
 		c := p.client(t, func(c *difuse.Config) { c.KeyParam = key; c.Zone = zone })

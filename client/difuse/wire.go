@@ -110,7 +110,6 @@ type row struct {
 	start time.Time // wall clock, read as UTC
 	end   time.Time // wall clock, read as UTC; equals start when the PBX sent no end time
 	key   string    // what duplicates are recognised by
-	src   string    // source as sent, for the local extension filter
 }
 
 // dur is the call's length as the search sees it (end − start).
@@ -253,7 +252,7 @@ func (w *rowJSON) toRow() (row, error) {
 	if end.IsZero() || end.Before(start) {
 		end = start
 	}
-	r.start, r.end, r.src = start, end, strings.TrimSpace(string(w.Source))
+	r.start, r.end = start, end
 	// db_id is the row's identity; a call ID alone is not (Asterisk writes several rows for one call when it
 	// is transferred or forked), so it is only the fallback.
 	if db := strings.TrimSpace(string(w.DBID)); db != "" {

@@ -59,7 +59,7 @@ func (s *Sim) difuseAuth(r *http.Request) bool {
 // serveDifuse answers /pbx/cdr/data: one page of rows in insertion order (when calls ended), page 1 the oldest.
 //
 // The extension parameter is the CDR-access extension in the documentation's key= example; any other
-// extension filters the rows to calls that involve it (as the caller or the called extension).
+// extension filters the rows to calls that involve it (cdr.Record.InvolvesExtension: source or destination).
 func (s *Sim) serveDifuse(w http.ResponseWriter, r *http.Request) {
 	if !s.difuseAuth(r) {
 		s.deny(w, r)
@@ -156,9 +156,7 @@ func writeJSONError(w http.ResponseWriter, code int, msg string) {
 	w.Write(append(b, '\n'))
 }
 
-func involves(c *call, ext string) bool {
-	return c.rec.Extension == ext || (c.rec.CallType == cdr.CallInternal && c.rec.DialledNumber == ext)
-}
+func involves(c *call, ext string) bool { return c.rec.InvolvesExtension(ext) }
 
 // extensionCounts counts, once, the calls per day that involve each extension, so a filtered page is found
 // without generating every day again.
@@ -183,9 +181,7 @@ func (s *Sim) extensionCounts() map[string][]int32 {
 			}
 			for _, c := range s.data.day(d, nil) {
 				add(c.rec.Extension, d)
-				if c.rec.CallType == cdr.CallInternal && c.rec.DialledNumber != c.rec.Extension {
-					add(c.rec.DialledNumber, d)
-				}
+				add(c.rec.PeerExtension(), d)
 			}
 		}
 		s.extCounts = m

@@ -90,7 +90,7 @@ func (s State) Matcher(names map[string]string) func(*cdr.Record) bool {
 		if len(exts) > 0 {
 			ok := false
 			for _, e := range exts {
-				if r.Extension == e {
+				if r.InvolvesExtension(e) {
 					ok = true
 					break
 				}
