@@ -51,6 +51,9 @@ type Config struct {
 	// but ended (and so were written) later. A longer call seen in the data raises it for that query.
 	LongestCall time.Duration
 	Warn        func(string) // warnings for people (the key= warning, a fall back to a full scan); may be nil
+	// MaxRecordingBytes bounds one recording, since Difuse gives no recording sizes to judge one by;
+	// transport.MaxRecordingBytes when zero.
+	MaxRecordingBytes int64
 }
 
 // Client talks to one Difuse PBX. It is safe for concurrent use.
@@ -64,6 +67,7 @@ type Client struct {
 	parallel int
 	limit    int
 	longest  time.Duration
+	maxRec   int64
 	warn     func(string)
 }
 
@@ -106,7 +110,11 @@ func New(cfg Config) (*Client, error) {
 		parallel: cfg.Parallel,
 		limit:    cfg.Limit,
 		longest:  cfg.LongestCall,
+		maxRec:   cfg.MaxRecordingBytes,
 		warn:     cfg.Warn,
+	}
+	if c.maxRec <= 0 {
+		c.maxRec = transport.MaxRecordingBytes
 	}
 	if c.parallel <= 0 {
 		c.parallel = DefaultParallel

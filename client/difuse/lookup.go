@@ -96,7 +96,9 @@ func (c *Client) epochToWall(ctx context.Context, s *search, epoch int64) (time.
 	return cdr.WallClock(time.Unix(epoch, 0).In(t.Location())), nil
 }
 
-// Recording fetches the call's recording_url with the same credentials, when it is on the PBX itself.
+// Recording fetches the call's recording_url with the same credentials, when it is on the PBX itself. Difuse
+// gives no recording sizes, so a recording larger than Config.MaxRecordingBytes is stopped with an error
+// wrapping transport.ErrTooLarge.
 func (c *Client) Recording(ctx context.Context, l cdr.Lookup) (*cdr.Recording, error) {
 	var rec cdr.Record
 	if l.Record != nil {
@@ -135,7 +137,12 @@ func (c *Client) Recording(ctx context.Context, l cdr.Lookup) (*cdr.Recording, e
 		}
 		return nil, err
 	}
-	out, err := cdr.PeekRecording(resp.Body, safeName(u.Path), resp.ContentLength)
+	tooLarge := fmt.Errorf("call %s: the PBX sends more than %d bytes for its recording: stopped (%w)", l.ID, c.maxRec, transport.ErrTooLarge)
+	if resp.ContentLength > c.maxRec {
+		resp.Body.Close()
+		return nil, tooLarge
+	}
+	out, err := cdr.PeekRecording(transport.CapBody(resp.Body, c.maxRec, tooLarge), safeName(u.Path), resp.ContentLength)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -412,4 +413,36 @@ func TestSearchKeyFollowsTheData(t *testing.T) {
 func byStartTime(calls []fakeCall) []fakeCall {
 	slices.SortStableFunc(calls, func(a, b fakeCall) int { return a.start.Compare(b.start) })
 	return calls
+}
+
+// TestRecordingBounded: Difuse gives no recording sizes, so a recording past the client's cap is stopped with a
+// one-line error, whether the PBX says its length up front or not.
+func TestRecordingBounded(t *testing.T) {
+	const limit = 1 << 20
+	for _, header := range []bool{false, true} {
+		f := newFake(t, nil)
+		f.hook = func(_ int64, w http.ResponseWriter, r *http.Request) bool {
+			const n = 64 << 20
+			if header {
+				w.Header().Set("Content-Length", strconv.Itoa(n))
+			}
+			chunk := []byte(strings.Repeat("\xd8\x20\xa2\xe1", 16<<10))
+			for sent := 0; sent < n; sent += len(chunk) {
+				if _, err := w.Write(chunk); err != nil {
+					break
+				}
+			}
+			return true
+		}
+		c := f.client(t, func(c *Config) { c.MaxRecordingBytes = limit })
+		rec, err := c.Recording(t.Context(), cdr.ByRecord(cdr.Record{UniqueID: "1.1", Recording: "/rec/a.gsm"}))
+		var n int64
+		if err == nil {
+			n, err = io.Copy(io.Discard, rec)
+			rec.Close()
+		}
+		if !errors.Is(err, transport.ErrTooLarge) || !strings.Contains(err.Error(), "call 1.1") || n > limit {
+			t.Errorf("Content-Length %v: %d bytes, error %v", header, n, err)
+		}
+	}
 }

@@ -33,3 +33,19 @@ func (c *CapReader) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// MaxRecordingBytes bounds a recording whose size nobody gave beforehand (Difuse lists none; a Com.X look-up by
+// ID alone): more than a day of 16-bit PCM at 8 kHz. A PBX that sends more is broken or hostile.
+const MaxRecordingBytes = 1 << 30
+
+// CapBody is CapReader over an answer's body, closing the body.
+func CapBody(body io.ReadCloser, max int64, err error) io.ReadCloser {
+	return capBody{CapReader: &CapReader{R: body, Max: max, Err: err}, c: body}
+}
+
+type capBody struct {
+	*CapReader
+	c io.Closer
+}
+
+func (b capBody) Close() error { return b.c.Close() }
