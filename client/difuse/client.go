@@ -30,6 +30,9 @@ const (
 	DefaultParallel    = 4
 	DefaultLimit       = 100
 	DefaultLongestCall = 4 * time.Hour
+	// MaxLimit is the largest page callscope asks for: each page held while pages are fetched in parallel
+	// stays a few megabytes.
+	MaxLimit = 10_000
 )
 
 // Config sets up a Client.
@@ -84,6 +87,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	if !ep.Password.IsSet() {
 		return nil, fmt.Errorf("no secret for extension %s: set CALLSCOPE_PASSWORD (the extension's secret)", ep.User)
+	}
+	if cfg.Limit > MaxLimit {
+		return nil, fmt.Errorf("a page of %d calls is more than callscope asks a Difuse PBX for (at most %d)", cfg.Limit, MaxLimit)
 	}
 	var key string
 	if cfg.Hashed {
@@ -272,7 +278,7 @@ func (e *notJSONError) Error() string { return e.msg }
 const (
 	rowBytes       = 8 << 10  // the most one row of a page may take, on average
 	minPageBytes   = 4 << 20  // the least a page may take, whatever the limit
-	maxPageBytes   = 64 << 20 // the most a page may take, whatever the limit
+	maxPageBytes   = 16 << 20 // the most a page may take, whatever the limit (real rows take 1 KiB at most)
 	minPageRows    = 5000     // rows a page may hold past what was asked for (a PBX with its own page size)
 	maxRowWarnings = 5        // malformed rows reported one by one per page; the rest are counted
 	ctxCheckRows   = 256      // rows read between looks at the context
@@ -308,7 +314,7 @@ func (c *Client) getPage(ctx context.Context, pq pageQuery, n int) (*page, error
 	meta, err := decodePage(cr, func(w *rowJSON, rerr error) error {
 		read++
 		if read > maxRows {
-			return fmt.Errorf("pbx %s: page %d holds more than %d calls although %d were asked for: stopped reading it (%w)",
+			return fmt.Errorf("pbx %s: page %d holds more than %d calls although %d were asked for: stopped reading it; a PBX with pages this long needs a matching --limit (%w)",
 				host, n, maxRows, pq.limit, transport.ErrTooLarge)
 		}
 		if read%ctxCheckRows == 0 && ctx.Err() != nil {

@@ -446,3 +446,22 @@ func TestRecordingBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestPageSizeBounded: a page size past MaxLimit is refused before anything is sent, in a query and in the
+// configuration, so no page the client holds can be made large by asking for it.
+func TestPageSizeBounded(t *testing.T) {
+	f := newFake(t, rowsOf(genCalls(33, day0, 1, 10, 0, 0)))
+	c := f.client(t, nil)
+	if _, err := c.Calls(t.Context(), cdr.Query{Page: 1, Limit: MaxLimit + 1}, func(cdr.Record) error { return nil }); err == nil ||
+		!strings.Contains(err.Error(), "at most 10000") || f.requests.Load() != 0 {
+		t.Errorf("limit %d: error %v after %d requests", MaxLimit+1, err, f.requests.Load())
+	}
+	if ids, _, err := query(t, c, cdr.Query{Page: 1, Limit: MaxLimit}); err != nil || len(ids) != 10 {
+		t.Errorf("limit %d: %d calls, %v", MaxLimit, len(ids), err)
+	}
+	ep, _ := transport.ParseEndpoint(f.srv.URL)
+	ep.User, ep.Password = fakeExt, fakeSecret
+	if _, err := New(Config{Endpoint: ep, Limit: MaxLimit + 1}); err == nil || !strings.Contains(err.Error(), "at most") {
+		t.Errorf("Config.Limit %d: %v", MaxLimit+1, err)
+	}
+}

@@ -591,6 +591,9 @@ func (s *search) stream(ctx context.Context, lo, hi int, f filter, emit func(row
 // Calls lists calls: one page when q.Page > 0, else the calls starting in [q.From, q.To) (either end open),
 // found as described at the top of this file. Rows come in page order, with Start placed in the PBX's zone.
 func (c *Client) Calls(ctx context.Context, q cdr.Query, fn func(cdr.Record) error) (cdr.Result, error) {
+	if q.Limit > MaxLimit {
+		return cdr.Result{}, fmt.Errorf("--limit %d: a Difuse page is at most %d calls; ask for fewer", q.Limit, MaxLimit)
+	}
 	s := c.newSearch(q)
 	f := filter{from: wallOrZero(q.From), to: wallOrZero(q.To)}
 	if c.cfg.KeyParam {
