@@ -615,7 +615,7 @@ func TestDifuseExtensionFilter(t *testing.T) {
 	ext := srv.Users()[0].Extension
 	want := 0
 	srv.Calls(time.Time{}, time.Time{}, func(r cdr.Record) bool {
-		if r.Extension == ext || (r.CallType == cdr.CallInternal && r.DialledNumber == ext) {
+		if r.InvolvesExtension(ext) {
 			want++
 		}
 		return true
