@@ -47,7 +47,7 @@ CREATE TABLE IF NOT EXISTS calls (
 	start_wall INTEGER NOT NULL, -- the PBX's wall clock, seconds since 1970 read as UTC
 	start_off  INTEGER NOT NULL, -- the zone offset of that wall clock, seconds east of UTC
 	extension  TEXT NOT NULL,
-	peer       TEXT NOT NULL,    -- the extension an internal call dialled, '' otherwise: the filter's second leg
+	peer       TEXT NOT NULL,    -- cdr.Record.PeerExtension: the extension filter's second leg
 	record     BLOB NOT NULL,    -- every other field, packed (codec.go)
 	rec_hash   TEXT NOT NULL DEFAULT '', -- stored recording: SHA-256 of its bytes, '' when not stored
 	rec_format TEXT NOT NULL DEFAULT '',

@@ -57,7 +57,7 @@ func where(q cdr.Query) (string, []any) {
 		args = append(args, cdr.WallClock(q.To).Unix())
 	}
 	if q.Extension != "" {
-		// The same rule as the PBX clients: the call's own extension, or the one an internal call dialled.
+		// cdr.Record.InvolvesExtension: the call's own extension, or the one it dialled or reached (peer).
 		conds = append(conds, "(extension = ? OR peer = ?)")
 		args = append(args, q.Extension, q.Extension)
 	}

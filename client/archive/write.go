@@ -231,10 +231,7 @@ func (b *Batch) Put(ctx context.Context, r *cdr.Record, blob Blob) error {
 		return fmt.Errorf("call %s has no start time and cannot be archived", r.UniqueID)
 	}
 	_, off := r.Start.Zone()
-	peer := ""
-	if r.CallType == cdr.CallInternal && r.DialledNumber != r.Extension {
-		peer = r.DialledNumber
-	}
+	peer := r.PeerExtension() // the filter's second leg (cdr.Record.InvolvesExtension)
 	b.buf = encodeRecord(b.buf[:0], r)
 	_, err := b.stmt.ExecContext(ctx, r.UniqueID, cdr.WallClock(r.Start).Unix(), off, r.Extension, peer, b.buf,
 		blob.Hash, blob.Format, blob.Size)

@@ -232,3 +232,34 @@ func TestAudioExt(t *testing.T) {
 		}
 	}
 }
+
+func TestInvolvesExtension(t *testing.T) {
+	for _, tc := range []struct {
+		r    Record
+		ext  string
+		want bool
+		peer string
+	}{
+		{Record{CallType: CallInternal, Extension: "8260", DialledNumber: "8266"}, "8266", true, "8266"},
+		{Record{CallType: CallInternal, Extension: "8260", DialledNumber: "8266"}, "8260", true, "8266"},
+		{Record{CallType: CallInternal, Extension: "8260", DialledNumber: "8266"}, " 8266 ", true, "8266"},
+		{Record{CallType: CallInternal, Extension: "8260", DialledNumber: "8270"}, "8266", false, "8270"},
+		{Record{CallType: CallOther, Extension: "8260", DialledNumber: "8266"}, "8266", true, "8266"},
+		{Record{CallType: CallUnknown, Extension: "8260", DialledNumber: "8266"}, "8266", true, "8266"},
+		{Record{CallType: "transfer", Extension: "8260", DialledNumber: "8266"}, "8266", true, "8266"},
+		{Record{CallType: CallInbound, Extension: "8266", DialledNumber: "8266"}, "8266", true, ""},
+		{Record{CallType: CallInbound, Extension: "8270", DialledNumber: "8266"}, "8266", false, ""},
+		{Record{CallType: CallOutbound, Extension: "8266", DialledNumber: "0215551234"}, "8266", true, ""},
+		{Record{CallType: CallOutbound, Extension: "8260", DialledNumber: "8266"}, "8266", false, ""},
+		{Record{CallType: CallInternal, Extension: "8266", DialledNumber: "8266"}, "8266", true, ""},
+		{Record{CallType: CallInternal}, "", false, ""},
+		{Record{CallType: CallInternal, Extension: "8260"}, "", false, ""},
+	} {
+		if got := tc.r.InvolvesExtension(tc.ext); got != tc.want {
+			t.Errorf("%+v InvolvesExtension(%q) = %v, want %v", tc.r, tc.ext, got, tc.want)
+		}
+		if got := tc.r.PeerExtension(); got != tc.peer {
+			t.Errorf("%+v PeerExtension() = %q, want %q", tc.r, got, tc.peer)
+		}
+	}
+}

@@ -66,6 +66,26 @@ func (r *Record) HasRecording() bool {
 	return r.Recording != "" && r.RecordingSize != 0
 }
 
+// PeerExtension is the extension at the other end of a call that stays inside the PBX: the one an internal
+// call dialled, or that a call routed through the dialplan (a ring group, a queue) or of unknown direction
+// reached. It is "" for inbound and outbound calls, whose far end is outside (an inbound call's answering
+// extension is Extension itself), and when it is Extension again.
+func (r *Record) PeerExtension() string {
+	if r.CallType == CallInbound || r.CallType == CallOutbound || r.DialledNumber == r.Extension {
+		return ""
+	}
+	return r.DialledNumber
+}
+
+// InvolvesExtension is the one meaning of "the calls of extension ext" (callscope calls --ext, the app's
+// extension filter, the archive, both PBX clients): ext is the call's source or its destination, that is
+// Extension (the caller, or an inbound call's answering extension) or PeerExtension (the dialled or reached
+// extension).
+func (r *Record) InvolvesExtension(ext string) bool {
+	ext = strings.TrimSpace(ext)
+	return ext != "" && (r.Extension == ext || r.PeerExtension() == ext)
+}
+
 // OtherParty is the number at the far end: the caller ID for inbound calls, the dialled number otherwise, with
 // whichever is present as the fallback.
 func (r *Record) OtherParty() string {

@@ -45,7 +45,7 @@ type Query struct {
 	From, To  time.Time
 	Page      int
 	Limit     int
-	Extension string // server-side extension filter where the PBX has one; clients without one filter locally
+	Extension string // only the calls of this extension (Record.InvolvesExtension); by the PBX where it can, else locally
 	Extended  bool
 
 	// OnWarn receives problems that did not stop the fetch: a malformed line, a page that failed and was

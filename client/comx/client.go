@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"path"
@@ -120,7 +121,7 @@ func (c *Client) Calls(ctx context.Context, q cdr.Query, fn func(cdr.Record) err
 		if (!from.IsZero() && wall.Before(from)) || (!to.IsZero() && !wall.Before(to)) {
 			return nil
 		}
-		if q.Extension != "" && !involves(&r, q.Extension) {
+		if q.Extension != "" && !r.InvolvesExtension(q.Extension) {
 			return nil
 		}
 		matched++
@@ -170,11 +171,6 @@ func (c *Client) Calls(ctx context.Context, q cdr.Query, fn func(cdr.Record) err
 		res.TotalPages = (matched + limit - 1) / limit
 	}
 	return res, nil
-}
-
-// involves says whether a call concerns an extension: its own, or the one an internal call dialled.
-func involves(r *cdr.Record, ext string) bool {
-	return r.Extension == ext || (r.CallType == cdr.CallInternal && r.DialledNumber == ext)
 }
 
 // Index opens the raw format=txt index of q's range (q.From, q.To, q.Extended; pages and extension are not
@@ -276,7 +272,9 @@ func (c *Client) Call(ctx context.Context, l cdr.Lookup) (cdr.Record, error) {
 
 // Recording opens a call's recording as the PBX serves it (format omitted). The format is sniffed from the
 // first bytes, since the PBX sends every recording as application/octet-stream. A 404 gives an error wrapping
-// cdr.ErrNoRecording; an empty 200 (a call the PBX does not know) one wrapping cdr.ErrNotFound.
+// cdr.ErrNoRecording; an empty 200 (a call the PBX does not know) one wrapping cdr.ErrNotFound. The body stops
+// with an error wrapping transport.ErrTooLarge well past the size the call's index line gives (recordingLimit),
+// or past transport.MaxRecordingBytes when the lookup carries no index line.
 func (c *Client) Recording(ctx context.Context, l cdr.Lookup) (*cdr.Recording, error) {
 	key, err := lookupQuery(l)
 	if err != nil {
@@ -289,7 +287,18 @@ func (c *Client) Recording(ctx context.Context, l cdr.Lookup) (*cdr.Recording, e
 		}
 		return nil, err
 	}
-	rec, err := cdr.PeekRecording(resp.Body, "", resp.ContentLength)
+	limit := int64(transport.MaxRecordingBytes)
+	tooLarge := fmt.Errorf("call %s: the PBX sends more than %d bytes for its recording: stopped (%w)", l.ID, limit, transport.ErrTooLarge)
+	if l.Record != nil && l.Record.RecordingSize > 0 {
+		limit = recordingLimit(l.Record.RecordingSize)
+		tooLarge = fmt.Errorf("call %s: the PBX sends more than %d bytes for a recording its index says is %d bytes: stopped; the recording or the index on the PBX is damaged (%w)",
+			l.ID, limit, l.Record.RecordingSize, transport.ErrTooLarge)
+	}
+	if resp.ContentLength > limit {
+		resp.Body.Close()
+		return nil, tooLarge
+	}
+	rec, err := cdr.PeekRecording(transport.CapBody(resp.Body, limit, tooLarge), "", resp.ContentLength)
 	if err != nil {
 		return nil, err
 	}
@@ -298,6 +307,17 @@ func (c *Client) Recording(ctx context.Context, l cdr.Lookup) (*cdr.Recording, e
 	}
 	rec.Name = recordingName(l, rec.Format)
 	return rec, nil
+}
+
+// recordingLimit is how large a recording the index says is size bytes may be: twice that and a megabyte
+// more (a header rewritten, a file still growing when the index was read), and no more. Far past it the PBX is
+// broken or hostile: a recording 60,000 times its size would fill the disk of whoever saves it.
+func recordingLimit(size int64) int64 {
+	const floor = 1 << 20
+	if size > (math.MaxInt64-floor)/2 {
+		return math.MaxInt64
+	}
+	return 2*size + floor
 }
 
 // recordingName is the PBX's file name for the call reduced to a safe base name, or one made from the lookup.
@@ -324,15 +344,31 @@ func recordingName(l cdr.Lookup, format string) string {
 	return name
 }
 
+// Limits on the user list: a Com.X serves a small office, so a list past them is broken (an unterminated
+// quote swallows the rest of the answer into one field) or hostile, and is not read into memory.
+const (
+	maxUsersBytes = 8 << 20
+	maxUsers      = 100_000
+)
+
 // Users lists the PBX's extensions (?users): a CSV of extension, friendly name and voicemail PIN. The PIN is
-// kept as a cdr.Secret.
+// kept as a cdr.Secret. A list larger than maxUsersBytes or longer than maxUsers is an error wrapping
+// transport.ErrTooLarge.
 func (c *Client) Users(ctx context.Context) ([]cdr.User, error) {
 	resp, err := c.getList(ctx, "users")
 	if err != nil {
 		return nil, err
 	}
 	defer resp.Body.Close()
-	br := bufio.NewReader(resp.Body)
+	return parseUsers(resp.Body)
+}
+
+// parseUsers reads a ?users answer: CSV lines of extension, friendly name and PIN, an optional header line, a
+// UTF-8 byte order mark. The users before a failure come with the error.
+func parseUsers(r io.Reader) ([]cdr.User, error) {
+	tooLarge := fmt.Errorf("the PBX's user list is larger than %d MiB: stopped reading it; is this a Com.X user list (?users)? (%w)",
+		maxUsersBytes>>20, transport.ErrTooLarge)
+	br := bufio.NewReader(&transport.CapReader{R: r, Max: maxUsersBytes, Err: tooLarge})
 	if b, _ := br.Peek(3); string(b) == "\xef\xbb\xbf" {
 		br.Discard(3)
 	}
@@ -349,6 +385,9 @@ func (c *Client) Users(ctx context.Context) ([]cdr.User, error) {
 		}
 		if err != nil {
 			var pe *csv.ParseError
+			if errors.Is(err, transport.ErrTooLarge) {
+				return users, tooLarge
+			}
 			if errors.As(err, &pe) {
 				// The PIN may be on this line: say where, not what.
 				return users, fmt.Errorf("the PBX's user list cannot be read at line %d: %v", pe.Line, pe.Err)
@@ -358,6 +397,9 @@ func (c *Client) Users(ctx context.Context) ([]cdr.User, error) {
 		ext := strings.TrimSpace(row[0])
 		if ext == "" || (len(users) == 0 && isUsersHeader(ext)) {
 			continue
+		}
+		if len(users) == maxUsers {
+			return users, fmt.Errorf("the PBX's user list has more than %d users: stopped reading it (%w)", maxUsers, transport.ErrTooLarge)
 		}
 		u := cdr.User{Extension: ext}
 		if len(row) > 1 {

@@ -212,7 +212,7 @@ func TestCallsPagesAndExtension(t *testing.T) {
 	var want []cdr.Record
 	internalFromOthers := 0
 	for _, r := range all {
-		if r.Extension == ext || (r.CallType == cdr.CallInternal && r.DialledNumber == ext) {
+		if r.InvolvesExtension(ext) {
 			want = append(want, r)
 			if r.Extension != ext {
 				internalFromOthers++

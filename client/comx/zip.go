@@ -20,11 +20,22 @@ type Limits struct {
 	MaxTotal int64 // all entries together, uncompressed
 	MaxFile  int64 // one entry, uncompressed
 	MaxFiles int   // number of entries
+	// MaxRatio bounds how many times its compressed size an entry larger than ratioFloorFile, and the archive
+	// as a whole when larger than ratioFloorTotal, may unpack to. Recorded audio hardly compresses (a Com.X
+	// stores it) and the index is text; a zip that expands hundreds of times is a zip bomb.
+	MaxRatio int
 }
 
 // DefaultLimits suit a PBX: a one-hour A-law WAV is about 29 MB, and a month of a busy office's recordings a few
-// GB.
-var DefaultLimits = Limits{MaxTotal: 32 << 30, MaxFile: 2 << 30, MaxFiles: 1 << 20}
+// GB. Text deflates about ten times; audio less than twice.
+var DefaultLimits = Limits{MaxTotal: 32 << 30, MaxFile: 2 << 30, MaxFiles: 1 << 20, MaxRatio: 100}
+
+// Sizes under which the compression ratio is not checked: small entries (a short silent recording) may compress
+// well, and cannot hurt.
+const (
+	ratioFloorFile  = 16 << 20
+	ratioFloorTotal = 64 << 20
+)
 
 // Errors a caller may tell apart with errors.Is.
 var (
@@ -41,6 +52,7 @@ type Zip struct {
 	names []string // in archive order
 	index *zip.File
 	lim   Limits
+	sizes map[string]int64 // recording sizes the index gives, by file name, once Index has read it
 }
 
 // OpenZip reads the archive's directory. The PBX is not trusted: a name that is not a plain file name (a
@@ -56,6 +68,9 @@ func OpenZip(r io.ReaderAt, size int64, lim Limits) (*Zip, error) {
 	if lim.MaxFiles <= 0 {
 		lim.MaxFiles = DefaultLimits.MaxFiles
 	}
+	if lim.MaxRatio <= 0 {
+		lim.MaxRatio = DefaultLimits.MaxRatio
+	}
 	if size <= 0 {
 		return nil, fmt.Errorf("the PBX sent an empty answer instead of a zip: %w", ErrNotZip)
 	}
@@ -68,7 +83,7 @@ func OpenZip(r io.ReaderAt, size int64, lim Limits) (*Zip, error) {
 			len(zr.File), lim.MaxFiles, ErrZipTooLarge)
 	}
 	z := &Zip{files: make(map[string]*zip.File, len(zr.File)), lim: lim}
-	var total uint64
+	var total, packed uint64
 	for _, f := range zr.File {
 		if err := checkName(f.Name); err != nil {
 			return nil, err
@@ -80,7 +95,11 @@ func OpenZip(r io.ReaderAt, size int64, lim Limits) (*Zip, error) {
 			return nil, fmt.Errorf("%s in the zip from the PBX unpacks to %d bytes, more than the limit of %d: %w",
 				f.Name, f.UncompressedSize64, lim.MaxFile, ErrZipTooLarge)
 		}
+		if f.UncompressedSize64 > ratioFloorFile && f.UncompressedSize64/uint64(lim.MaxRatio) > f.CompressedSize64 {
+			return nil, bombError(f.Name, f.UncompressedSize64, f.CompressedSize64)
+		}
 		total += f.UncompressedSize64
+		packed += f.CompressedSize64
 		if total > uint64(lim.MaxTotal) {
 			return nil, fmt.Errorf("the zip from the PBX unpacks to more than the limit of %d bytes: %w",
 				lim.MaxTotal, ErrZipTooLarge)
@@ -91,7 +110,20 @@ func OpenZip(r io.ReaderAt, size int64, lim Limits) (*Zip, error) {
 			z.index = f
 		}
 	}
+	if total > ratioFloorTotal && total/uint64(lim.MaxRatio) > packed {
+		return nil, bombError("", total, packed)
+	}
 	return z, nil
+}
+
+// bombError refuses an entry (or, with no name, the archive) that unpacks to far more than it takes.
+func bombError(name string, unpacked, packed uint64) error {
+	what := "the zip from the PBX"
+	if name != "" {
+		what = printable([]byte(name)) + " in the zip from the PBX"
+	}
+	return fmt.Errorf("%s unpacks to %d bytes from %d (%d times): recorded audio does not compress like that, so it is refused as a zip bomb: %w",
+		what, unpacked, packed, unpacked/max(packed, 1), ErrZipTooLarge)
 }
 
 // zipOpenError explains why the archive could not be opened. A zip is written front to back with its directory
@@ -152,7 +184,8 @@ func (z *Zip) Names() []string { return append([]string(nil), z.names...) }
 func (z *Zip) HasIndex() bool { return z.index != nil }
 
 // Index streams the records of index.txt to fn. Malformed lines go to onWarn (which may be nil) as
-// *cdr.LineError and are skipped. It returns the number of records passed to fn and of lines skipped.
+// *cdr.LineError and are skipped. It returns the number of records passed to fn and of lines skipped. The
+// recording sizes the index gives are kept, and bound the recordings Recording opens after.
 func (z *Zip) Index(fn func(cdr.Record) error, onWarn func(error)) (rows, skipped int, err error) {
 	if z.index == nil {
 		return 0, 0, fmt.Errorf("the zip from the PBX has no %s: %w", IndexName, ErrNotZip)
@@ -162,15 +195,28 @@ func (z *Zip) Index(fn func(cdr.Record) error, onWarn func(error)) (rows, skippe
 		return 0, 0, err
 	}
 	defer rc.Close()
-	return Parse(rc, fn, onWarn)
+	if z.sizes == nil {
+		z.sizes = map[string]int64{}
+	}
+	return Parse(rc, func(r cdr.Record) error {
+		if _, ok := z.files[r.Recording]; ok && r.RecordingSize > 0 {
+			z.sizes[r.Recording] = r.RecordingSize
+		}
+		return fn(r)
+	}, onWarn)
 }
 
 // Recording opens one entry by its exact name, with its uncompressed size. A name the archive does not hold
-// gives an error wrapping fs.ErrNotExist.
+// gives an error wrapping fs.ErrNotExist; an entry far larger than the size the index gives for it (once Index
+// has read the index; see recordingLimit) one wrapping ErrZipTooLarge.
 func (z *Zip) Recording(name string) (io.ReadCloser, int64, error) {
 	f, ok := z.files[name]
 	if !ok {
 		return nil, 0, fmt.Errorf("%q is not in the zip from the PBX: %w", printable([]byte(name)), fs.ErrNotExist)
+	}
+	if want, ok := z.sizes[name]; ok && f.UncompressedSize64 > uint64(recordingLimit(want)) {
+		return nil, 0, fmt.Errorf("%s in the zip from the PBX unpacks to %d bytes, but the index says %d: refusing it: %w",
+			printable([]byte(name)), f.UncompressedSize64, want, ErrZipTooLarge)
 	}
 	rc, err := z.open(f)
 	if err != nil {

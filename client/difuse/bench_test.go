@@ -64,3 +64,19 @@ func BenchmarkAllPages(b *testing.B) {
 	b.ReportMetric(float64(rows), "rows/op")
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(rows), "ns/row")
 }
+
+// BenchmarkOnePage reads one page of 1,000 spec-shaped rows from a loopback server: the JSON decoding and row
+// mapping every page goes through.
+func BenchmarkOnePage(b *testing.B) {
+	p := startSim(b, pbxsim.Options{Days: 10, CallsPerDay: 300, Seed: 3})
+	c := p.client(b, func(c *difuse.Config) { c.Zone = pbxsim.DefaultLocation() })
+	var bytes int64
+	for b.Loop() {
+		res, err := c.Calls(b.Context(), cdr.Query{Page: 2, Limit: 1000, OnProgress: func(n int64) { bytes = n }},
+			func(cdr.Record) error { return nil })
+		if err != nil || res.Rows != 1000 {
+			b.Fatal(res, err)
+		}
+	}
+	b.SetBytes(bytes)
+}

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"net/url"
 	"strconv"
@@ -29,6 +30,9 @@ const (
 	DefaultParallel    = 4
 	DefaultLimit       = 100
 	DefaultLongestCall = 4 * time.Hour
+	// MaxLimit is the largest page callscope asks for: each page held while pages are fetched in parallel
+	// stays a few megabytes.
+	MaxLimit = 10_000
 )
 
 // Config sets up a Client.
@@ -50,6 +54,9 @@ type Config struct {
 	// but ended (and so were written) later. A longer call seen in the data raises it for that query.
 	LongestCall time.Duration
 	Warn        func(string) // warnings for people (the key= warning, a fall back to a full scan); may be nil
+	// MaxRecordingBytes bounds one recording, since Difuse gives no recording sizes to judge one by;
+	// transport.MaxRecordingBytes when zero.
+	MaxRecordingBytes int64
 }
 
 // Client talks to one Difuse PBX. It is safe for concurrent use.
@@ -63,6 +70,7 @@ type Client struct {
 	parallel int
 	limit    int
 	longest  time.Duration
+	maxRec   int64
 	warn     func(string)
 }
 
@@ -79,6 +87,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	if !ep.Password.IsSet() {
 		return nil, fmt.Errorf("no secret for extension %s: set CALLSCOPE_PASSWORD (the extension's secret)", ep.User)
+	}
+	if cfg.Limit > MaxLimit {
+		return nil, fmt.Errorf("a page of %d calls is more than callscope asks a Difuse PBX for (at most %d)", cfg.Limit, MaxLimit)
 	}
 	var key string
 	if cfg.Hashed {
@@ -105,7 +116,11 @@ func New(cfg Config) (*Client, error) {
 		parallel: cfg.Parallel,
 		limit:    cfg.Limit,
 		longest:  cfg.LongestCall,
+		maxRec:   cfg.MaxRecordingBytes,
 		warn:     cfg.Warn,
+	}
+	if c.maxRec <= 0 {
+		c.maxRec = transport.MaxRecordingBytes
 	}
 	if c.parallel <= 0 {
 		c.parallel = DefaultParallel
@@ -179,12 +194,29 @@ type page struct {
 	rows    []row
 	skipped int
 	bytes   int64
+	// sig identifies the page's rows (their keys, in order), so a page that repeats another is recognised.
+	sig uint64
 	// Bounds of the rows' wall-clock times; valid only when len(rows) > 0.
 	minEnd, maxEnd     time.Time
 	minStart, maxStart time.Time
 	maxDur             time.Duration
-	// inversion is the largest amount by which a row's end time fell behind an earlier row's on this page.
-	inversion time.Duration
+	// invEnd and invStart are the largest amounts by which a row's end (start) time fell behind an earlier
+	// row's on this page.
+	invEnd, invStart time.Duration
+}
+
+// add appends a row, keeping the page's bounds.
+func (p *page) add(r row) {
+	if len(p.rows) == 0 {
+		p.minEnd, p.maxEnd, p.minStart, p.maxStart = r.end, r.end, r.start, r.start
+	} else {
+		p.invEnd = max(p.invEnd, p.maxEnd.Sub(r.end))
+		p.invStart = max(p.invStart, p.maxStart.Sub(r.start))
+		p.minEnd, p.maxEnd = minTime(p.minEnd, r.end), maxTime(p.maxEnd, r.end)
+		p.minStart, p.maxStart = minTime(p.minStart, r.start), maxTime(p.maxStart, r.start)
+	}
+	p.maxDur = max(p.maxDur, r.dur())
+	p.rows = append(p.rows, r)
 }
 
 // pageQuery holds what every page request of one query shares.
@@ -233,7 +265,7 @@ func retryable(err error) bool {
 	case errors.Is(err, transport.ErrTimeout), errors.Is(err, errCutOff):
 		return true
 	case errors.Is(err, transport.ErrUnreachable), errors.As(err, &ne), errors.Is(err, context.Canceled),
-		errors.Is(err, transport.ErrRedirectRefused),
+		errors.Is(err, transport.ErrRedirectRefused), errors.Is(err, transport.ErrTooLarge),
 		strings.Contains(err.Error(), "certificate"), strings.Contains(err.Error(), "bad PBX URL"):
 		return false
 	}
@@ -246,6 +278,22 @@ var errCutOff = errors.New("cut off")
 type notJSONError struct{ msg string }
 
 func (e *notJSONError) Error() string { return e.msg }
+
+// Limits on one page's answer. A real row is about 500 bytes; a page may be far larger than asked for only when
+// the PBX is broken or hostile, and then it must not be read into memory whole.
+const (
+	rowBytes       = 8 << 10  // the most one row of a page may take, on average
+	minPageBytes   = 4 << 20  // the least a page may take, whatever the limit
+	maxPageBytes   = 16 << 20 // the most a page may take, whatever the limit (real rows take 1 KiB at most)
+	minPageRows    = 5000     // rows a page may hold past what was asked for (a PBX with its own page size)
+	maxRowWarnings = 5        // malformed rows reported one by one per page; the rest are counted
+	ctxCheckRows   = 256      // rows read between looks at the context
+)
+
+// pageLimits are the most bytes and rows an answer for a page of limit rows may have.
+func pageLimits(limit int) (bytes int64, rows int) {
+	return min(max(int64(limit)*rowBytes, minPageBytes), maxPageBytes), max(limit, minPageRows)
+}
 
 func (c *Client) getPage(ctx context.Context, pq pageQuery, n int) (*page, error) {
 	u := *c.data
@@ -261,34 +309,52 @@ func (c *Client) getPage(ctx context.Context, pq pageQuery, n int) (*page, error
 		return nil, err
 	}
 	defer resp.Body.Close()
-	cr := &countingReader{r: resp.Body}
-	var pj pageJSON
-	dec := json.NewDecoder(cr)
-	if err := dec.Decode(&pj); err != nil {
+	maxBytes, maxRows := pageLimits(pq.limit)
+	host := c.data.Host
+	cr := &countingReader{r: &transport.CapReader{R: resp.Body, Max: maxBytes, Err: fmt.Errorf(
+		"pbx %s: the answer to page %d is larger than %d MiB, far more than %d calls take: stopped reading it; is this a Difuse PBX? (%w)",
+		host, n, maxBytes>>20, pq.limit, transport.ErrTooLarge)}}
+	p := &page{n: n}
+	sig := fnv.New64a()
+	read := 0
+	meta, err := decodePage(cr, func(w *rowJSON, rerr error) error {
+		read++
+		if read > maxRows {
+			return fmt.Errorf("pbx %s: page %d holds more than %d calls although %d were asked for: stopped reading it; a PBX with pages this long needs a matching --limit (%w)",
+				host, n, maxRows, pq.limit, transport.ErrTooLarge)
+		}
+		if read%ctxCheckRows == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		var r row
+		if rerr == nil {
+			r, rerr = w.toRow()
+		}
+		if rerr != nil {
+			p.skipped++
+			sig.Write([]byte("bad:"))
+			if w != nil {
+				sig.Write([]byte(string(w.DBID) + "\x00" + string(w.CallID) + "\x00" + string(w.StartTime)))
+			}
+			if p.skipped <= maxRowWarnings {
+				pq.warn(&RowError{Page: n, Row: read, Err: rerr})
+			}
+			return nil
+		}
+		sig.Write([]byte(r.key))
+		sig.Write([]byte{0})
+		p.add(r)
+		return nil
+	})
+	p.bytes = cr.n
+	if err != nil {
 		return nil, c.decodeError(ctx, n, cr.n, err)
 	}
-	p := &page{n: n, total: int(pj.TotalPages), bytes: cr.n, rows: make([]row, 0, len(pj.Data))}
-	var runMax time.Time
-	for i := range pj.Data {
-		r, err := pj.Data[i].toRow()
-		if err != nil {
-			p.skipped++
-			pq.warn(&RowError{Page: n, Row: i + 1, Err: err})
-			continue
-		}
-		if len(p.rows) == 0 {
-			p.minEnd, p.maxEnd, p.minStart, p.maxStart = r.end, r.end, r.start, r.start
-		} else {
-			p.minEnd, p.maxEnd = minTime(p.minEnd, r.end), maxTime(p.maxEnd, r.end)
-			p.minStart, p.maxStart = minTime(p.minStart, r.start), maxTime(p.maxStart, r.start)
-			if d := runMax.Sub(r.end); d > p.inversion {
-				p.inversion = d
-			}
-		}
-		runMax = maxTime(runMax, r.end)
-		p.maxDur = max(p.maxDur, r.dur())
-		p.rows = append(p.rows, r)
+	if more := p.skipped - maxRowWarnings; more > 0 {
+		pq.warn(fmt.Errorf("page %d: %d more malformed rows skipped", n, more))
 	}
+	p.total = int(meta.TotalPages)
+	p.sig = sig.Sum64()
 	return p, nil
 }
 
@@ -299,7 +365,12 @@ func (c *Client) decodeError(ctx context.Context, n int, got int64, err error) e
 	host := c.data.Host
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
+	var sh *shapeError
 	switch {
+	case errors.Is(err, transport.ErrTooLarge):
+		return err // already one line, naming the page
+	case errors.As(err, &sh):
+		return &notJSONError{fmt.Sprintf("pbx %s: the answer to page %d is not Difuse CDR data (%v): is the URL right?", host, n, sh)}
 	case errors.Is(err, io.ErrUnexpectedEOF) || (errors.Is(err, io.EOF) && got > 0):
 		return fmt.Errorf("pbx %s: the answer to page %d was cut off after %d bytes (%w)", host, n, got, errCutOff)
 	case errors.Is(err, io.EOF):

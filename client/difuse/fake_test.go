@@ -33,7 +33,12 @@ type fakePBX struct {
 	// shift, when set, moves the start of page p's window by shift(p) rows (its end stays): overlapping pages,
 	// as when rows move between two requests.
 	shift func(page int) int
-	srv   *httptest.Server
+	// Paging as some PBXs do it: no total_pages at all, a made-up one, pages past the end answered with the
+	// last page (a PBX that clamps page) rather than empty.
+	omitTotal bool
+	total     any
+	clamp     bool
+	srv       *httptest.Server
 }
 
 const (
@@ -84,6 +89,10 @@ func (f *fakePBX) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	rows := f.rows
 	f.mu.Unlock()
+	pages := (len(rows) + limit - 1) / limit
+	if f.clamp && page > pages {
+		page = pages
+	}
 	lo := (page - 1) * limit
 	hi := min(lo+limit, len(rows))
 	if f.shift != nil {
@@ -94,7 +103,13 @@ func (f *fakePBX) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		"data":        rows[lo:hi],
 		"page":        strconv.Itoa(page),
 		"limit":       strconv.Itoa(limit),
-		"total_pages": (len(rows) + limit - 1) / limit,
+		"total_pages": pages,
+	}
+	switch {
+	case f.omitTotal:
+		delete(out, "total_pages")
+	case f.total != nil:
+		out["total_pages"] = f.total
 	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(out)
@@ -172,11 +187,11 @@ func rowsOf(calls []fakeCall) []map[string]any {
 	return rows
 }
 
-// wantIDs is the ground truth: IDs of calls starting in [from, to), sorted.
+// wantIDs is the ground truth: IDs of calls starting in [from, to), sorted; a zero from or to is open.
 func wantIDs(calls []fakeCall, from, to time.Time) []string {
 	var ids []string
 	for _, c := range calls {
-		if !c.start.Before(from) && c.start.Before(to) {
+		if (from.IsZero() || !c.start.Before(from)) && (to.IsZero() || c.start.Before(to)) {
 			ids = append(ids, c.id)
 		}
 	}

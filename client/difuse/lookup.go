@@ -101,6 +101,8 @@ func (c *Client) epochToWall(ctx context.Context, s *search, epoch int64) (time.
 // otherwise cross the network in clear), and a link anywhere else is fetched without any credential. Another
 // host may well serve recordings by link alone (a file server, a storage bucket); refusing it would lose the
 // recording, and nothing callscope holds is sent to it.
+// Difuse gives no recording sizes, so a recording larger than Config.MaxRecordingBytes is stopped with an error
+// wrapping transport.ErrTooLarge.
 func (c *Client) Recording(ctx context.Context, l cdr.Lookup) (*cdr.Recording, error) {
 	var rec cdr.Record
 	if l.Record != nil {
@@ -148,7 +150,12 @@ func (c *Client) Recording(ctx context.Context, l cdr.Lookup) (*cdr.Recording, e
 		}
 		return nil, err
 	}
-	out, err := cdr.PeekRecording(resp.Body, safeName(u.Path), resp.ContentLength)
+	tooLarge := fmt.Errorf("call %s: the PBX sends more than %d bytes for its recording: stopped (%w)", l.ID, c.maxRec, transport.ErrTooLarge)
+	if resp.ContentLength > c.maxRec {
+		resp.Body.Close()
+		return nil, tooLarge
+	}
+	out, err := cdr.PeekRecording(transport.CapBody(resp.Body, c.maxRec, tooLarge), safeName(u.Path), resp.ContentLength)
 	if err != nil {
 		return nil, err
 	}

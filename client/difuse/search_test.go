@@ -115,13 +115,14 @@ func TestMarginFindsLoneLongCall(t *testing.T) {
 
 func TestOutOfOrderFallsBackToFullScan(t *testing.T) {
 	calls := genCalls(4, day0, 10, 100, 0, 0)
-	// Rows in start order, not end order, with some calls hours long: end times jump back by hours.
-	for i := range calls {
-		if i%9 == 0 {
-			calls[i].end = calls[i].end.Add(5 * time.Hour)
+	// Rows in neither order: the days come newest first (a history imported back to front), so start and end
+	// times both jump back a day from one day's pages to the next.
+	slices.SortStableFunc(calls, func(a, b fakeCall) int {
+		if c := b.start.Truncate(24 * time.Hour).Compare(a.start.Truncate(24 * time.Hour)); c != 0 {
+			return c
 		}
-	}
-	slices.SortStableFunc(calls, func(a, b fakeCall) int { return a.start.Compare(b.start) })
+		return a.end.Compare(b.end)
+	})
 	f := newFake(t, rowsOf(calls))
 	var warns []string
 	c := f.client(t, func(c *Config) { c.Limit = 10 })

@@ -213,7 +213,7 @@ func TestSimExtensionFilter(t *testing.T) {
 		}
 	}
 	want := truth(p, from, to, func(r cdr.Record) bool {
-		return r.Extension == ext || (r.CallType == cdr.CallInternal && r.DialledNumber == ext)
+		return r.InvolvesExtension(ext)
 	})
 	for _, key := range []bool{false, true} { // server-side filter; filtered here in key= mode
 		c := p.client(t, func(c *difuse.Config) { c.KeyParam = key; c.Zone = zone })
@@ -376,5 +376,61 @@ func TestSimBigPBXOneDay(t *testing.T) {
 		p.Total(), res.TotalPages, len(want), dayPages, n, bound)
 	if res.TotalPages < 10000 || n > bound {
 		t.Errorf("%d requests over %d pages, want at most %d", n, res.TotalPages, bound)
+	}
+}
+
+// TestSimTwoHoursOf99Pages: a 2-hour window of a 99-page PBX takes at most 30 requests, whether the PBX pages
+// its rows in end-time order (Asterisk writes a CDR when the call hangs up) or in start-time order (an imported
+// history), and never falls back to reading every page.
+func TestSimTwoHoursOf99Pages(t *testing.T) {
+	zone := pbxsim.DefaultLocation()
+	for _, order := range []pbxsim.RowOrder{pbxsim.ByEnd, pbxsim.ByStart} {
+		p := startSim(t, pbxsim.Options{Days: 30, CallsPerDay: 330, DifuseOrder: order})
+		total := p.Total()
+		limit := (total + 98) / 99
+		for (total+limit-1)/limit > 99 {
+			limit++
+		}
+		if (total+limit-1)/limit != 99 {
+			t.Fatalf("no page size gives 99 pages of %d calls", total)
+		}
+		c := p.client(t, func(c *difuse.Config) { c.Zone = zone; c.Limit = limit })
+		for _, from := range []time.Time{
+			time.Date(2024, 2, 14, 9, 0, 0, 0, zone),
+			time.Date(2024, 2, 21, 15, 30, 0, 0, zone),
+			time.Date(2024, 2, 1, 8, 0, 0, 0, zone),   // near the first page
+			time.Date(2024, 2, 29, 16, 0, 0, 0, zone), // the last day
+			time.Date(2024, 2, 10, 23, 0, 0, 0, zone), // a Saturday night: no calls
+		} {
+			to := from.Add(2 * time.Hour)
+			name := fmt.Sprintf("%s order, [%s, %s)", order, from.Format("Jan 2 15:04"), to.Format("15:04"))
+			p.requests.Store(0)
+			var warns []string
+			got, res := collect(t, c, cdr.Query{From: from, To: to, OnWarn: func(err error) { warns = append(warns, err.Error()) }})
+			compare(t, name, truth(p, from, to, nil), got)
+			n := p.requests.Load()
+			t.Logf("%s: %d calls, %d requests", name, len(got), n)
+			if res.TotalPages != 99 || n > 30 || len(warns) > 0 {
+				t.Errorf("%s: %d pages, %d requests (want at most 30), warnings %q", name, res.TotalPages, n, warns)
+			}
+		}
+	}
+}
+
+// TestSimWithoutTotalPages: pbxsim as a PBX that sends no total_pages and answers pages past its last with the
+// last one; a range and a look-up still find their calls.
+func TestSimWithoutTotalPages(t *testing.T) {
+	p := startSim(t, pbxsim.Options{Days: 10, CallsPerDay: 150, Faults: pbxsim.Faults{DifuseNoTotal: true}})
+	zone := pbxsim.DefaultLocation()
+	c := p.client(t, func(c *difuse.Config) { c.Zone = zone })
+	from, to := time.Date(2024, 2, 26, 0, 0, 0, 0, zone), time.Date(2024, 2, 27, 0, 0, 0, 0, zone)
+	got, _ := collect(t, c, cdr.Query{From: from, To: to})
+	want := truth(p, from, to, nil)
+	compare(t, "one day", want, got)
+	for id := range want {
+		if r, err := c.Call(t.Context(), cdr.ByID(id)); err != nil || r.UniqueID != id {
+			t.Errorf("look-up of %s: %v", id, err)
+		}
+		break
 	}
 }

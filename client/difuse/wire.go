@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -14,13 +16,131 @@ import (
 	"github.com/callscope/callscope/client/cdr"
 )
 
-// pageJSON is one answer of /pbx/cdr/data. The spec shows page and limit as strings and total_pages as a
-// number; each is read from either, so a firmware that changes its mind does not break us.
-type pageJSON struct {
-	Data       []rowJSON `json:"data"`
-	Page       flexInt   `json:"page"`
-	Limit      flexInt   `json:"limit"`
-	TotalPages flexInt   `json:"total_pages"`
+// pageMeta is what one answer of /pbx/cdr/data says besides its rows. The spec shows page and limit as strings
+// and total_pages as a number; each is read from either, so a firmware that changes its mind does not break us.
+type pageMeta struct {
+	Page, Limit, TotalPages flexInt
+}
+
+// shapeError is an answer that is JSON but not shaped like the CDR data (a list at the top, data an object).
+type shapeError struct{ msg string }
+
+func (e *shapeError) Error() string { return e.msg }
+
+// decodePage reads one answer of /pbx/cdr/data, handing each row to onRow as soon as it is read, so a page is
+// never held as one document: a row that does not decode (an object where a string belongs) comes with its
+// error and the rows after it still come. onRow's error stops the reading and is returned. Other errors are
+// the JSON decoder's (*json.SyntaxError, io.ErrUnexpectedEOF, a read error) or a *shapeError.
+func decodePage(r io.Reader, onRow func(w *rowJSON, err error) error) (pageMeta, error) {
+	var meta pageMeta
+	er := &readErr{r: r}
+	dec := json.NewDecoder(er)
+	// fatal says whether an error of Decode broke the stream (bad JSON, a failed read) rather than one value.
+	fatal := func(err error) bool {
+		var se *json.SyntaxError
+		return errors.As(err, &se) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || er.err != nil
+	}
+	tok, err := dec.Token()
+	if err != nil {
+		return meta, err
+	}
+	if tok != json.Delim('{') {
+		return meta, &shapeError{fmt.Sprintf("it is %s, not an object", jsonKind(tok))}
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return meta, err
+		}
+		key, _ := tok.(string)
+		switch key {
+		case "data":
+			tok, err := dec.Token()
+			if err != nil {
+				return meta, err
+			}
+			if tok == nil {
+				continue // "data": null, as an empty page
+			}
+			if tok != json.Delim('[') {
+				return meta, &shapeError{fmt.Sprintf("its data is %s, not a list of rows", jsonKind(tok))}
+			}
+			for dec.More() {
+				var w rowJSON
+				if err := dec.Decode(&w); err != nil {
+					if fatal(err) {
+						return meta, err
+					}
+					if err := onRow(nil, err); err != nil {
+						return meta, err
+					}
+					continue
+				}
+				if err := onRow(&w, nil); err != nil {
+					return meta, err
+				}
+			}
+			if _, err := dec.Token(); err != nil { // ]
+				return meta, err
+			}
+		case "page", "limit", "total_pages":
+			var n flexInt
+			if err := dec.Decode(&n); err != nil {
+				if fatal(err) {
+					return meta, err
+				}
+				return meta, &shapeError{fmt.Sprintf("its %s is not a number (%v)", key, err)}
+			}
+			switch key {
+			case "page":
+				meta.Page = n
+			case "limit":
+				meta.Limit = n
+			default:
+				meta.TotalPages = n
+			}
+		default:
+			var skip json.RawMessage // a field we do not read; the page's size limit bounds it
+			if err := dec.Decode(&skip); err != nil {
+				return meta, err
+			}
+		}
+	}
+	_, err = dec.Token() // }
+	return meta, err
+}
+
+// jsonKind names a JSON token's kind for a message, never its content (which could be anything).
+func jsonKind(tok json.Token) string {
+	switch v := tok.(type) {
+	case json.Delim:
+		if v == '[' {
+			return "a list"
+		}
+		return "an object"
+	case string:
+		return "a string"
+	case float64, json.Number:
+		return "a number"
+	case bool:
+		return "true or false"
+	}
+	return "null"
+}
+
+// readErr remembers its reader's first error other than io.EOF, so a failed read is told apart from a row
+// that does not decode.
+type readErr struct {
+	r   io.Reader
+	err error
+}
+
+func (e *readErr) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil && err != io.EOF && e.err == nil {
+		e.err = err
+	}
+	return n, err
 }
 
 // rowJSON is one CDR row. Every field is read leniently (string, number or null) for the same reason.
@@ -50,6 +170,17 @@ type rowJSON struct {
 // flexString accepts a JSON string, number, boolean or null.
 type flexString string
 
+// clip shortens text from the PBX for a message.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
+
 func (f *flexString) UnmarshalJSON(b []byte) error {
 	// Fast path for the usual string with no escapes: the decoder has already checked it is valid JSON, and a
 	// full json.Unmarshal per field would cost more than the rest of the row.
@@ -76,8 +207,11 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// flexInt accepts a JSON number or a string holding one; null and "" read as 0.
+// flexInt accepts a JSON number or a string holding one; null and "" read as 0. A number past what a page
+// count can be is kept at maxFlexInt, far past any page number the search uses, so it never overflows.
 type flexInt int
+
+const maxFlexInt = 1 << 53
 
 func (f *flexInt) UnmarshalJSON(b []byte) error {
 	s := string(b)
@@ -96,10 +230,10 @@ func (f *flexInt) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	n, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		return fmt.Errorf("expected a number, got %q", s)
+	if (err != nil && !errors.Is(err, strconv.ErrRange)) || math.IsNaN(n) {
+		return fmt.Errorf("expected a number, got %q", clip(s, 20))
 	}
-	*f = flexInt(n)
+	*f = flexInt(max(-maxFlexInt, min(n, maxFlexInt)))
 	return nil
 }
 
@@ -110,7 +244,6 @@ type row struct {
 	start time.Time // wall clock, read as UTC
 	end   time.Time // wall clock, read as UTC; equals start when the PBX sent no end time
 	key   string    // what duplicates are recognised by
-	src   string    // source as sent, for the local extension filter
 }
 
 // dur is the call's length as the search sees it (end − start).
@@ -253,7 +386,7 @@ func (w *rowJSON) toRow() (row, error) {
 	if end.IsZero() || end.Before(start) {
 		end = start
 	}
-	r.start, r.end, r.src = start, end, strings.TrimSpace(string(w.Source))
+	r.start, r.end = start, end
 	// db_id is the row's identity; a call ID alone is not (Asterisk writes several rows for one call when it
 	// is transferred or forked), so it is only the fallback.
 	if db := strings.TrimSpace(string(w.DBID)); db != "" {

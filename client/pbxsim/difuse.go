@@ -56,10 +56,11 @@ func (s *Sim) difuseAuth(r *http.Request) bool {
 	return false
 }
 
-// serveDifuse answers /pbx/cdr/data: one page of rows in insertion order (when calls ended), page 1 the oldest.
+// serveDifuse answers /pbx/cdr/data: one page of rows in insertion order (when calls ended, or when they
+// started with Options.DifuseOrder ByStart), page 1 the oldest.
 //
 // The extension parameter is the CDR-access extension in the documentation's key= example; any other
-// extension filters the rows to calls that involve it (as the caller or the called extension).
+// extension filters the rows to calls that involve it (cdr.Record.InvolvesExtension: source or destination).
 func (s *Sim) serveDifuse(w http.ResponseWriter, r *http.Request) {
 	if !s.difuseAuth(r) {
 		s.deny(w, r)
@@ -96,6 +97,10 @@ func (s *Sim) serveDifuse(w http.ResponseWriter, r *http.Request) {
 	}
 	total := prefix[len(prefix)-1]
 	totalPages := (total + limit - 1) / limit
+	noTotal := s.Faults().DifuseNoTotal
+	if noTotal && page > totalPages {
+		page = max(totalPages, 1)
+	}
 
 	w.Header().Set("Content-Type", "application/json")
 	bw := bufio.NewWriterSize(w, 64<<10)
@@ -110,7 +115,7 @@ func (s *Sim) serveDifuse(w http.ResponseWriter, r *http.Request) {
 				continue
 			}
 			calls := s.data.day(d, nil)
-			order := byEnd(calls)
+			order := s.rowOrder(calls)
 			k := prefix[d] // db_id - 1 of the next row in this day (in the filtered numbering when filtering)
 			dbBase := s.prefix[d]
 			for pos, i := range order {
@@ -139,9 +144,23 @@ func (s *Sim) serveDifuse(w http.ResponseWriter, r *http.Request) {
 	writeJSONString(bw, strconv.Itoa(page))
 	bw.WriteString(`,"limit":`)
 	writeJSONString(bw, strconv.Itoa(limit))
-	bw.WriteString(`,"total_pages":`)
-	bw.WriteString(strconv.Itoa(totalPages))
+	if !noTotal {
+		bw.WriteString(`,"total_pages":`)
+		bw.WriteString(strconv.Itoa(totalPages))
+	}
 	bw.WriteString("}\n")
+}
+
+// rowOrder is the order a day's calls (sorted by start) are paged in, as indexes into calls.
+func (s *Sim) rowOrder(calls []call) []int {
+	if s.o.DifuseOrder == ByStart {
+		idx := make([]int, len(calls))
+		for i := range idx {
+			idx[i] = i
+		}
+		return idx
+	}
+	return byEnd(calls)
 }
 
 func writeJSONString(bw *bufio.Writer, v string) {
@@ -156,9 +175,7 @@ func writeJSONError(w http.ResponseWriter, code int, msg string) {
 	w.Write(append(b, '\n'))
 }
 
-func involves(c *call, ext string) bool {
-	return c.rec.Extension == ext || (c.rec.CallType == cdr.CallInternal && c.rec.DialledNumber == ext)
-}
+func involves(c *call, ext string) bool { return c.rec.InvolvesExtension(ext) }
 
 // extensionCounts counts, once, the calls per day that involve each extension, so a filtered page is found
 // without generating every day again.
@@ -183,9 +200,7 @@ func (s *Sim) extensionCounts() map[string][]int32 {
 			}
 			for _, c := range s.data.day(d, nil) {
 				add(c.rec.Extension, d)
-				if c.rec.CallType == cdr.CallInternal && c.rec.DialledNumber != c.rec.Extension {
-					add(c.rec.DialledNumber, d)
-				}
+				add(c.rec.PeerExtension(), d)
 			}
 		}
 		s.extCounts = m

@@ -66,6 +66,10 @@ type Options struct {
 	DifuseExtension string
 	DifuseSecret    string
 
+	// DifuseOrder is the order /pbx/cdr/data pages its rows in: ByEnd (the default) as Asterisk writes CDRs
+	// when calls hang up, or ByStart, as an imported history or some real systems do.
+	DifuseOrder RowOrder
+
 	NoExtendedLicence bool // answer &extended with 11 fields, as a PBX without the extended licence does
 	CRLF              bool // end index lines with CRLF instead of LF
 	BOM               bool // start the txt index with a UTF-8 byte order mark
@@ -86,6 +90,35 @@ type Faults struct {
 	CutAfterBytes    int64         // send this many body bytes, then drop the connection
 	MalformedEvery   int           // replace every Nth index line (1-based) with a malformed one
 	TruncateZip      bool          // end ziprec archives without their central directory
+	// DifuseNoTotal leaves total_pages out of Difuse answers and answers a page past the last with the last
+	// page again, as a PBX that clamps page does.
+	DifuseNoTotal bool
+}
+
+// RowOrder is the order Difuse rows are paged in.
+type RowOrder int
+
+const (
+	ByEnd   RowOrder = iota // by end time: a row is written when its call hangs up
+	ByStart                 // by start time
+)
+
+func (o RowOrder) String() string {
+	if o == ByStart {
+		return "start"
+	}
+	return "end"
+}
+
+// ParseRowOrder reads "end" or "start".
+func ParseRowOrder(s string) (RowOrder, error) {
+	switch s {
+	case "end":
+		return ByEnd, nil
+	case "start":
+		return ByStart, nil
+	}
+	return 0, fmt.Errorf("row order %q: use end or start", s)
 }
 
 // Sim is a simulator; Handler serves it.

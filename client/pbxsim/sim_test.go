@@ -516,6 +516,55 @@ func TestDifuseNearlySorted(t *testing.T) {
 	}
 }
 
+// TestDifuseStartOrder: with DifuseOrder ByStart the rows come by start time (and end times are then the ones
+// out of order), db_id still counting up from 1 over every call.
+func TestDifuseStartOrder(t *testing.T) {
+	srv := startSim(t, Options{Days: 2, DifuseOrder: ByStart})
+	pg := getPage(t, srv, "limit=100000", difuseAuth)
+	endInversions := 0
+	for i, row := range pg.Data {
+		if row.DBID != i+1 {
+			t.Fatalf("row %d: db_id %d", i, row.DBID)
+		}
+		if i > 0 && row.StartTime < pg.Data[i-1].StartTime {
+			t.Fatalf("db_id %d started %s, before the row before it (%s)", row.DBID, row.StartTime, pg.Data[i-1].StartTime)
+		}
+		if i > 0 && row.EndTime < pg.Data[i-1].EndTime {
+			endInversions++
+		}
+	}
+	if len(pg.Data) != srv.Total() || endInversions == 0 {
+		t.Errorf("%d rows of %d, %d end-time inversions", len(pg.Data), srv.Total(), endInversions)
+	}
+	for _, tc := range []struct {
+		in   string
+		want RowOrder
+		ok   bool
+	}{{"end", ByEnd, true}, {"start", ByStart, true}, {"Start", 0, false}, {"", 0, false}} {
+		got, err := ParseRowOrder(tc.in)
+		if (err == nil) != tc.ok || got != tc.want || (tc.ok && got.String() != tc.in) {
+			t.Errorf("ParseRowOrder(%q) = %v, %v", tc.in, got, err)
+		}
+	}
+}
+
+// TestDifuseNoTotal: the fault leaves total_pages out and answers pages past the last with the last page.
+func TestDifuseNoTotal(t *testing.T) {
+	srv := startSim(t, Options{Days: 2, Faults: Faults{DifuseNoTotal: true}})
+	r := get(t, srv, "/pbx/cdr/data?page=1&limit=10", difuseAuth)
+	if r.status != 200 || bytes.Contains(r.body, []byte("total_pages")) {
+		t.Fatalf("status %d, body %.200s", r.status, r.body)
+	}
+	last := (srv.Total() + 9) / 10
+	want := getPage(t, srv, "limit=10&page="+itoa(last), difuseAuth)
+	for _, p := range []int{last + 1, 1000, 1 << 40} {
+		got := getPage(t, srv, "limit=10&page="+strconv.Itoa(p), difuseAuth)
+		if len(got.Data) == 0 || got.Data[0].DBID != want.Data[0].DBID || len(got.Data) != len(want.Data) {
+			t.Errorf("page %d: %d rows, want page %d's %d", p, len(got.Data), last, len(want.Data))
+		}
+	}
+}
+
 func TestDifuseRows(t *testing.T) {
 	srv := startSim(t, Options{Days: 2})
 	pg := getPage(t, srv, "limit=100000", difuseAuth)
@@ -566,7 +615,7 @@ func TestDifuseExtensionFilter(t *testing.T) {
 	ext := srv.Users()[0].Extension
 	want := 0
 	srv.Calls(time.Time{}, time.Time{}, func(r cdr.Record) bool {
-		if r.Extension == ext || (r.CallType == cdr.CallInternal && r.DialledNumber == ext) {
+		if r.InvolvesExtension(ext) {
 			want++
 		}
 		return true

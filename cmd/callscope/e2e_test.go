@@ -131,6 +131,14 @@ func TestE2ETmux(t *testing.T) {
 	if n < 3 {
 		t.Fatalf("simulated day too quiet: %v", counts)
 	}
+	// The filter shows the extension's calls: its own and those it was dialled in (cdr.Record.InvolvesExtension).
+	n = 0
+	srv.Calls(day, day.AddDate(0, 0, 1), func(r cdr.Record) bool {
+		if r.InvolvesExtension(ext) {
+			n++
+		}
+		return true
+	})
 	bin := buildBinary(t)
 	dir := t.TempDir()
 	out := filepath.Join(dir, "marked.csv")

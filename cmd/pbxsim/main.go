@@ -38,6 +38,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		quiet    bool
 		writeIdx string
 		extended bool
+		order    string
 	)
 	fs.StringVar(&o.Addr, "addr", "127.0.0.1:8080", "address to listen on")
 	fs.StringVar(&o.DataDir, "data", "", "serve this directory's index.txt and recordings instead of generated calls")
@@ -49,6 +50,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&tz, "tz", pbxsim.DefaultZone, "the PBX's time zone (IANA name)")
 	fs.StringVar(&o.ComxUser, "comx-user", pbxsim.DefaultComxUser, "Com.X Basic auth user (password: PBXSIM_COMX_PASSWORD)")
 	fs.StringVar(&o.DifuseExtension, "difuse-ext", pbxsim.DefaultDifuseExtension, "Difuse extension with CDR access (secret: PBXSIM_DIFUSE_SECRET)")
+	fs.StringVar(&order, "difuse-order", "end", "order Difuse pages its rows in: end (as calls hang up, like Asterisk) or start (an imported history)")
 	fs.BoolVar(&o.NoExtendedLicence, "no-extended-licence", false, "answer &extended with 11 fields, like a PBX without the licence")
 	fs.BoolVar(&o.CRLF, "crlf", false, "end index lines with CRLF")
 	fs.BoolVar(&o.BOM, "bom", false, "start the txt index with a UTF-8 BOM")
@@ -59,6 +61,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.Int64Var(&o.Faults.CutAfterBytes, "cut-after", 0, "fault: drop the connection after N body bytes")
 	fs.IntVar(&o.Faults.MalformedEvery, "malformed-every", 0, "fault: make every Nth index line malformed")
 	fs.BoolVar(&o.Faults.TruncateZip, "truncate-zip", false, "fault: leave the central directory off ziprec archives")
+	fs.BoolVar(&o.Faults.DifuseNoTotal, "difuse-no-total", false, "fault: send no total_pages and answer pages past the last with the last page")
 	fs.StringVar(&o.Push.URL, "push-url", "", "push calls as they end to this URL, as Difuse's CDR Log To API does (auth: PBXSIM_PUSH_API_KEY, PBXSIM_PUSH_BEARER, PBXSIM_PUSH_USER/PBXSIM_PUSH_PASSWORD)")
 	fs.DurationVar(&o.Push.Every, "push-every", pbxsim.DefaultPushEvery, "with --push-url: how often to push")
 	fs.BoolVar(&quiet, "quiet", false, "do not log requests")
@@ -72,6 +75,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "pbxsim: unexpected argument %q; see pbxsim --help\n", fs.Arg(0))
+		return 2
+	}
+	var err error
+	if o.DifuseOrder, err = pbxsim.ParseRowOrder(order); err != nil {
+		fmt.Fprintf(stderr, "pbxsim: --difuse-order: %v\n", err)
 		return 2
 	}
 	loc, err := time.LoadLocation(tz)

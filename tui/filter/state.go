@@ -97,7 +97,7 @@ func (s State) MatcherWith(names map[string]string, d Dialling) func(*cdr.Record
 		if len(exts) > 0 {
 			ok := false
 			for _, e := range exts {
-				if r.Extension == e {
+				if r.InvolvesExtension(e) {
 					ok = true
 					break
 				}

@@ -80,7 +80,7 @@ func (q *queryFlags) query() (cdr.Query, func(*cdr.Record) bool, error) {
 		types[cdr.ParseCallType(t)] = true
 	}
 	keep := func(r *cdr.Record) bool {
-		return (len(exts) == 0 || exts[r.Extension]) &&
+		return (len(exts) == 0 || involvesAny(r, exts)) &&
 			(len(disps) == 0 || disps[r.Disposition]) &&
 			(len(types) == 0 || types[r.CallType])
 	}
@@ -103,6 +103,16 @@ func (a *app) querySource(ctx context.Context, qf *queryFlags) (cdr.Source, cdr.
 		return nil, cdr.Query{}, nil, err
 	}
 	return src, q, keep, nil
+}
+
+// involvesAny says whether the call is one of these extensions' (cdr.Record.InvolvesExtension).
+func involvesAny(r *cdr.Record, exts map[string]bool) bool {
+	for e := range exts {
+		if r.InvolvesExtension(e) {
+			return true
+		}
+	}
+	return false
 }
 
 func set(xs []string) map[string]bool {

@@ -111,7 +111,11 @@ func Main(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintln(stderr, "callscope: "+oneLine(err.Error()))
+	msg := oneLine(err.Error())
+	if ctx.Err() != nil && (errors.Is(err, context.Canceled) || strings.Contains(msg, context.Canceled.Error())) {
+		msg = "interrupted" // by Ctrl-C or SIGTERM, which is what the user needs to hear
+	}
+	fmt.Fprintln(stderr, "callscope: "+msg)
 	var ue usageError
 	if errors.As(err, &ue) {
 		return exitUsage

@@ -1,0 +1,5 @@
+//go:build !linux || race
+
+package peakrss
+
+const supported = false
