@@ -41,9 +41,9 @@ const (
 // Options tune a sync. The zero value uses the defaults.
 type Options struct {
 	Overlap   time.Duration
-	Chunk     time.Duration  // how much of the PBX's time one request covers; grown over stretches without calls
-	Since     time.Time      // the first run starts here (a PBX wall clock); zero: at the PBX's first call
-	Zone      *time.Location // the PBX's zone; nil: the one stored in the archive, else inferred and stored
+	Chunk     time.Duration    // how much of the PBX's time one request covers; grown over stretches without calls
+	Since     time.Time        // the first run starts here (a PBX wall clock); zero: at the PBX's first call
+	Zone      *time.Location   // the PBX's zone; nil: the one stored in the archive, else inferred and stored
 	Now       func() time.Time // this computer's clock: compared with the PBX's, never taken for it
 	Retries   int              // extra attempts at a failing chunk within a run; -1 for none
 	RetryWait time.Duration    // wait before the first retry, doubled for each next one
