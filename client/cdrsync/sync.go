@@ -202,9 +202,13 @@ func (s *syncer) report() {
 	if s.stats.NotFetched == 0 {
 		return
 	}
-	msg := fmt.Sprintf("%d recordings were not fetched (%s)", s.stats.NotFetched, strings.Join(s.problems, "; "))
+	count := "1 recording was"
+	if s.stats.NotFetched != 1 {
+		count = fmt.Sprintf("%d recordings were", s.stats.NotFetched)
+	}
+	msg := fmt.Sprintf("%s not fetched (%s)", count, strings.Join(s.problems, "; "))
 	if more := s.stats.NotFetched - len(s.problems); more > 0 {
-		msg = fmt.Sprintf("%d recordings were not fetched (%s; and %d more)", s.stats.NotFetched, strings.Join(s.problems, "; "), more)
+		msg = fmt.Sprintf("%s not fetched (%s; and %d more)", count, strings.Join(s.problems, "; "), more)
 	}
 	if left := s.stats.NotFetched - s.stats.GaveUp; left > 0 {
 		msg += fmt.Sprintf(": their calls are archived, and the next sync tries %d of them again", left)

@@ -31,6 +31,7 @@ func newRecordWriter(format string, w io.Writer) (recordWriter, error) {
 type tableWriter struct {
 	tw     *tabwriter.Writer
 	header bool
+	notes  map[string]string // archive calls whose recording was not fetched, with why: shown after the row
 }
 
 func newTableWriter(w io.Writer) *tableWriter {
@@ -42,13 +43,15 @@ func (t *tableWriter) Write(r *cdr.Record) error {
 		t.header = true
 		fmt.Fprintln(t.tw, "START\tTYPE\tEXT\tNAME\tOTHER PARTY\tDISPOSITION\tDUR\tBILL\tREC\tUNIQUE ID")
 	}
-	rec := ""
-	if r.HasRecording() {
+	rec, note := "", ""
+	if why, ok := t.notes[r.UniqueID]; ok {
+		rec, note = "!", "\trecording not fetched: "+clip(why, 160)
+	} else if r.HasRecording() {
 		rec = "●"
 	}
-	_, err := fmt.Fprintf(t.tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", cdr.FormatTime(r.Start), r.CallType,
+	_, err := fmt.Fprintf(t.tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s%s\n", cdr.FormatTime(r.Start), r.CallType,
 		r.Extension, clip(r.FriendlyName, 20), clip(r.OtherParty(), 28), r.Disposition, dur(r.DurationS),
-		dur(r.BillableS), rec, r.UniqueID)
+		dur(r.BillableS), rec, r.UniqueID, note)
 	return err
 }
 
