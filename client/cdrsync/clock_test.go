@@ -358,3 +358,60 @@ func TestRepairsWatermarkPastPBXClock(t *testing.T) {
 		})
 	}
 }
+
+// byteCounter counts the body bytes a handler managed to send.
+type byteCounter struct {
+	http.ResponseWriter
+	n *atomic.Int64
+}
+
+func (b byteCounter) Write(p []byte) (int, error) {
+	k, err := b.ResponseWriter.Write(p)
+	b.n.Add(int64(k))
+	return k, err
+}
+
+// TestFirstCallReadsFewRows: finding a PBX's first call reads a few rows of its list and drops the connection;
+// it never downloads the whole index of a big PBX.
+func TestFirstCallReadsFewRows(t *testing.T) {
+	end := pbxDay.Add(-time.Second)
+	p := newPBX(t, pbxsim.Options{Days: 60, End: end, CallsPerDay: 6000, Zone: zone, Seed: 2})
+	var sent atomic.Int64
+	p.wrap = func(w http.ResponseWriter, r *http.Request, next http.Handler) bool {
+		next.ServeHTTP(byteCounter{w, &sent}, r)
+		return true
+	}
+	var full int64
+	{
+		var cw countWriter
+		if err := p.sim.WriteIndex(&cw, time.Time{}, time.Time{}, false); err != nil {
+			t.Fatal(err)
+		}
+		full = cw.n
+	}
+	var first cdr.Record
+	p.sim.Calls(time.Time{}, time.Time{}, func(r cdr.Record) bool { first = r; return false })
+	for _, kind := range []string{"comx", "difuse"} {
+		sent.Store(0)
+		before := p.lists.Load()
+		s := &syncer{src: newSource(t, kind, p.srv.URL, zone), a: openArchive(t, t.TempDir()),
+			o: Options{Zone: zone}.withDefaults(), tried: map[string]bool{}, hostDown: map[string]string{}}
+		s.zone = cdr.NewZone(zone)
+		got, ok, err := s.firstCall(context.Background(), time.Time{}, time.Time{}, &dateWatch{})
+		if err != nil || !ok || !got.Equal(cdr.WallClock(first.Start)) {
+			t.Fatalf("%s: first call %s %v %v, want %s", kind, got, ok, err, cdr.WallClock(first.Start))
+		}
+		time.Sleep(100 * time.Millisecond) // let the server notice the dropped connection
+		t.Logf("%s: %d requests, %d bytes sent of an index of %d", kind, p.lists.Load()-before, sent.Load(), full)
+		if n := p.lists.Load() - before; n != 1 {
+			t.Fatalf("%s: %d requests", kind, n)
+		}
+		if sent.Load() > full/4 {
+			t.Fatalf("%s: %d bytes of an index of %d were sent", kind, sent.Load(), full)
+		}
+	}
+}
+
+type countWriter struct{ n int64 }
+
+func (w *countWriter) Write(p []byte) (int, error) { w.n += int64(len(p)); return len(p), nil }

@@ -92,3 +92,27 @@ func TestNowFlag(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseNow: any --now is read or refused with an error naming the flag, never a panic.
+func FuzzParseNow(f *testing.F) {
+	for _, s := range []string{"2014-03-28T12:00", "-8h", "+5h30m", "2014-03-28", "+", "-", "2014-02-30", "\x00"} {
+		f.Add(s)
+	}
+	loc := time.FixedZone("UTC+02:00", 2*3600)
+	here := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, s string) {
+		if s == "" {
+			return // the flag's default: no clock of its own
+		}
+		got, err := parseNow(s, loc, here)
+		if err != nil {
+			if !strings.Contains(err.Error(), "--now") {
+				t.Fatalf("%q: %v", s, err)
+			}
+			return
+		}
+		if got.IsZero() && s[0] != '+' && s[0] != '-' {
+			t.Fatalf("%q read as the zero time", s)
+		}
+	})
+}
