@@ -135,8 +135,8 @@ func Open(dir string) (*Archive, error) {
 	st, err := os.Stat(index)
 	switch {
 	case errors.Is(err, fs.ErrNotExist) || (err == nil && st.IsDir()):
-		return nil, fmt.Errorf("%s is not a callscope archive (it has no %s): make one with callscope sync --dir %s (or listen --dir): %w",
-			dir, IndexName, dir, ErrNoArchive)
+		return nil, &kindError{fmt.Sprintf("%s is not a callscope archive (it has no %s): make one with callscope sync --dir %s (or listen --dir)",
+			dir, IndexName, dir), ErrNoArchive}
 	case err != nil:
 		return nil, fmt.Errorf("opening archive %s: %w", dir, err)
 	case st.Size() == 0:
@@ -195,8 +195,8 @@ func Init(dir string) (*Archive, error) {
 	index := filepath.Join(abs, IndexName)
 	if st, err := os.Stat(index); err == nil && st.Size() > 0 {
 		if err := checkMagic(index); err != nil {
-			return nil, fmt.Errorf("archive %s: its index is damaged (%v): move %s aside and sync again to rebuild it from the PBX: %w",
-				dir, err, index, ErrDamaged)
+			return nil, &kindError{fmt.Sprintf("archive %s: its index is damaged (%v): move %s aside and sync again to rebuild it from the PBX",
+				dir, err, index), ErrDamaged}
 		}
 	}
 	// WAL lets readers (the app) browse while a sync or listen writes; synchronous=FULL makes a commit survive
@@ -264,9 +264,18 @@ func checkMagic(path string) error {
 }
 
 func damaged(dir, why string) error {
-	return fmt.Errorf("archive %s: its index is damaged: %s; callscope sync --dir %s rebuilds it from the PBX: %w",
-		dir, why, dir, ErrDamaged)
+	return &kindError{fmt.Sprintf("archive %s: its index is damaged: %s; callscope sync --dir %s rebuilds it from the PBX",
+		dir, why, dir), ErrDamaged}
 }
+
+// kindError is a sentence for people that errors.Is still matches against ErrNoArchive or ErrDamaged.
+type kindError struct {
+	msg  string
+	kind error
+}
+
+func (e *kindError) Error() string { return e.msg }
+func (e *kindError) Unwrap() error { return e.kind }
 
 func oneLine(err error) string { return strings.Join(strings.Fields(err.Error()), " ") }
 
@@ -339,8 +348,8 @@ func (a *Archive) indexError(err error) error {
 	}
 	msg := oneLine(err)
 	if strings.Contains(msg, "not a database") || strings.Contains(msg, "malformed") {
-		return fmt.Errorf("archive %s: its index is damaged (%s): move %s aside and sync again to rebuild it from the PBX: %w",
-			a.dir, msg, filepath.Join(a.dir, IndexName), ErrDamaged)
+		return &kindError{fmt.Sprintf("archive %s: its index is damaged (%s): move %s aside and sync again to rebuild it from the PBX",
+			a.dir, msg, filepath.Join(a.dir, IndexName)), ErrDamaged}
 	}
 	return fmt.Errorf("archive %s: %s", a.dir, msg)
 }
