@@ -10,14 +10,27 @@
 // Calls are keyed by the PBX's unique ID: storing a call again replaces its row (a later fetch or push of the
 // same call), so overlapping fetches never duplicate. Recordings are written to a temporary file, synced and
 // renamed into place before the row that names them is committed, so a row never points at a missing or
-// half-written file.
+// half-written file. A recording that could not be fetched is marked on its call with the reason and the number
+// of attempts, so the call is kept and a later sync tries again.
+//
+// Writers (sync, listen) open an archive with Init; everything else opens it with Open, read-only: that never
+// creates or changes a file in the directory, so an archive on a read-only disk can be browsed, and a missing or
+// damaged index is an error rather than a new empty archive. Writers keep the WAL files (index.db-wal and
+// -shm) after closing, so a reader can always open the index with SQLite's locking (mode=ro) and browse safely
+// while a sync writes; where they are missing (an archive copied without them, or written by an older callscope)
+// the reader opens the index as immutable instead.
 package archive
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"database/sql/driver"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -26,7 +39,7 @@ import (
 	"sync"
 	"time"
 
-	_ "modernc.org/sqlite" // pure Go SQLite: no cgo, one static binary
+	"modernc.org/sqlite" // pure Go SQLite: no cgo, one static binary
 
 	"github.com/callscope/callscope/client/cdr"
 )
@@ -38,8 +51,13 @@ const (
 	TmpName        = "tmp"
 )
 
-// schemaVersion is written to meta; an archive from a newer callscope is refused rather than misread.
-const schemaVersion = 1
+// schemaVersion is written to meta; an archive from a newer callscope is refused rather than misread, and one
+// from an older one is upgraded by the first writer that opens it (migrate).
+//
+//	1  calls, users, meta
+//	2  calls.rec_error and rec_tries: a recording that could not be fetched, why, and how often it was tried;
+//	   meta archive_id, which a sync's state names so that it notices an index that was replaced
+const schemaVersion = 2
 
 const schema = `
 CREATE TABLE IF NOT EXISTS calls (
@@ -51,11 +69,14 @@ CREATE TABLE IF NOT EXISTS calls (
 	record     BLOB NOT NULL,    -- every other field, packed (codec.go)
 	rec_hash   TEXT NOT NULL DEFAULT '', -- stored recording: SHA-256 of its bytes, '' when not stored
 	rec_format TEXT NOT NULL DEFAULT '',
-	rec_bytes  INTEGER NOT NULL DEFAULT 0
+	rec_bytes  INTEGER NOT NULL DEFAULT 0,
+	rec_error  TEXT NOT NULL DEFAULT '', -- why the recording could not be fetched, '' when it was or was not tried
+	rec_tries  INTEGER NOT NULL DEFAULT 0 -- failed attempts at fetching it
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS calls_start ON calls(start_wall);
 CREATE INDEX IF NOT EXISTS calls_ext ON calls(extension, start_wall);
 CREATE INDEX IF NOT EXISTS calls_peer ON calls(peer, start_wall);
+CREATE INDEX IF NOT EXISTS calls_not_fetched ON calls(start_wall) WHERE rec_error != '';
 CREATE TABLE IF NOT EXISTS users (
 	extension TEXT PRIMARY KEY,
 	name      TEXT NOT NULL
@@ -66,14 +87,27 @@ CREATE TABLE IF NOT EXISTS meta (
 ) WITHOUT ROWID;
 `
 
+// upgrades[v] takes a version-v index to version v+1, inside the migration's transaction.
+var upgrades = map[int]string{
+	1: `ALTER TABLE calls ADD COLUMN rec_error TEXT NOT NULL DEFAULT '';
+ALTER TABLE calls ADD COLUMN rec_tries INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX IF NOT EXISTS calls_not_fetched ON calls(start_wall) WHERE rec_error != '';`,
+}
+
 // ErrNoArchive is returned by Open for a directory that holds no archive.
 var ErrNoArchive = errors.New("no archive")
+
+// ErrDamaged is returned for an archive whose index cannot be read.
+var ErrDamaged = errors.New("damaged archive index")
 
 // Archive is an open archive directory. It is safe for concurrent use, also by several processes (a sync and
 // a listen writing the same archive): SQLite serialises the writers.
 type Archive struct {
-	dir string
-	db  *sql.DB
+	dir      string
+	db       *sql.DB
+	readOnly bool
+	schema   int    // the index's format version (a read-only open of an old archive does not upgrade it)
+	id       string // meta archive_id; "" in a version-1 archive opened read-only
 
 	// writeMu keeps this process's writers in line, so they queue here rather than spin on SQLite's lock.
 	writeMu sync.Mutex
@@ -86,45 +120,94 @@ type Archive struct {
 
 var _ cdr.Source = (*Archive)(nil)
 
-// Open opens an existing archive. A directory without one gives an error wrapping ErrNoArchive that says how
-// to make one.
+// sqliteMagic starts every SQLite database file.
+const sqliteMagic = "SQLite format 3\x00"
+
+// Open opens an existing archive for reading. It creates and changes nothing in dir. A directory without an
+// index gives an error wrapping ErrNoArchive, an index that cannot be read one wrapping ErrDamaged; both say
+// what to do.
 func Open(dir string) (*Archive, error) {
-	if _, err := os.Stat(filepath.Join(dir, IndexName)); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("%s holds no callscope archive: make one with callscope sync --dir %s (or listen --dir): %w",
-				dir, dir, ErrNoArchive)
-		}
-		return nil, fmt.Errorf("opening archive: %w", err)
-	}
-	return open(dir)
-}
-
-// Init opens the archive in dir, making the directory and an empty archive when there is none.
-func Init(dir string) (*Archive, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("making archive folder: %w", err)
-	}
-	return open(dir)
-}
-
-func open(dir string) (*Archive, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, err
+	}
+	index := filepath.Join(abs, IndexName)
+	st, err := os.Stat(index)
+	switch {
+	case errors.Is(err, fs.ErrNotExist) || (err == nil && st.IsDir()):
+		return nil, &kindError{fmt.Sprintf("%s is not a callscope archive (it has no %s): make one with callscope sync --dir %s (or listen --dir)",
+			dir, IndexName, dir), ErrNoArchive}
+	case err != nil:
+		return nil, fmt.Errorf("opening archive %s: %w", dir, err)
+	case st.Size() == 0:
+		return nil, damaged(dir, "index.db is empty")
+	}
+	if err := checkMagic(index); err != nil {
+		return nil, damaged(dir, err.Error())
+	}
+	// With the WAL files there, SQLite reads with its locks and sees a writer's latest commits; opening read-only
+	// it would create them otherwise, so without them the file is read as it stands (immutable).
+	params := "mode=ro&readonly_shm=1&_pragma=busy_timeout(10000)&_pragma=query_only(1)"
+	if !exists(index+"-wal") || !exists(index+"-shm") {
+		params = "immutable=1&_pragma=query_only(1)"
+	}
+	db, err := sql.Open("sqlite", sqliteURI(index, params+"&_pragma=cache_size(-65536)&_pragma=mmap_size(1073741824)"))
+	if err != nil {
+		return nil, fmt.Errorf("opening archive index: %w", err)
+	}
+	a := &Archive{dir: abs, db: db, readOnly: true, fixed: map[int]*time.Location{}}
+	var v string
+	if err := db.QueryRow(`SELECT value FROM meta WHERE key = 'schema'`).Scan(&v); err != nil {
+		db.Close()
+		return nil, damaged(dir, oneLine(err))
+	}
+	if err := a.checkVersion(v); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if a.id, err = a.Meta(context.Background(), metaID); err != nil {
+		db.Close()
+		return nil, damaged(dir, oneLine(err))
+	}
+	if err := a.loadZone(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// Init opens the archive in dir for writing, making the directory and an empty archive when there is none, and
+// upgrading an index written by an older callscope. An empty index.db (a file truncated to nothing) is made a
+// new archive; one that is not an SQLite database is refused, never overwritten.
+func Init(dir string) (*Archive, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(abs, 0o700); err != nil {
+		return nil, fmt.Errorf("making archive folder: %w", err)
 	}
 	for _, sub := range []string{RecordingsName, TmpName} {
 		if err := os.MkdirAll(filepath.Join(abs, sub), 0o700); err != nil {
 			return nil, fmt.Errorf("preparing archive %s: %w", abs, err)
 		}
 	}
+	index := filepath.Join(abs, IndexName)
+	if st, err := os.Stat(index); err == nil && st.Size() > 0 {
+		if err := checkMagic(index); err != nil {
+			return nil, &kindError{fmt.Sprintf("archive %s: its index is damaged (%v): move %s aside and sync again to rebuild it from the PBX",
+				dir, err, index), ErrDamaged}
+		}
+	}
 	// WAL lets readers (the app) browse while a sync or listen writes; synchronous=FULL makes a commit survive
-	// a power cut, not only a killed process; busy_timeout makes a second writer wait instead of failing.
-	dsn := "file:" + filepath.ToSlash(filepath.Join(abs, IndexName)) +
-		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=cache_size(-65536)&_pragma=mmap_size(1073741824)&_txlock=immediate"
-	db, err := sql.Open("sqlite", dsn)
+	// a power cut, not only a killed process; busy_timeout makes a second writer wait instead of failing;
+	// journal_size_limit empties the WAL file that is kept when the last writer closes.
+	conn, err := sqlite.NewConnector(sqliteURI(index,
+		"_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=journal_size_limit(67108864)&_pragma=cache_size(-65536)&_pragma=mmap_size(1073741824)&_txlock=immediate"))
 	if err != nil {
 		return nil, fmt.Errorf("opening archive index: %w", err)
 	}
+	db := sql.OpenDB(keepWAL{conn})
 	a := &Archive{dir: abs, db: db, fixed: map[int]*time.Location{}}
 	if err := a.migrate(); err != nil {
 		db.Close()
@@ -137,23 +220,156 @@ func open(dir string) (*Archive, error) {
 	return a, nil
 }
 
-func (a *Archive) migrate() error {
-	var v string
-	err := a.db.QueryRow(`SELECT value FROM meta WHERE key = 'schema'`).Scan(&v)
-	if err == nil {
-		n, _ := strconv.Atoi(v)
-		if n > schemaVersion {
-			return fmt.Errorf("archive %s was written by a newer callscope (format %d; this one reads %d): update callscope",
-				a.dir, n, schemaVersion)
+// keepWAL opens writers' connections with SQLite's persistent WAL on: index.db-wal and -shm stay after the last
+// writer closes, so a reader never has to create them.
+type keepWAL struct{ driver.Connector }
+
+func (k keepWAL) Connect(ctx context.Context) (driver.Conn, error) {
+	c, err := k.Connector.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if fc, ok := c.(sqlite.FileControl); ok {
+		if _, err := fc.FileControlPersistWAL("main", 1); err != nil {
+			c.Close()
+			return nil, err
 		}
+	}
+	return c, nil
+}
+
+// sqliteURI is an SQLite file URI for path with the query params; characters that end a URI's path are escaped.
+func sqliteURI(path, params string) string {
+	p := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(filepath.ToSlash(path))
+	return "file:" + p + "?" + params
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// checkMagic reads the first bytes of an index file: an SQLite database, or not.
+func checkMagic(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	head := make([]byte, len(sqliteMagic))
+	if _, err := io.ReadFull(f, head); err != nil || !bytes.Equal(head, []byte(sqliteMagic)) {
+		return errors.New(IndexName + " is not an SQLite database")
+	}
+	return nil
+}
+
+func damaged(dir, why string) error {
+	return &kindError{fmt.Sprintf("archive %s: its index is damaged: %s; callscope sync --dir %s rebuilds it from the PBX",
+		dir, why, dir), ErrDamaged}
+}
+
+// kindError is a sentence for people that errors.Is still matches against ErrNoArchive or ErrDamaged.
+type kindError struct {
+	msg  string
+	kind error
+}
+
+func (e *kindError) Error() string { return e.msg }
+func (e *kindError) Unwrap() error { return e.kind }
+
+func oneLine(err error) string { return strings.Join(strings.Fields(err.Error()), " ") }
+
+func (a *Archive) checkVersion(v string) error {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return damaged(a.dir, fmt.Sprintf("its format %q is unknown", v))
+	}
+	if n > schemaVersion {
+		return fmt.Errorf("archive %s was written by a newer callscope (format %d; this one reads %d): update callscope",
+			a.dir, n, schemaVersion)
+	}
+	a.schema = n
+	return nil
+}
+
+// migrate makes a new index, or upgrades an older one, in one transaction.
+func (a *Archive) migrate() error {
+	tx, err := a.db.Begin()
+	if err != nil {
+		return a.indexError(err)
+	}
+	defer tx.Rollback()
+	var v string
+	err = tx.QueryRow(`SELECT value FROM meta WHERE key = 'schema'`).Scan(&v)
+	if err != nil && !isNoTable(err) && !errors.Is(err, sql.ErrNoRows) {
+		return a.indexError(err)
+	}
+	if err != nil {
+		// No index yet (a new archive, or an index.db emptied to nothing): make one.
+		if _, err := tx.Exec(schema); err != nil {
+			return fmt.Errorf("archive %s: cannot create its index (%v); is it on a writable disk?", a.dir, err)
+		}
+		v = strconv.Itoa(schemaVersion)
+		if _, err := tx.Exec(`INSERT OR IGNORE INTO meta(key, value) VALUES ('schema', ?), ('generation', '0')`, v); err != nil {
+			return a.indexError(err)
+		}
+	}
+	if err := a.checkVersion(v); err != nil {
+		return err
+	}
+	if a.schema < schemaVersion {
+		for n := a.schema; n < schemaVersion; n++ {
+			if _, err := tx.Exec(upgrades[n]); err != nil {
+				return fmt.Errorf("archive %s: upgrading its index from format %d: %w", a.dir, n, err)
+			}
+		}
+		if _, err := tx.Exec(`UPDATE meta SET value = ? WHERE key = 'schema'`, strconv.Itoa(schemaVersion)); err != nil {
+			return a.indexError(err)
+		}
+		a.schema = schemaVersion
+	}
+	if err := tx.QueryRow(`SELECT value FROM meta WHERE key = ?`, metaID).Scan(&a.id); errors.Is(err, sql.ErrNoRows) {
+		a.id = newID()
+		if _, err := tx.Exec(`INSERT INTO meta(key, value) VALUES (?, ?)`, metaID, a.id); err != nil {
+			return a.indexError(err)
+		}
+	} else if err != nil {
+		return a.indexError(err)
+	}
+	return a.indexError(tx.Commit())
+}
+
+func isNoTable(err error) bool { return err != nil && strings.Contains(err.Error(), "no such table") }
+
+// indexError says an index cannot be used: damaged, or on a disk that refuses writes.
+func (a *Archive) indexError(err error) error {
+	if err == nil {
 		return nil
 	}
-	if _, err := a.db.Exec(schema); err != nil {
-		return fmt.Errorf("archive %s: cannot create its index (%v); is it on a writable disk?", a.dir, err)
+	msg := oneLine(err)
+	if strings.Contains(msg, "not a database") || strings.Contains(msg, "malformed") {
+		return &kindError{fmt.Sprintf("archive %s: its index is damaged (%s): move %s aside and sync again to rebuild it from the PBX",
+			a.dir, msg, filepath.Join(a.dir, IndexName)), ErrDamaged}
 	}
-	_, err = a.db.Exec(`INSERT OR IGNORE INTO meta(key, value) VALUES ('schema', ?), ('generation', '0')`,
-		strconv.Itoa(schemaVersion))
-	return err
+	return fmt.Errorf("archive %s: %s", a.dir, msg)
+}
+
+func newID() string {
+	b := make([]byte, 12)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// ID names this archive's index: made when the index was, so a copy of the sync state that names another
+// (an index deleted, emptied or replaced since) is noticed.
+func (a *Archive) ID() string { return a.id }
+
+// ReadOnly says the archive was opened with Open.
+func (a *Archive) ReadOnly() bool { return a.readOnly }
+
+// errReadOnly refuses a write to an archive opened for reading.
+func (a *Archive) errReadOnly() error {
+	return fmt.Errorf("archive %s is open for reading only; callscope sync or listen writes it", a.dir)
 }
 
 // Close closes the index.
@@ -182,6 +398,7 @@ const (
 	metaZone   = "zone"   // IANA name, or a fixed zone as "UTC+02:00=7200"
 	metaInfer  = "zone_inferred"
 	metaGen    = "generation"
+	metaID     = "archive_id"
 )
 
 // Meta reads a value written with SetMeta; "" when unset.
@@ -196,6 +413,9 @@ func (a *Archive) Meta(ctx context.Context, key string) (string, error) {
 
 // SetMeta stores a value.
 func (a *Archive) SetMeta(ctx context.Context, key, value string) error {
+	if a.readOnly {
+		return a.errReadOnly()
+	}
 	a.writeMu.Lock()
 	defer a.writeMu.Unlock()
 	_, err := a.db.ExecContext(ctx, `INSERT INTO meta(key, value) VALUES (?, ?)
@@ -311,6 +531,9 @@ func (a *Archive) Users(ctx context.Context) ([]cdr.User, error) {
 
 // SetUsers replaces the stored list of extensions; PINs are dropped.
 func (a *Archive) SetUsers(ctx context.Context, users []cdr.User) error {
+	if a.readOnly {
+		return a.errReadOnly()
+	}
 	a.writeMu.Lock()
 	defer a.writeMu.Unlock()
 	tx, err := a.db.BeginTx(ctx, nil)

@@ -26,6 +26,8 @@ type stored struct {
 	recHash  string
 	recFmt   string
 	recBytes int64
+	recError string
+	recTries int
 }
 
 // scanRecord reads the callColumns of a row, then any extra destinations.
@@ -116,17 +118,17 @@ func (a *Archive) readError(err error) error {
 // lookup finds one stored call by ID, or the first (by ID) that started at exactly the lookup's wall clock.
 func (a *Archive) lookup(ctx context.Context, l cdr.Lookup) (stored, error) {
 	var row *sql.Row
+	cols := `SELECT ` + callColumns + `, rec_hash, rec_format, rec_bytes, ` + a.recErrorColumns() + ` FROM calls`
 	switch {
 	case l.ID != "":
-		row = a.db.QueryRowContext(ctx, `SELECT `+callColumns+`, rec_hash, rec_format, rec_bytes FROM calls WHERE id = ?`, l.ID)
+		row = a.db.QueryRowContext(ctx, cols+` WHERE id = ?`, l.ID)
 	case !l.Start.IsZero():
-		row = a.db.QueryRowContext(ctx, `SELECT `+callColumns+`, rec_hash, rec_format, rec_bytes FROM calls WHERE start_wall = ? ORDER BY id LIMIT 1`,
-			cdr.WallClock(l.Start).Unix())
+		row = a.db.QueryRowContext(ctx, cols+` WHERE start_wall = ? ORDER BY id LIMIT 1`, cdr.WallClock(l.Start).Unix())
 	default:
 		return stored{}, errors.New("no call given: name it by unique ID or exact start time")
 	}
 	var st stored
-	err := a.scanRecord(row, &st.rec, &st.recHash, &st.recFmt, &st.recBytes)
+	err := a.scanRecord(row, &st.rec, &st.recHash, &st.recFmt, &st.recBytes, &st.recError, &st.recTries)
 	if errors.Is(err, sql.ErrNoRows) {
 		return st, cdr.NotFoundError(l)
 	}
@@ -150,6 +152,10 @@ func (a *Archive) Recording(ctx context.Context, l cdr.Lookup) (*cdr.Recording, 
 		l.ID = st.rec.UniqueID
 	}
 	if st.recHash == "" {
+		if st.recError != "" {
+			return nil, fmt.Errorf("call %s: recording not fetched: %s (callscope sync tries again): %w", l.ID,
+				st.recError, cdr.ErrNoRecording)
+		}
 		if st.rec.Recording != "" && st.rec.RecordingSize != 0 {
 			return nil, fmt.Errorf("the recording of call %s is not in the archive yet (callscope sync fetches it): %w",
 				l.ID, cdr.ErrNoRecording)

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/callscope/callscope/client/cdr"
 )
@@ -44,6 +45,9 @@ type Pending struct {
 // recordings is made durable together by Publish, whose fsyncs run in parallel so the filesystem can commit
 // them in one journal transaction instead of one each. Bytes the archive already holds are not written twice.
 func (a *Archive) WriteRecording(r io.Reader) (*Pending, error) {
+	if a.readOnly {
+		return nil, a.errReadOnly()
+	}
 	tmp, err := os.CreateTemp(filepath.Join(a.dir, TmpName), "rec-*.part")
 	if err != nil {
 		return nil, fmt.Errorf("archive %s: %w", a.dir, err)
@@ -83,6 +87,9 @@ const publishWorkers = 16
 // whole under its final name or absent from it, never partial. Call it before committing the calls that name
 // them.
 func (a *Archive) Publish(ctx context.Context, ps []*Pending) error {
+	if a.readOnly {
+		return a.errReadOnly()
+	}
 	var todo []*Pending
 	for _, p := range ps {
 		if p != nil && p.tmp != "" {
@@ -193,7 +200,8 @@ type Batch struct {
 }
 
 // upsert replaces every field of a call stored before, except a stored recording, which a row without one
-// (a push from Difuse, a fetch that had to leave it out) does not erase.
+// (a push from Difuse, a fetch that had to leave it out) does not erase, and the mark of a recording that
+// could not be fetched, which only storing the recording clears.
 const upsert = `INSERT INTO calls(id, start_wall, start_off, extension, peer, record, rec_hash, rec_format, rec_bytes)
 VALUES (?,?,?,?,?,?,?,?,?)
 ON CONFLICT(id) DO UPDATE SET
@@ -201,11 +209,16 @@ ON CONFLICT(id) DO UPDATE SET
 	peer = excluded.peer, record = excluded.record,
 	rec_hash = CASE WHEN excluded.rec_hash != '' THEN excluded.rec_hash ELSE calls.rec_hash END,
 	rec_format = CASE WHEN excluded.rec_hash != '' THEN excluded.rec_format ELSE calls.rec_format END,
-	rec_bytes = CASE WHEN excluded.rec_hash != '' THEN excluded.rec_bytes ELSE calls.rec_bytes END`
+	rec_bytes = CASE WHEN excluded.rec_hash != '' THEN excluded.rec_bytes ELSE calls.rec_bytes END,
+	rec_error = CASE WHEN excluded.rec_hash != '' THEN '' ELSE calls.rec_error END,
+	rec_tries = CASE WHEN excluded.rec_hash != '' THEN 0 ELSE calls.rec_tries END`
 
 // Begin starts a write transaction. Writers in this process wait for each other; writers in other processes
 // are waited for by SQLite (up to ten seconds). Always Commit or Rollback.
 func (a *Archive) Begin(ctx context.Context) (*Batch, error) {
+	if a.readOnly {
+		return nil, a.errReadOnly()
+	}
 	a.writeMu.Lock()
 	tx, err := a.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -278,35 +291,129 @@ func (a *Archive) writeError(err error) error {
 	return fmt.Errorf("writing archive %s: %w", a.dir, err)
 }
 
-// StoredRecordings maps the IDs of the calls in [from, to) (wall clocks; zero is open) whose recording the
-// archive holds to the recording's size, so a sync does not fetch them again.
-func (a *Archive) StoredRecordings(ctx context.Context, q cdr.Query) (map[string]int64, error) {
+// RecordingFailed marks the recording of a call put before (in this batch or earlier) as not fetched, with
+// the reason, and counts the attempt unless attempt is false (it was not tried: its host was already known to
+// be down). It returns how many attempts have failed so far. A call whose recording is stored is left alone.
+func (b *Batch) RecordingFailed(ctx context.Context, id, reason string, attempt bool) (tries int, err error) {
+	inc := 0
+	if attempt {
+		inc = 1
+	}
+	err = b.tx.QueryRowContext(ctx, `UPDATE calls SET rec_error = ?, rec_tries = rec_tries + ?
+		WHERE id = ? AND rec_hash = '' RETURNING rec_tries`, reason, inc, id).Scan(&tries)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return tries, b.a.writeError(err)
+}
+
+// SetRecording records that a call's recording is now stored (a later attempt succeeded), clearing any mark.
+func (b *Batch) SetRecording(ctx context.Context, id string, blob Blob) error {
+	_, err := b.tx.ExecContext(ctx, `UPDATE calls SET rec_hash = ?, rec_format = ?, rec_bytes = ?, rec_error = '',
+		rec_tries = 0 WHERE id = ?`, blob.Hash, blob.Format, blob.Size, id)
+	return b.a.writeError(err)
+}
+
+// RecordingState is what the archive holds of one call's recording.
+type RecordingState struct {
+	Stored bool
+	Size   int64  // bytes stored
+	Tries  int    // failed attempts at fetching it
+	Reason string // why the last attempt failed; "" when none failed
+}
+
+// RecordingStates maps the IDs of the calls in [q.From, q.To) (wall clocks; zero is open) whose recording the
+// archive holds, or failed to fetch, to what it knows of it; a sync asks for the others.
+func (a *Archive) RecordingStates(ctx context.Context, q cdr.Query) (map[string]RecordingState, error) {
 	w, args := where(cdr.Query{From: q.From, To: q.To})
 	if w == "" {
-		w = " WHERE rec_hash != ''"
+		w = " WHERE"
 	} else {
-		w += " AND rec_hash != ''"
+		w += " AND"
 	}
-	rows, err := a.db.QueryContext(ctx, `SELECT id, rec_bytes FROM calls`+w, args...)
+	rows, err := a.db.QueryContext(ctx, `SELECT id, rec_hash, rec_bytes, `+a.recErrorColumns()+` FROM calls`+w+
+		` (rec_hash != ''`+a.orNotFetched()+`)`, args...)
 	if err != nil {
 		return nil, a.readError(err)
 	}
 	defer rows.Close()
-	m := map[string]int64{}
+	m := map[string]RecordingState{}
 	for rows.Next() {
-		var id string
-		var n int64
-		if err := rows.Scan(&id, &n); err != nil {
-			return nil, err
+		var id, hash string
+		var st RecordingState
+		if err := rows.Scan(&id, &hash, &st.Size, &st.Reason, &st.Tries); err != nil {
+			return nil, a.readError(err)
 		}
-		m[id] = n
+		st.Stored = hash != ""
+		m[id] = st
 	}
-	return m, rows.Err()
+	return m, a.readError(rows.Err())
+}
+
+// NotFetched passes fn, in start order, each call in [q.From, q.To) whose recording the PBX has but the archive
+// could not fetch, with what is known of it. An archive of format 1 knows of none.
+func (a *Archive) NotFetched(ctx context.Context, q cdr.Query, fn func(cdr.Record, RecordingState) error) error {
+	if a.schema < 2 {
+		return nil
+	}
+	w, args := where(cdr.Query{From: q.From, To: q.To})
+	if w == "" {
+		w = " WHERE"
+	} else {
+		w += " AND"
+	}
+	rows, err := a.db.QueryContext(ctx, `SELECT `+callColumns+`, rec_error, rec_tries FROM calls`+w+
+		` rec_error != '' AND rec_hash = '' ORDER BY start_wall, id`, args...)
+	if err != nil {
+		return a.readError(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r cdr.Record
+		var st RecordingState
+		if err := a.scanRecord(rows, &r, &st.Reason, &st.Tries); err != nil {
+			return a.readError(err)
+		}
+		if err := fn(r, st); err != nil {
+			return err
+		}
+	}
+	return a.readError(rows.Err())
+}
+
+// LastStart is the start (PBX wall clock) of the newest call stored; zero when there is none.
+func (a *Archive) LastStart(ctx context.Context) (time.Time, error) {
+	var wall sql.NullInt64
+	if err := a.db.QueryRowContext(ctx, `SELECT MAX(start_wall) FROM calls`).Scan(&wall); err != nil {
+		return time.Time{}, a.readError(err)
+	}
+	if !wall.Valid {
+		return time.Time{}, nil
+	}
+	return time.Unix(wall.Int64, 0).UTC(), nil
+}
+
+// recErrorColumns reads rec_error and rec_tries, or stands in for them in an index of format 1.
+func (a *Archive) recErrorColumns() string {
+	if a.schema < 2 {
+		return "'', 0"
+	}
+	return "rec_error, rec_tries"
+}
+
+func (a *Archive) orNotFetched() string {
+	if a.schema < 2 {
+		return ""
+	}
+	return " OR rec_error != ''"
 }
 
 // CleanTmp removes partial files a killed writer left behind. Call it only while no writer runs (a sync
 // holding the archive's lock); listen writes nothing there that outlives a request.
 func (a *Archive) CleanTmp() error {
+	if a.readOnly {
+		return a.errReadOnly()
+	}
 	ents, err := os.ReadDir(filepath.Join(a.dir, TmpName))
 	if err != nil {
 		return err

@@ -23,15 +23,23 @@ const wallLayout = "2006-01-02T15:04:05"
 type State struct {
 	// Source is the PBX the archive is synced from (no credentials); a sync from another PBX is refused.
 	Source string
+	// Archive is the ID of the index the state was written with (archive.Archive.ID): a sync that finds
+	// another (index.db deleted, emptied or replaced since) fetches everything again. Empty in a version-1 state.
+	Archive string
 	// Through is the PBX wall clock up to which every call that had ended by the time it was fetched is in the
-	// archive. The next run asks again from Through minus the overlap, for calls that were still going on.
+	// archive: never past the PBX's own present at the time. The next run asks again from Through minus the
+	// overlap, for calls that were still going on.
 	Through time.Time
 	Updated time.Time
 }
 
+// stateVersion 2 added the archive's ID; version 1 is still read.
+const stateVersion = 2
+
 type stateJSON struct {
 	Version int    `json:"version"`
 	Source  string `json:"source"`
+	Archive string `json:"archive,omitempty"`
 	Through string `json:"through,omitempty"`
 	Updated string `json:"updated"`
 }
@@ -46,11 +54,11 @@ func LoadState(dir string) (State, error) {
 		return State{}, err
 	}
 	var sj stateJSON
-	if err := json.Unmarshal(b, &sj); err != nil || sj.Version != 1 {
+	if err := json.Unmarshal(b, &sj); err != nil || sj.Version < 1 || sj.Version > stateVersion {
 		return State{}, fmt.Errorf("%s is damaged (%v): remove it to sync again from --since (the archive keeps its calls)",
 			filepath.Join(dir, StateName), err)
 	}
-	st := State{Source: sj.Source}
+	st := State{Source: sj.Source, Archive: sj.Archive}
 	if sj.Through != "" {
 		if st.Through, err = time.ParseInLocation(wallLayout, sj.Through, time.UTC); err != nil {
 			return State{}, fmt.Errorf("%s is damaged (bad time %q): remove it to sync again from --since",
@@ -64,7 +72,7 @@ func LoadState(dir string) (State, error) {
 // saveState writes the state atomically: a temporary file, synced, renamed over the old one, and the folder
 // synced, so a crash leaves the old state or the new one, never a torn file.
 func saveState(dir string, st State) error {
-	sj := stateJSON{Version: 1, Source: st.Source, Updated: time.Now().UTC().Format(time.RFC3339)}
+	sj := stateJSON{Version: stateVersion, Source: st.Source, Archive: st.Archive, Updated: time.Now().UTC().Format(time.RFC3339)}
 	if !st.Through.IsZero() {
 		sj.Through = st.Through.Format(wallLayout)
 	}

@@ -17,7 +17,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"syscall"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/callscope/callscope/client/archive"
@@ -33,17 +34,25 @@ const (
 	DefaultChunk     = 24 * time.Hour
 	DefaultRetries   = 2
 	DefaultRetryWait = 2 * time.Second
+	// DefaultRecordingAttempts is how many runs try a recording that cannot be fetched before giving up on it.
+	DefaultRecordingAttempts = 5
 )
 
 // Options tune a sync. The zero value uses the defaults.
 type Options struct {
 	Overlap   time.Duration
-	Chunk     time.Duration  // how much of the PBX's time one request covers
-	Since     time.Time      // the first run starts here (a PBX wall clock); zero: at the PBX's first call
-	Zone      *time.Location // the PBX's zone; nil: the one stored in the archive, else inferred and stored
-	Now       func() time.Time
-	Retries   int           // extra attempts at a failing chunk within a run; -1 for none
-	RetryWait time.Duration // wait before the first retry, doubled for each next one
+	Chunk     time.Duration    // how much of the PBX's time one request covers; grown over stretches without calls
+	Since     time.Time        // the first run starts here (a PBX wall clock); zero: at the PBX's first call
+	Zone      *time.Location   // the PBX's zone; nil: the one stored in the archive, else inferred and stored
+	Now       func() time.Time // this computer's clock: compared with the PBX's, never taken for it
+	Retries   int              // extra attempts at a failing chunk within a run; -1 for none
+	RetryWait time.Duration    // wait before the first retry, doubled for each next one
+	// RecordingAttempts is how many runs try a recording that cannot be fetched (a 500, a host that cannot be
+	// reached) before giving up on it; DefaultRecordingAttempts when zero.
+	RecordingAttempts int
+	// Identity names the PBX in the archive, which refuses to be synced from another; Describe() of the source
+	// when empty. The demo PBX, whose address changes every run, gives a fixed one.
+	Identity string
 
 	OnProgress func(Progress) // may be nil
 	OnWarn     func(error)    // problems that did not stop the sync; may be nil
@@ -51,7 +60,7 @@ type Options struct {
 
 // Progress is reported as a run goes: when a chunk starts, as its bytes arrive, and when it is stored.
 type Progress struct {
-	Chunk, Chunks int       // 1-based; Chunks counts the open-ended last chunk
+	Chunk, Chunks int       // 1-based; Chunks is an estimate, the open-ended last chunk included
 	From, To      time.Time // the chunk's range (wall clocks); To zero for the last, open-ended chunk
 	Bytes         int64     // downloaded in this chunk so far
 	Calls         int       // stored in this chunk (when Done)
@@ -68,10 +77,19 @@ type Stats struct {
 	Recordings int   // recordings fetched
 	Bytes      int64 // downloaded
 	Through    time.Time
+
+	// PBXClock is the PBX's clock by its last believable Date header (in its zone when known), LocalClock this
+	// computer's when that answer came; both zero when the PBX sent none.
+	PBXClock, LocalClock time.Time
+	NotFetched           int  // recordings that could not be fetched this run: marked in the archive, tried again later
+	GaveUp               int  // of those, recordings tried RecordingAttempts times and given up on
+	Rebuilt              bool // the index did not hold what the sync state said, so every call was fetched again
 }
 
 // Run syncs src into the archive once. It takes the archive's lock for the run, and refuses an archive that is
-// synced from another PBX.
+// synced from another PBX. One recording that cannot be fetched never fails the run: its call is stored, the
+// recording marked as not fetched with the reason (Stats.NotFetched and one warning count them), and later
+// runs try it again.
 func Run(ctx context.Context, src cdr.Source, a *archive.Archive, o Options) (Stats, error) {
 	lock, err := LockArchive(a.Dir())
 	if err != nil {
@@ -80,7 +98,7 @@ func Run(ctx context.Context, src cdr.Source, a *archive.Archive, o Options) (St
 	defer lock.Unlock()
 	a.CleanTmp() // partial files a killed sync left; no other writer uses tmp while we hold the lock
 
-	s := &syncer{src: src, a: a, o: o.withDefaults()}
+	s := &syncer{src: src, a: a, o: o.withDefaults(), tried: map[string]bool{}, hostDown: map[string]string{}}
 	return s.run(ctx)
 }
 
@@ -102,6 +120,9 @@ func (o Options) withDefaults() Options {
 	if o.RetryWait <= 0 {
 		o.RetryWait = DefaultRetryWait
 	}
+	if o.RecordingAttempts <= 0 {
+		o.RecordingAttempts = DefaultRecordingAttempts
+	}
 	if o.OnProgress == nil {
 		o.OnProgress = func(Progress) {}
 	}
@@ -118,19 +139,32 @@ type syncer struct {
 	zone  *cdr.Zone // places Com.X zip rows; the same for the whole run
 	state State
 	stats Stats
+
+	clockMu            sync.Mutex
+	lastDate, lastHere time.Time // the latest Date answered, and this computer's clock then
+	newestEnd          time.Time // the end of the newest call returned this run (PBX wall clock)
+
+	tried    map[string]bool   // calls whose recording this run has tried
+	hostDown map[string]string // hosts that could not be reached this run, with the reason
+	problems []string          // the first few recordings not fetched, for the warning
 }
 
-func (s *syncer) run(ctx context.Context) (Stats, error) {
-	var err error
+func (s *syncer) run(ctx context.Context) (_ Stats, err error) {
 	if s.state, err = LoadState(s.a.Dir()); err != nil {
 		return s.stats, err
 	}
-	desc := s.src.Describe()
+	desc := s.o.Identity
+	if desc == "" {
+		desc = s.src.Describe()
+	}
 	if s.state.Source != "" && s.state.Source != desc {
 		return s.stats, fmt.Errorf("archive %s is synced from %s, not %s: use another --dir for this PBX",
 			s.a.Dir(), s.state.Source, desc)
 	}
 	s.state.Source = desc
+	if err := s.checkIndex(ctx); err != nil {
+		return s.stats, err
+	}
 	if err := s.a.SetMeta(ctx, archive.MetaSource, desc); err != nil {
 		return s.stats, err
 	}
@@ -140,56 +174,227 @@ func (s *syncer) run(ctx context.Context) (Stats, error) {
 	}
 	s.zone = cdr.NewZone(loc)
 	s.syncUsers(ctx)
+	err = s.fetch(ctx)
+	s.report()
+	return s.stats, err
+}
 
+// fetch walks from where the last run stopped (or the first call) to the PBX's present, then tries again the
+// recordings earlier runs could not fetch.
+func (s *syncer) fetch(ctx context.Context) error {
 	from := s.state.Through.Add(-s.o.Overlap)
+	resumed := !s.state.Through.IsZero()
+	if !resumed {
+		var err error
+		if from, err = s.start(ctx); err != nil || from.IsZero() {
+			return err
+		}
+	}
+	if err := s.walk(ctx, from, resumed); err != nil {
+		return err
+	}
+	return s.retryNotFetched(ctx)
+}
+
+// report tells, once at the end of a run however it ended, what the clocks said and what was not fetched.
+func (s *syncer) report() {
+	s.clockReport()
+	if s.stats.NotFetched == 0 {
+		return
+	}
+	count := "1 recording was"
+	if s.stats.NotFetched != 1 {
+		count = fmt.Sprintf("%d recordings were", s.stats.NotFetched)
+	}
+	msg := fmt.Sprintf("%s not fetched (%s)", count, strings.Join(s.problems, "; "))
+	if more := s.stats.NotFetched - len(s.problems); more > 0 {
+		msg = fmt.Sprintf("%s not fetched (%s; and %d more)", count, strings.Join(s.problems, "; "), more)
+	}
+	if left := s.stats.NotFetched - s.stats.GaveUp; left > 0 {
+		msg += fmt.Sprintf(": their calls are archived, and the next sync tries %d of them again", left)
+	} else {
+		msg += ": their calls are archived"
+	}
+	if s.stats.GaveUp > 0 {
+		msg += fmt.Sprintf("; gave up on %d after %d attempts (callscope calls --archive shows why)", s.stats.GaveUp, s.o.RecordingAttempts)
+	}
+	s.o.OnWarn(errors.New(msg))
+}
+
+// checkIndex makes sure the index is the one the sync state was written with. An index deleted, emptied or
+// replaced since would otherwise look complete up to the watermark with nothing in it: then every call is
+// fetched again.
+func (s *syncer) checkIndex(ctx context.Context) error {
 	if s.state.Through.IsZero() {
-		from = cdr.WallClock(s.o.Since)
-		if from.IsZero() {
-			first, ok, err := s.earliest(ctx)
-			if err != nil {
-				return s.stats, err
-			}
-			if !ok {
-				return s.stats, nil // the PBX has no calls yet
-			}
-			from = first
-		}
+		s.state.Archive = s.a.ID()
+		return nil
 	}
-	from = from.Truncate(time.Hour) // whole hours: the API's minutes, and tidy chunks
-	chunks := s.chunks(from)
-	for i, c := range chunks {
+	lost := s.state.Archive != "" && s.state.Archive != s.a.ID()
+	if s.state.Archive == "" {
+		// A state from before archives had an ID: the index belongs to it if it holds calls.
+		n, err := s.a.Count(ctx)
+		if err != nil {
+			return fmt.Errorf("%w: %w", errArchive, err)
+		}
+		lost = n == 0
+	}
+	s.state.Archive = s.a.ID()
+	if lost {
+		s.o.OnWarn(fmt.Errorf("archive %s: its index does not hold what the last sync stored (complete up to %s): %s was deleted, emptied or replaced, so every call is fetched again from the PBX",
+			s.a.Dir(), s.state.Through.Format("2006-01-02 15:04"), archive.IndexName))
+		s.state.Through = time.Time{}
+		s.stats.Rebuilt = true
+	}
+	return nil
+}
+
+// start is where a first run begins: --since, or the PBX's first call (a few rows of its index, not all of it).
+// Zero when the PBX has no calls yet.
+func (s *syncer) start(ctx context.Context) (time.Time, error) {
+	if since := cdr.WallClock(s.o.Since); !since.IsZero() {
+		return since, nil
+	}
+	first, ok, err := s.firstCall(ctx, time.Time{}, time.Time{}, &dateWatch{})
+	if err != nil {
+		return time.Time{}, fmt.Errorf("finding the PBX's first call: %w", err)
+	}
+	if !ok {
+		return time.Time{}, nil
+	}
+	// A call written later than the first rows may have started a little earlier.
+	return first.Add(-s.o.Overlap), nil
+}
+
+type chunk struct{ from, to time.Time } // wall clocks; to zero: up to the PBX's present
+
+// walk fetches from from up to the PBX's present, chunk by chunk. A chunk is closed when it ends before the
+// PBX's present as far as it is known, and the last one is open-ended. Over a stretch without calls the chunk
+// doubles, and a grown chunk is first looked into (a few rows of its list) so the sync jumps to where the calls
+// are instead of fetching years one day at a time.
+func (s *syncer) walk(ctx context.Context, from time.Time, resumed bool) error {
+	t := from.Truncate(time.Hour) // whole hours: the API's minutes, and tidy chunks
+	size := s.o.Chunk
+	for i := 1; ; i++ {
 		if err := ctx.Err(); err != nil {
-			return s.stats, err
+			return err
 		}
-		if err := s.chunkWithRetries(ctx, c, i+1, len(chunks)); err != nil {
-			return s.stats, err
+		horizon := s.horizon()
+		c := chunk{from: t}
+		if !t.Add(size).After(horizon) {
+			c.to = t.Add(size)
 		}
+		if size > s.o.Chunk {
+			first, found, err := s.lookAhead(ctx, c)
+			if err != nil {
+				return err
+			}
+			if !found {
+				if c.to.IsZero() || s.reached(c) {
+					return nil
+				}
+				t, size = c.to, size*2
+				continue
+			}
+			if skip := first.Add(-s.o.Overlap).Truncate(time.Hour); skip.After(t) {
+				t = skip
+			}
+			size = s.o.Chunk
+			continue
+		}
+		estimate := i
+		if !c.to.IsZero() {
+			estimate += int(horizon.Sub(c.to)/size) + 1
+		}
+		n, err := s.chunkWithRetries(ctx, c, i, estimate)
+		if err != nil {
+			return err
+		}
+		if i == 1 && resumed {
+			if again, err := s.checkWatermark(ctx, c); err != nil || !again.IsZero() {
+				if err != nil {
+					return err
+				}
+				t, size, resumed = again.Truncate(time.Hour), s.o.Chunk, false
+				continue
+			}
+		}
+		if c.to.IsZero() || s.reached(c) {
+			return nil
+		}
+		if n == 0 {
+			size *= 2
+		} else {
+			size = s.o.Chunk
+		}
+		t = c.to
 	}
-	return s.stats, nil
 }
 
-type chunk struct{ from, to time.Time } // wall clocks; to zero: up to the present
-
-// chunks splits [from, now) into closed chunks that are wholly in the past, and an open-ended last one that
-// the PBX ends at its present, whatever its clock says.
-func (s *syncer) chunks(from time.Time) []chunk {
-	now := s.pbxNow()
-	var cs []chunk
-	for t := from; !t.Add(s.o.Chunk).After(now); t = t.Add(s.o.Chunk) {
-		cs = append(cs, chunk{from: t, to: t.Add(s.o.Chunk)})
-		from = t.Add(s.o.Chunk)
-	}
-	return append(cs, chunk{from: from})
+// reached says whether a closed chunk went up to the PBX's present by its believable clock: the PBX has no
+// call beyond it yet.
+func (s *syncer) reached(c chunk) bool {
+	s.clockMu.Lock()
+	d := s.lastDate
+	s.clockMu.Unlock()
+	return s.believable(d) && !s.wall(d, false).After(c.to)
 }
 
-// pbxNow is the PBX's present wall clock, or a time surely not after it when its zone is not known yet (the
-// earliest clock on Earth, UTC-12), so no closed chunk reaches into its future.
-func (s *syncer) pbxNow() time.Time {
-	now := s.o.Now()
-	if zi := s.zoneInfo(); zi.Location != nil {
-		return cdr.WallClock(now.In(zi.Location))
+// lookAhead looks for the first call in a grown chunk without fetching it: a few rows of its list. When there
+// is none, the chunk is complete as far as the PBX had got, and the watermark moves.
+func (s *syncer) lookAhead(ctx context.Context, c chunk) (time.Time, bool, error) {
+	w := &dateWatch{}
+	first, found, err := s.firstCall(ctx, c.from, c.to, w)
+	if err != nil {
+		if ctx.Err() != nil {
+			return time.Time{}, false, ctx.Err()
+		}
+		return time.Time{}, false, fmt.Errorf("%s: %w (the archive is complete up to %s; the next sync starts there)",
+			describeChunk(c), err, s.throughText())
 	}
-	return cdr.WallClock(now.UTC().Add(-12 * time.Hour))
+	if found {
+		return first, true, nil
+	}
+	return time.Time{}, false, s.advance(c, w)
+}
+
+// advance moves the watermark past a chunk that was fetched whole: up to its end, or up to the PBX's present
+// when that came first (or, for the open-ended last chunk, always). It never moves back.
+func (s *syncer) advance(c chunk, w *dateWatch) error {
+	through, _ := s.present(w)
+	if !c.to.IsZero() && c.to.Before(through) {
+		through = c.to
+	}
+	if through.After(s.state.Through) {
+		s.state.Through = through
+	}
+	s.stats.Through = s.state.Through
+	if err := saveState(s.a.Dir(), s.state); err != nil {
+		return fmt.Errorf("%w: %w", errArchive, err)
+	}
+	return nil
+}
+
+// checkWatermark catches a watermark past the PBX's own present, as a callscope that followed this computer's
+// clock could leave: the PBX has calls it never asked for. The sync then starts again from the newest call in
+// the archive (or the first run's start) and says so. It returns where to start, or zero when all is well.
+func (s *syncer) checkWatermark(ctx context.Context, c chunk) (time.Time, error) {
+	s.clockMu.Lock()
+	d := s.lastDate
+	s.clockMu.Unlock()
+	if !s.believable(d) || !s.wall(d, false).Before(c.from) {
+		return time.Time{}, nil
+	}
+	last, err := s.a.LastStart(ctx)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%w: %w", errArchive, err)
+	}
+	s.o.OnWarn(fmt.Errorf("the archive counted itself complete up to %s, past the PBX's clock (%s): an older callscope followed this computer's clock, so the calls since %s are fetched again",
+		s.state.Through.Format("2006-01-02 15:04"), s.wall(d, false).Format("2006-01-02 15:04"), last.Format("2006-01-02 15:04")))
+	s.state.Through = time.Time{}
+	if last.IsZero() {
+		return s.start(ctx)
+	}
+	return last.Add(-s.o.Overlap), nil
 }
 
 func (s *syncer) zoneInfo() cdr.ZoneInfo {
@@ -203,7 +408,7 @@ func (s *syncer) zoneInfo() cdr.ZoneInfo {
 }
 
 func (s *syncer) syncUsers(ctx context.Context) {
-	users, err := s.src.Users(ctx)
+	users, err := s.src.Users(s.watch(ctx, &dateWatch{}))
 	if err != nil {
 		if !errors.Is(err, errors.ErrUnsupported) && ctx.Err() == nil {
 			s.o.OnWarn(fmt.Errorf("the PBX's user list was not updated: %w", err))
@@ -215,18 +420,25 @@ func (s *syncer) syncUsers(ctx context.Context) {
 	}
 }
 
-// earliest finds the PBX's first call, for a first run without --since. A Com.X index and Difuse's page 1 are
-// both oldest first; the first hundred rows are read and the earliest start taken.
-func (s *syncer) earliest(ctx context.Context) (time.Time, bool, error) {
-	ctx, cancel := context.WithCancel(ctx)
+// firstCall finds the earliest call that starts in [from, to) (zero: open) by reading the first rows of the
+// PBX's list and closing the connection: a Com.X index is in start order, Difuse's pages in the order calls
+// ended, so the earliest start of the first hundred rows is taken.
+func (s *syncer) firstCall(ctx context.Context, from, to time.Time, w *dateWatch) (time.Time, bool, error) {
+	ctx, cancel := context.WithCancel(s.watch(ctx, w))
 	defer cancel()
 	var first time.Time
 	n := 0
 	stop := errors.New("enough")
 	consider := func(r cdr.Record) error {
-		w := cdr.WallClock(r.Start)
-		if first.IsZero() || w.Before(first) {
-			first = w
+		wc := cdr.WallClock(r.Start)
+		if (!from.IsZero() && wc.Before(from)) || (!to.IsZero() && !wc.Before(to)) {
+			return nil
+		}
+		if first.IsZero() || wc.Before(first) {
+			first = wc
+		}
+		if e := callEnd(&r); e.After(s.newestEnd) {
+			s.newestEnd = e
 		}
 		if n++; n >= 100 {
 			return stop
@@ -236,7 +448,7 @@ func (s *syncer) earliest(ctx context.Context) (time.Time, bool, error) {
 	var err error
 	if c, ok := s.src.(*comx.Client); ok {
 		var body io.ReadCloser
-		if body, err = c.Index(ctx, cdr.Query{}); err == nil {
+		if body, err = c.Index(ctx, cdr.Query{From: from, To: to}); err == nil {
 			p := comx.NewParser(body)
 			for {
 				r, perr := p.Next()
@@ -254,31 +466,35 @@ func (s *syncer) earliest(ctx context.Context) (time.Time, bool, error) {
 					break
 				}
 			}
-			body.Close()
+			body.Close() // unread rows stay unread: the connection is dropped, not drained
 		}
-	} else {
+	} else if from.IsZero() && to.IsZero() {
 		_, err = s.src.Calls(ctx, cdr.Query{Page: 1, Limit: 100}, consider)
+	} else {
+		_, err = s.src.Calls(ctx, cdr.Query{From: from, To: to}, consider)
 	}
 	if err != nil && !errors.Is(err, stop) {
-		return time.Time{}, false, fmt.Errorf("finding the PBX's first call: %w", err)
+		return time.Time{}, false, err
 	}
 	return first, !first.IsZero(), nil
 }
 
-func (s *syncer) chunkWithRetries(ctx context.Context, c chunk, i, n int) error {
+// chunkWithRetries fetches and stores one chunk, asking again when it fails in a way that may mend. It returns
+// how many calls the chunk held.
+func (s *syncer) chunkWithRetries(ctx context.Context, c chunk, i, n int) (int, error) {
 	wait := s.o.RetryWait
 	for attempt := 0; ; attempt++ {
 		p := Progress{Chunk: i, Chunks: n, From: c.from, To: c.to}
-		err := s.chunk(ctx, c, p)
+		calls, err := s.chunk(ctx, c, p)
 		if err != nil && ctx.Err() != nil {
-			return ctx.Err() // stopped, not failed: whatever the interrupted step said
+			return 0, ctx.Err() // stopped, not failed: whatever the interrupted step said
 		}
 		if err == nil || ctx.Err() != nil || attempt >= s.o.Retries || !retryable(err) {
 			if err != nil && ctx.Err() == nil {
 				err = fmt.Errorf("%s: %w (the archive is complete up to %s; the next sync starts there)",
 					describeChunk(c), err, s.throughText())
 			}
-			return err
+			return calls, err
 		}
 		p.Retry, p.Err = attempt+1, err
 		s.o.OnProgress(p)
@@ -286,7 +502,7 @@ func (s *syncer) chunkWithRetries(ctx context.Context, c chunk, i, n int) error 
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return ctx.Err()
+			return 0, ctx.Err()
 		case <-t.C:
 		}
 		wait *= 2
@@ -320,66 +536,46 @@ func (s *syncer) throughText() string {
 	return s.state.Through.Format("2006-01-02 15:04")
 }
 
-// chunk fetches, stores and commits one chunk, then moves the watermark.
-func (s *syncer) chunk(ctx context.Context, c chunk, p Progress) error {
+// chunk fetches, stores and commits one chunk, then moves the watermark. It returns how many calls it held.
+func (s *syncer) chunk(ctx context.Context, c chunk, p Progress) (int, error) {
 	s.o.OnProgress(p)
+	w := &dateWatch{}
+	ctx = s.watch(ctx, w)
+	g := newGathered()
+	defer g.discard() // a chunk that failed; a no-op once published
 	var recs []cdr.Record
-	pending := map[string]*archive.Pending{}
-	defer func() {
-		for _, pr := range pending {
-			pr.Discard() // a chunk that failed; a no-op once published
-		}
-	}()
 	var err error
 	if cx, ok := s.src.(*comx.Client); ok {
-		recs, err = s.fetchZip(ctx, cx, c, &p, pending)
+		recs, err = s.fetchZip(ctx, cx, c, &p, g)
 	} else {
-		recs, err = s.fetchCalls(ctx, c, &p, pending)
+		recs, err = s.fetchCalls(ctx, c, &p, g)
 	}
 	if err != nil {
-		return err
+		return 0, err
 	}
+	s.noteEnds(recs)
 	// Recordings durable under their final names first, then the calls that name them, then the watermark.
-	blobs := make(map[string]archive.Blob, len(pending))
-	list := make([]*archive.Pending, 0, len(pending))
-	for id, pr := range pending {
-		blobs[id] = pr.Blob
-		list = append(list, pr)
+	if err := s.a.Publish(ctx, g.list()); err != nil {
+		return 0, fmt.Errorf("%w: %w", errArchive, err)
 	}
-	if err := s.a.Publish(ctx, list); err != nil {
-		return fmt.Errorf("%w: %w", errArchive, err)
+	if err := s.commit(ctx, recs, g); err != nil {
+		return 0, err
 	}
-	if err := s.commit(ctx, recs, blobs); err != nil {
-		return err
-	}
-	through := c.to
-	if through.IsZero() {
-		// The open chunk ran to the PBX's present: its latest start is a time the PBX had reached.
-		through = c.from
-		for i := range recs {
-			if w := cdr.WallClock(recs[i].Start).Add(time.Second); w.After(through) {
-				through = w
-			}
-		}
-	}
-	if through.After(s.state.Through) {
-		s.state.Through = through
-	}
-	if err := saveState(s.a.Dir(), s.state); err != nil {
-		return fmt.Errorf("%w: %w", errArchive, err)
+	if err := s.advance(c, w); err != nil {
+		return 0, err
 	}
 	s.stats.Chunks++
 	s.stats.Calls += len(recs)
-	s.stats.Recordings += len(blobs)
+	s.stats.Recordings += len(g.pending)
 	s.stats.Bytes += p.Bytes
-	s.stats.Through = s.state.Through
-	p.Done, p.Calls, p.Recordings = true, len(recs), len(blobs)
+	p.Done, p.Calls, p.Recordings = true, len(recs), len(g.pending)
 	s.o.OnProgress(p)
-	return nil
+	return len(recs), nil
 }
 
-// commit stores a chunk's calls in one transaction and records the zone the first time one is known.
-func (s *syncer) commit(ctx context.Context, recs []cdr.Record, blobs map[string]archive.Blob) error {
+// commit stores a chunk's calls in one transaction, with what became of their recordings, and records the
+// zone the first time one is known.
+func (s *syncer) commit(ctx context.Context, recs []cdr.Record, g *gathered) error {
 	if len(recs) > 0 && s.a.Location() == nil {
 		if zi := s.zoneInfo(); zi.Location != nil {
 			if err := s.a.SetZone(ctx, zi.Location, zi.Inferred); err != nil {
@@ -397,29 +593,20 @@ func (s *syncer) commit(ctx context.Context, recs []cdr.Record, blobs map[string
 			s.o.OnWarn(fmt.Errorf("a call at %s has no unique ID and was not archived", recs[i].Start.Format(time.DateTime)))
 			continue
 		}
-		if err := b.Put(ctx, &recs[i], blobs[recs[i].UniqueID]); err != nil {
+		var blob archive.Blob
+		if pr := g.pending[recs[i].UniqueID]; pr != nil {
+			blob = pr.Blob
+		}
+		if err := b.Put(ctx, &recs[i], blob); err != nil {
 			return fmt.Errorf("%w: %w", errArchive, err)
 		}
 	}
-	if err := b.Commit(); err != nil {
-		return fmt.Errorf("%w: %w", errArchive, err)
-	}
-	return nil
-}
-
-// needsRecording says whether a call's recording is still to be fetched: the PBX recorded it and the archive
-// does not hold it (or holds a different size, when the PBX says the size).
-func needsRecording(r *cdr.Record, have map[string]int64) bool {
-	if !r.HasRecording() {
-		return false
-	}
-	n, ok := have[r.UniqueID]
-	return !ok || (r.RecordingSize > 0 && n != r.RecordingSize)
+	return s.commitRecordings(ctx, b, g)
 }
 
 // fetchZip fetches a Com.X chunk as one ziprec: spooled to a file, opened and checked, its rows placed in the
 // PBX's zone, its new recordings stored.
-func (s *syncer) fetchZip(ctx context.Context, c *comx.Client, ch chunk, p *Progress, pending map[string]*archive.Pending) ([]cdr.Record, error) {
+func (s *syncer) fetchZip(ctx context.Context, c *comx.Client, ch chunk, p *Progress, g *gathered) ([]cdr.Record, error) {
 	f, err := os.CreateTemp(filepath.Join(s.a.Dir(), archive.TmpName), "chunk-*.zip")
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", errArchive, err)
@@ -458,7 +645,7 @@ func (s *syncer) fetchZip(ctx context.Context, c *comx.Client, ch chunk, p *Prog
 	if skipped > 0 {
 		s.o.OnWarn(fmt.Errorf("%s: %d malformed index lines were skipped", describeChunk(ch), skipped))
 	}
-	err = s.storeRecordings(ctx, ch, recs, p, pending, func(r *cdr.Record) (*archive.Pending, error) {
+	err = s.storeRecordings(ctx, ch, recs, p, g, func(r *cdr.Record) (*archive.Pending, error) {
 		return s.storeFromZip(ctx, z, r)
 	})
 	if err != nil {
@@ -467,87 +654,8 @@ func (s *syncer) fetchZip(ctx context.Context, c *comx.Client, ch chunk, p *Prog
 	return recs, nil
 }
 
-// storeRecordings stores, with store, the recording of each of a chunk's calls that the archive does not hold
-// yet, and counts them in p. A call without a unique ID is passed over: commit does not archive it.
-func (s *syncer) storeRecordings(ctx context.Context, ch chunk, recs []cdr.Record, p *Progress,
-	pending map[string]*archive.Pending, store func(*cdr.Record) (*archive.Pending, error)) error {
-	have, err := s.a.StoredRecordings(ctx, cdr.Query{From: ch.from, To: ch.to})
-	if err != nil {
-		return fmt.Errorf("%w: %w", errArchive, err)
-	}
-	for i := range recs {
-		r := &recs[i]
-		if r.UniqueID == "" || !needsRecording(r, have) {
-			continue
-		}
-		pr, err := store(r)
-		if err != nil {
-			return err
-		}
-		if pr != nil {
-			pending[r.UniqueID] = pr
-			p.Recordings++
-			s.o.OnProgress(*p)
-		}
-	}
-	return nil
-}
-
-// storeFromZip writes one call's recording from the zip. A recording the index names but the zip left out is
-// asked for on its own; one the PBX no longer has is a warning (nil, nil), not a failure.
-func (s *syncer) storeFromZip(ctx context.Context, z *comx.Zip, r *cdr.Record) (*archive.Pending, error) {
-	rc, _, err := z.Recording(r.Recording)
-	if errors.Is(err, fs.ErrNotExist) {
-		return s.storeFetched(ctx, r)
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	return s.write(ctx, rc)
-}
-
-// storeFetched asks the source for one call's recording and writes it.
-func (s *syncer) storeFetched(ctx context.Context, r *cdr.Record) (*archive.Pending, error) {
-	rec, err := s.src.Recording(ctx, cdr.ByRecord(*r))
-	if errors.Is(err, cdr.ErrNoRecording) || errors.Is(err, cdr.ErrNotFound) {
-		s.o.OnWarn(fmt.Errorf("call %s: the PBX lists a recording but does not have it", r.UniqueID))
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer rec.Close()
-	pr, err := s.write(ctx, rec)
-	if err != nil {
-		return nil, err
-	}
-	if rec.Size >= 0 && pr.Size != rec.Size {
-		pr.Discard()
-		return nil, fmt.Errorf("call %s: the recording ended after %d of %d bytes", r.UniqueID, pr.Size, rec.Size)
-	}
-	return pr, nil
-}
-
-// write copies a recording into the archive's temporary space. A full or read-only disk will not mend by
-// asking the PBX again, so it is marked as the archive's failure; a body that ended early or a damaged zip entry
-// may, and is returned as it is.
-func (s *syncer) write(ctx context.Context, r io.Reader) (*archive.Pending, error) {
-	pr, err := s.a.WriteRecording(r)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		if errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EROFS) {
-			return nil, fmt.Errorf("%w: %w", errArchive, err)
-		}
-		return nil, err
-	}
-	return pr, nil
-}
-
 // fetchCalls fetches a chunk from any other source (Difuse): its calls, then each new recording on its own.
-func (s *syncer) fetchCalls(ctx context.Context, ch chunk, p *Progress, pending map[string]*archive.Pending) ([]cdr.Record, error) {
+func (s *syncer) fetchCalls(ctx context.Context, ch chunk, p *Progress, g *gathered) ([]cdr.Record, error) {
 	var recs []cdr.Record
 	q := cdr.Query{From: ch.from, To: ch.to, Extended: true,
 		OnWarn: func(err error) { s.o.OnWarn(fmt.Errorf("%s: %w", describeChunk(ch), err)) },
@@ -558,7 +666,7 @@ func (s *syncer) fetchCalls(ctx context.Context, ch chunk, p *Progress, pending 
 	if _, err := s.src.Calls(ctx, q, func(r cdr.Record) error { recs = append(recs, r); return nil }); err != nil {
 		return nil, err
 	}
-	err := s.storeRecordings(ctx, ch, recs, p, pending, func(r *cdr.Record) (*archive.Pending, error) {
+	err := s.storeRecordings(ctx, ch, recs, p, g, func(r *cdr.Record) (*archive.Pending, error) {
 		return s.storeFetched(ctx, r)
 	})
 	if err != nil {

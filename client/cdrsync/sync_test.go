@@ -54,14 +54,16 @@ func newGrowingPBX(t testing.TB, perDay int) *growingPBX {
 	return g
 }
 
-// at makes the PBX's present moment `end` (calls that started later do not exist yet) and returns the sim.
+// at makes the PBX's present moment `end` (its clock, which its answers carry; calls that had not ended by
+// then do not exist yet) and returns the sim.
 func (g *growingPBX) at(t testing.TB, end time.Time) *pbxsim.Sim {
 	t.Helper()
 	// The simulator generates whole days up to End's date, cut at End's time of day unless it is midnight,
 	// when that date is whole: a second before midnight ends the day before, whole.
 	simEnd := end.Add(-time.Second)
 	days := int(cdr.WallClock(simEnd).Truncate(24*time.Hour).Sub(cdr.WallClock(weekStart)).Hours()/24) + 1
-	s, err := pbxsim.New(pbxsim.Options{Days: days, End: simEnd, CallsPerDay: g.perDay, Zone: zone, Seed: 7})
+	s, err := pbxsim.New(pbxsim.Options{Days: days, End: simEnd, CallsPerDay: g.perDay, Zone: zone, Seed: 7,
+		Now: end, FrozenClock: true})
 	if err != nil {
 		t.Fatal(err)
 	}

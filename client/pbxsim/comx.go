@@ -230,7 +230,7 @@ func (s *Sim) comxZip(w http.ResponseWriter, r *http.Request, each func(func(*ca
 	bw := bufio.NewWriterSize(w, 64<<10)
 	defer bw.Flush()
 	zw := zip.NewWriter(bw)
-	now := time.Now()
+	now := s.Now()
 	iw, err := zw.CreateHeader(&zip.FileHeader{Name: "index.txt", Method: zip.Deflate, Modified: now})
 	if err != nil {
 		return

@@ -87,14 +87,19 @@ func (s *Sim) serveDifuse(w http.ResponseWriter, r *http.Request) {
 	}
 
 	prefix := s.prefix
-	var dayCounts []int32
+	var match func(*call) bool
 	if ext != "" {
-		dayCounts = s.extensionCounts()[ext]
+		dayCounts := s.extensionCounts()[ext]
 		prefix = make([]int, len(s.prefix))
 		for i, n := range dayCounts {
 			prefix[i+1] = prefix[i] + int(n)
 		}
+		match = func(c *call) bool { return involves(c, ext) }
 	}
+	// Only the calls that had ended by the PBX's present have been written; they come first in each day's
+	// insertion order, which is by end.
+	vis := s.visibleUntil()
+	prefix = s.visibleDayCounts(prefix, vis, match)
 	total := prefix[len(prefix)-1]
 	totalPages := (total + limit - 1) / limit
 	noTotal := s.Faults().DifuseNoTotal
@@ -120,7 +125,7 @@ func (s *Sim) serveDifuse(w http.ResponseWriter, r *http.Request) {
 			dbBase := s.prefix[d]
 			for pos, i := range order {
 				c := &calls[i]
-				if ext != "" && !involves(c, ext) {
+				if (ext != "" && !involves(c, ext)) || !ended(c, vis) {
 					continue
 				}
 				if k < off {

@@ -12,6 +12,7 @@ func (s *Sim) serve(w http.ResponseWriter, r *http.Request) {
 	f := s.Faults()
 	n := s.reqs.Add(1)
 	began := time.Now()
+	s.stampDate(w)
 	cw := &countingWriter{ResponseWriter: w, status: http.StatusOK, cutAfter: f.CutAfterBytes}
 	defer func() {
 		if s.o.Log != nil {

@@ -30,7 +30,7 @@ type PushOptions struct {
 	Password string
 	// Since: the first push sends the calls that ended after this moment. Zero: after the job started.
 	Since time.Time
-	// Now is the PBX's clock, deciding which calls have ended; time.Now when nil.
+	// Now is the PBX's clock, deciding which calls have ended; the simulator's clock (Sim.Now) when nil.
 	Now    func() time.Time
 	Client *http.Client // http.DefaultClient's settings with a 30 s timeout when nil
 }
@@ -57,7 +57,7 @@ func (s *Sim) newPusher(o PushOptions, base string) *pusher {
 		o.Method = http.MethodPost
 	}
 	if o.Now == nil {
-		o.Now = time.Now
+		o.Now = s.Now
 	}
 	if o.Client == nil {
 		// Redirects are not followed: the push carries its credentials (x-api-key goes along to any host), and

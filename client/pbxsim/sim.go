@@ -44,10 +44,16 @@ const (
 type Options struct {
 	Seed        int64
 	Days        int       // generated days, ending on End's date; DefaultDays when 0
-	End         time.Time // last generated day; calls after End's time of day are left out unless it is midnight. Now when zero
+	End         time.Time // last generated day; calls after End's time of day are left out unless it is midnight. Now when zero, or a day past Now when Now is set
 	CallsPerDay int       // on an ordinary weekday; weekends are quieter. DefaultCallsPerDay when 0
 	Zone        *time.Location
 	DataDir     string // serve this directory's index.txt and recordings instead of generating
+
+	// Now sets the PBX's own clock (clock.go): it starts at Now and advances in real time, or stands still when
+	// FrozenClock is set. Answers carry it as their Date header, and only calls that had ended by it exist.
+	// Zero: this computer's clock, with every call served. SetClock changes it at run time.
+	Now         time.Time
+	FrozenClock bool
 
 	RecordingsDir string // .gsm/.wav files handed to generated calls; DefaultRecordings(), then synthesized, when empty
 
@@ -128,6 +134,7 @@ type Sim struct {
 	first  int64 // civil day of day 0
 	prefix []int // prefix[i] = calls on days before day i; prefix[n] = total
 	faults atomic.Pointer[Faults]
+	clock  clockState
 	reqs   atomic.Int64
 	done   chan struct{}
 	once   sync.Once
@@ -162,6 +169,11 @@ func New(o Options) (*Sim, error) {
 	}
 	if o.End.IsZero() {
 		o.End = time.Now()
+		if !o.Now.IsZero() {
+			// Days of history up to the PBX's present, and a day of calls its clock has yet to reach.
+			o.End = o.Now.Add(24 * time.Hour)
+			o.Days++
+		}
 	}
 	if o.ComxUser == "" {
 		o.ComxUser = DefaultComxUser
@@ -205,6 +217,7 @@ func New(o Options) (*Sim, error) {
 		s.prefix[i+1] = s.prefix[i] + s.data.count(i)
 	}
 	s.SetFaults(o.Faults)
+	s.SetClock(o.Now, o.FrozenClock)
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("/commagui/cdr", s.serveComx)
 	s.mux.HandleFunc("/pbx/cdr/data", s.serveDifuse)
@@ -249,15 +262,20 @@ const (
 	maxWall = 1 << 62
 )
 
-// rangeCalls streams the calls whose wall clock is in [lo, hi), generating only the days that cover it.
+// rangeCalls streams the calls whose wall clock is in [lo, hi) and that exist at the PBX's present (clock.go),
+// generating only the days that cover it.
 func (s *Sim) rangeCalls(lo, hi int64, fn func(*call) bool) {
 	n := len(s.prefix) - 1
+	vis := s.visibleUntil()
 	d0, d1 := 0, n-1
 	if lo > minWall {
 		d0 = max(d0, int(civilDay(lo)-s.first))
 	}
 	if hi < maxWall {
 		d1 = min(d1, int(civilDay(hi-1)-s.first))
+	}
+	if vis < maxWall {
+		d1 = min(d1, int(civilDay(vis)-s.first)) // a call that starts after the present has not ended by it
 	}
 	d0 = max(d0, 0)
 	each := func(calls []call) bool {
@@ -266,7 +284,13 @@ func (s *Sim) rangeCalls(lo, hi int64, fn func(*call) bool) {
 			if c.wall < lo {
 				continue
 			}
-			if c.wall >= hi || !fn(c) {
+			if c.wall >= hi || c.wall > vis {
+				return false
+			}
+			if !ended(c, vis) {
+				continue // still going on: the PBX writes it when it ends
+			}
+			if !fn(c) {
 				return false
 			}
 		}
@@ -338,7 +362,7 @@ func (s *Sim) byID(id string) (call, bool) {
 		calls := s.data.day(i, nil)
 		for k := range calls {
 			if calls[k].rec.UniqueID == id {
-				return calls[k], true
+				return calls[k], ended(&calls[k], s.visibleUntil())
 			}
 		}
 	}

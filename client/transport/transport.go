@@ -157,6 +157,7 @@ func (c *Client) Get(ctx context.Context, req Request) (*Response, error) {
 		cancel()
 		return nil, c.classify(ctx, host, err)
 	}
+	observeDate(ctx, resp.Header)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		defer cancel()
 		snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))

@@ -3,6 +3,7 @@
 //
 //	go run ./cmd/pbxsim --addr 127.0.0.1:8080 --days 30 --per-day 200
 //	go run ./cmd/pbxsim --data DIR
+//	go run ./cmd/pbxsim --now 2014-03-28T12:00        # a PBX whose clock is in 2014 (it advances from there)
 //	go run ./cmd/pbxsim --write-index /tmp/index.txt --days 3650 --per-day 400
 //
 // Passwords come from PBXSIM_COMX_PASSWORD and PBXSIM_DIFUSE_SECRET (never flags, so they stay out of the
@@ -35,6 +36,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var (
 		o        pbxsim.Options
 		end, tz  string
+		now      string
 		quiet    bool
 		writeIdx string
 		extended bool
@@ -48,6 +50,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.Int64Var(&o.Seed, "seed", 1, "generator seed: the same seed and options give the same data")
 	fs.StringVar(&end, "end", "", "last generated day, YYYY-MM-DD (default: today, up to now)")
 	fs.StringVar(&tz, "tz", pbxsim.DefaultZone, "the PBX's time zone (IANA name)")
+	fs.StringVar(&now, "now", "", "the PBX's clock: a time in its zone (2014-03-28T12:00) or a shift from this computer's (-8h, +5h); it stamps the Date header and hides calls that had not ended by then (default: this computer's clock, every call served)")
+	fs.BoolVar(&o.FrozenClock, "frozen", false, "with --now: the PBX's clock stands still instead of advancing in real time")
 	fs.StringVar(&o.ComxUser, "comx-user", pbxsim.DefaultComxUser, "Com.X Basic auth user (password: PBXSIM_COMX_PASSWORD)")
 	fs.StringVar(&o.DifuseExtension, "difuse-ext", pbxsim.DefaultDifuseExtension, "Difuse extension with CDR access (secret: PBXSIM_DIFUSE_SECRET)")
 	fs.StringVar(&order, "difuse-order", "end", "order Difuse pages its rows in: end (as calls hang up, like Asterisk) or start (an imported history)")
@@ -96,6 +100,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		o.End = t
 	}
+	if now != "" {
+		t, err := parseNow(now, loc, time.Now())
+		if err != nil {
+			fmt.Fprintf(stderr, "pbxsim: %v\n", err)
+			return 2
+		}
+		o.Now = t
+	} else if o.FrozenClock {
+		fmt.Fprintln(stderr, "pbxsim: --frozen needs --now (the time the PBX's clock stands at)")
+		return 2
+	}
 	o.ComxPassword = os.Getenv("PBXSIM_COMX_PASSWORD")
 	o.DifuseSecret = os.Getenv("PBXSIM_DIFUSE_SECRET")
 	o.Push.APIKey, o.Push.Bearer = os.Getenv("PBXSIM_PUSH_API_KEY"), os.Getenv("PBXSIM_PUSH_BEARER")
@@ -128,6 +143,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	eff := srv.Options()
 	fmt.Fprintf(stdout, "pbxsim: %d calls, %d days ending %s (%s)\n", srv.Total(), eff.Days,
 		eff.End.In(eff.Zone).Format("2006-01-02 15:04"), eff.Zone)
+	if srv.ClockSet() {
+		how := "advancing in real time"
+		if eff.FrozenClock {
+			how = "frozen"
+		}
+		fmt.Fprintf(stdout, "  PBX clock %s (%s); %d calls had ended by then\n",
+			srv.Now().Format("2006-01-02 15:04:05 -07:00"), how, srv.Visible())
+	}
 	fmt.Fprintf(stdout, "  Com.X   %s/commagui/cdr  user %s, password %s\n", srv.URL(), eff.ComxUser, shown(eff.ComxPassword, "PBXSIM_COMX_PASSWORD", pbxsim.DefaultComxPassword))
 	fmt.Fprintf(stdout, "  Difuse  %s/pbx/cdr/data  extension %s, secret %s\n", srv.URL(), eff.DifuseExtension, shown(eff.DifuseSecret, "PBXSIM_DIFUSE_SECRET", pbxsim.DefaultDifuseSecret))
 	users := srv.Users()
@@ -145,6 +168,23 @@ func run(args []string, stdout, stderr io.Writer) int {
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	<-sig
 	return 0
+}
+
+// parseNow reads --now: a wall-clock time in the PBX's zone, or a signed shift from this computer's clock.
+func parseNow(v string, loc *time.Location, here time.Time) (time.Time, error) {
+	if v[0] == '+' || v[0] == '-' {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("cannot read --now %q: give a time (2014-03-28T12:00) or a shift such as -8h or +5h", v)
+		}
+		return here.Add(d), nil
+	}
+	for _, layout := range []string{"2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02 15:04:05", "2006-01-02 15:04", "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, v, loc); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("cannot read --now %q: give a time (2014-03-28T12:00) or a shift such as -8h or +5h", v)
 }
 
 // shown prints a default password (it is public, in the spec or our docs) but never one set by the user.

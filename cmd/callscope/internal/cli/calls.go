@@ -6,10 +6,12 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/callscope/callscope/client/archive"
 	"github.com/callscope/callscope/client/cdr"
 	"github.com/callscope/callscope/tui/common"
 )
@@ -150,14 +152,27 @@ func (a *app) callsCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			notes, err := notFetched(c.Context(), src, q)
+			if err != nil {
+				return err
+			}
 			var res cdr.Result
+			var missing []string // calls listed whose recording the archive could not fetch
+			tableOut := false
 			err = a.writeOutput(c.Context(), out, func(to io.Writer) error {
 				w, _ := newRecordWriter(format, csvRaw, to)
 				if tw, ok := w.(*tableWriter); ok {
 					tw.names = a.extensionNames(c.Context(), src)
+					tw.notes = notes
+					tableOut = true
 				}
 				var err error
-				res, err = a.streamCalls(c.Context(), src, q, keep, func(r *cdr.Record) error { return w.Write(r) })
+				res, err = a.streamCalls(c.Context(), src, q, keep, func(r *cdr.Record) error {
+					if why, ok := notes[r.UniqueID]; ok {
+						missing = append(missing, "call "+r.UniqueID+": "+why)
+					}
+					return w.Write(r)
+				})
 				if ferr := w.Flush(); err == nil {
 					err = ferr
 				}
@@ -165,6 +180,9 @@ func (a *app) callsCommand() *cobra.Command {
 			})
 			if err != nil {
 				return err
+			}
+			if len(missing) > 0 && !tableOut {
+				a.warn(notFetchedText(missing))
 			}
 			if q.Page > 0 && res.TotalPages > 0 {
 				a.note(fmt.Sprintf("page %d of %d", res.Page, res.TotalPages))
@@ -178,6 +196,43 @@ func (a *app) callsCommand() *cobra.Command {
 	c.Flags().StringVarP(&out, "output", "o", "", "write to this file instead of stdout; replaced only once complete")
 	a.enum(c, "format", recordFormats, nil)
 	return c
+}
+
+// notFetched maps the calls of an archive's query whose recording sync could not fetch to why; nil for a PBX.
+func notFetched(ctx context.Context, src cdr.Source, q cdr.Query) (map[string]string, error) {
+	arch, ok := src.(*archive.Archive)
+	if !ok {
+		return nil, nil
+	}
+	notes := map[string]string{}
+	err := arch.NotFetched(ctx, cdr.Query{From: q.From, To: q.To}, func(r cdr.Record, st archive.RecordingState) error {
+		notes[r.UniqueID] = plainText(st.Reason)
+		return nil
+	})
+	return notes, err
+}
+
+// notFetchedText is the one warning that tells a script which listed calls lack their recording.
+func notFetchedText(missing []string) string {
+	head := "1 call's recording was not fetched"
+	if len(missing) > 1 {
+		head = fmt.Sprintf("%d calls' recordings were not fetched", len(missing))
+	}
+	first := missing[0]
+	if len(missing) > 1 {
+		first += fmt.Sprintf("; and %d more", len(missing)-1)
+	}
+	return head + " (" + first + "); callscope sync tries again"
+}
+
+// plainText keeps a stored reason to one line of printable text: it can carry a host name the PBX sent.
+func plainText(s string) string {
+	return strings.Join(strings.Fields(strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)), " ")
 }
 
 // streamCalls runs a query with a progress line on a terminal, warnings on stderr, the local filter keep, and

@@ -83,6 +83,7 @@ type tableWriter struct {
 	tw     *tabwriter.Writer
 	header bool
 	names  map[string]string
+	notes  map[string]string // archive calls whose recording was not fetched, with why: shown after the row
 }
 
 func newTableWriter(w io.Writer) *tableWriter {
@@ -94,18 +95,20 @@ func (t *tableWriter) Write(r *cdr.Record) error {
 		t.header = true
 		fmt.Fprintln(t.tw, "START\tTYPE\tEXT\tNAME\tOTHER PARTY\tDISPOSITION\tDUR\tBILL\tREC\tUNIQUE ID")
 	}
-	rec := ""
-	if r.HasRecording() {
+	rec, note := "", ""
+	if why, ok := t.notes[r.UniqueID]; ok {
+		rec, note = "!", "\trecording not fetched: "+clip(why, 160)
+	} else if r.HasRecording() {
 		rec = "●"
 	}
 	name := r.FriendlyName
 	if name == "" {
 		name = t.names[r.Extension]
 	}
-	_, err := fmt.Fprintf(t.tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", cdr.FormatTime(r.Start),
+	_, err := fmt.Fprintf(t.tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s%s\n", cdr.FormatTime(r.Start),
 		safetext.Terminal(string(r.CallType)), safetext.Terminal(r.Extension), clip(name, 20),
 		clip(r.OtherParty(), 28), safetext.Terminal(string(r.Disposition)), dur(r.DurationS), dur(r.BillableS), rec,
-		safetext.Terminal(r.UniqueID))
+		safetext.Terminal(r.UniqueID), note)
 	return err
 }
 

@@ -24,8 +24,15 @@ func (a *app) syncCommand() *cobra.Command {
 		Use:   "sync",
 		Short: "Keep a local archive of every call and recording",
 		Long: `sync copies the PBX's calls and recordings into an archive folder and, run again, fetches only what is
-new (with an overlap, since a call is listed only once it has ended). It can be killed at any moment: what was
-synced stays, and the next run carries on from there. Browse the archive offline with --archive DIR.`,
+new (with an overlap, since a call is listed only once it has ended). How far it has got is measured by the
+PBX's own clock (its answers' Date, and the newest call it returned), never this computer's; both clocks are
+shown, with a warning when they differ by more than five minutes. It can be killed at any moment: what was
+synced stays, and the next run carries on from there.
+
+A recording that cannot be fetched (an error on the PBX, a host that cannot be reached) does not stop the sync:
+the call is archived, the recording marked as not fetched with the reason, and the next runs try it again (five
+times in all). The run ends with exit 0 and one warning that counts them; calls --archive shows why.
+Browse the archive offline with --archive DIR.`,
 		Example: `  callscope sync --url http://10.0.0.5 --user admin --dir ~/calls --since 2026-01-01
   callscope sync --profile office --dir ~/calls --every 1h     # keep it up to date until stopped
   callscope calls --archive ~/calls --from 2026-11-20`,
@@ -65,6 +72,10 @@ synced stays, and the next run carries on from there. Browse the archive offline
 			if err != nil {
 				return err
 			}
+			if a.demo {
+				// The demo PBX listens on a new port every run: name it by what it is, not where.
+				o.Identity = src.Capabilities().Kind + " demo (callscope --demo)"
+			}
 			prog := newSyncProgress(a)
 			o.OnProgress = prog.report
 			o.OnWarn = func(err error) { prog.clear(); a.warn(err.Error()) }
@@ -77,8 +88,8 @@ synced stays, and the next run carries on from there. Browse the archive offline
 					return nil
 				}
 				if err == nil {
-					a.info(fmt.Sprintf("synced %d calls and %d recordings (%s) into %s; complete up to %s",
-						st.Calls, st.Recordings, humanBytes(float64(st.Bytes)), arch.Dir(), throughText(arch.Dir())))
+					a.info(fmt.Sprintf("synced %d calls and %d recordings (%s) into %s; complete up to %s%s",
+						st.Calls, st.Recordings, humanBytes(float64(st.Bytes)), arch.Dir(), throughText(arch.Dir()), clocksText(st)))
 				}
 				if every == 0 {
 					return err
@@ -114,6 +125,15 @@ func throughText(dir string) string {
 		return "nothing yet"
 	}
 	return st.Through.Format("2006-01-02 15:04")
+}
+
+// clocksText shows both clocks of a run: " (PBX clock …, this computer …)", or nothing when the PBX sent none.
+func clocksText(st cdrsync.Stats) string {
+	if st.PBXClock.IsZero() {
+		return ""
+	}
+	const layout = "2006-01-02 15:04:05 -07:00"
+	return fmt.Sprintf(" (PBX clock %s, this computer %s)", st.PBXClock.Format(layout), st.LocalClock.Format(layout))
 }
 
 // sleep waits d or until ctx ends; false when ctx ended.
