@@ -7,10 +7,7 @@ func (d *Decoder) synthesize(p *params, out *[FrameSamples]int16) {
 	var work [120 + FrameSamples]int16
 	copy(work[:120], d.drp[:])
 	for j := range 4 {
-		s := p.sub(j)
-		var erp [40]int16
-		rpeDecode(s[3], s[2], (*[13]int16)(s[4:]), &erp)
-		d.longTermSynthesis(s[0], s[1], &erp, work[40*j:160+40*j])
+		d.longTermSynthesis(p.sub(j), (*[160]int16)(work[40*j:]))
 	}
 	copy(d.drp[:], work[FrameSamples:])
 	wt := (*[FrameSamples]int16)(work[120:])
@@ -18,55 +15,58 @@ func (d *Decoder) synthesize(p *params, out *[FrameSamples]int16) {
 	d.postprocess(out)
 }
 
-// rpeDecode is section 4.2.16 and 4.2.17 as used by the decoder: the block
-// amplitude is split into exponent and mantissa, the 3-bit samples are dequantized,
-// and they are placed on the decimated grid chosen by mc.
-func rpeDecode(xmaxc, mc int16, xmc *[13]int16, erp *[40]int16) {
-	exp := int16(0)
-	if xmaxc > 15 {
-		exp = xmaxc>>3 - 1
-	}
-	mant := xmaxc - exp<<3
-	if mant == 0 {
-		exp, mant = -4, 7
-	} else {
-		for mant <= 7 {
-			mant = mant<<1 | 1
-			exp--
-		}
-		mant -= 8
-	}
-
-	temp1 := fac[mant]
-	temp2 := sub(6, exp) // 0..10
-	var temp3 int16
-	if temp2 > 0 {
-		temp3 = 1 << (temp2 - 1)
-	}
-	for i, c := range xmc {
-		temp := (c<<1 - 7) << 12
-		temp = multR(temp1, temp)
-		temp = add(temp, temp3)
-		erp[int(mc)+3*i] = temp >> temp2
-	}
-}
-
-// longTermSynthesis is section 4.3.2. drp[:120] is the history and drp[120:160]
-// receives this sub-frame's reconstructed residual.
-func (d *Decoder) longTermSynthesis(nc, bc int16, erp *[40]int16, drp []int16) {
-	drp = drp[:160]
-	nr := nc
-	if nc < 40 || nc > 120 {
-		nr = d.nrp
+// longTermSynthesis is sections 4.2.15–4.2.17 and 4.3.2 for one sub-frame with
+// parameters s (Nc, bc, Mc, xmaxc, xMc[0..12]): the RPE samples are decoded and placed
+// on their grid, and the long-term prediction from drp[:120], the history, is added
+// to them in drp[120:160].
+//
+// The standard computes drp[120+k] = add(erp[k], mult_r(brp, drp[120+k-Nr])) for all
+// 40 k, with erp zero off the grid. Here the prediction is written first and the 13
+// grid samples are added after, which is exact: off the grid add(0, x) is x, and the
+// prediction only reads samples at least 40 back (Nr ≥ 40), so never one that this
+// sub-frame writes. mult_r's one saturating case, -32768 × -32768, cannot occur
+// because brp is a positive table value, and the rounded product of brp ≤ 32767 and a
+// 16-bit sample fits in 16 bits, so the prediction needs no saturation; only the grid
+// additions do.
+func (d *Decoder) longTermSynthesis(s *[subframeParams]int16, drp *[160]int16) {
+	nr := int(s[0])
+	if nr < 40 || nr > 120 {
+		nr = int(d.nrp)
 		if nr == 0 {
 			nr = 40
 		}
 	}
-	d.nrp = nr
-	brp := qlb[bc]
-	for k := range 40 {
-		drp[120+k] = add(erp[k], multR(brp, drp[120+k-int(nr)]))
+	d.nrp = int16(nr)
+	brp := int32(qlb[s[1]&3])
+	pred := (*[40]int16)(drp[120-nr:])
+	cur := (*[40]int16)(drp[120:])
+	// Four samples per iteration: the loop's own bookkeeping costs about as much as
+	// one sample's multiply and shift.
+	for k := 0; k < 40; k += 4 {
+		p, c := (*[4]int16)(pred[k:k+4]), (*[4]int16)(cur[k:k+4])
+		c[0] = int16((brp*int32(p[0]) + 16384) >> 15)
+		c[1] = int16((brp*int32(p[1]) + 16384) >> 15)
+		c[2] = int16((brp*int32(p[2]) + 16384) >> 15)
+		c[3] = int16((brp*int32(p[3]) + 16384) >> 15)
 	}
+	// Mc ≤ 3, so the grid Mc, Mc+3, … Mc+36 lies within cur[Mc:Mc+37]. The 13
+	// additions are written out so that every index is a constant.
+	g := (*[37]int16)(cur[s[2]&3:])
+	rpe := &rpeSamples[s[3]&63]
+	x := (*[13]int16)(s[4:])
+	g[0] = add(g[0], rpe[x[0]&7])
+	g[3] = add(g[3], rpe[x[1]&7])
+	g[6] = add(g[6], rpe[x[2]&7])
+	g[9] = add(g[9], rpe[x[3]&7])
+	g[12] = add(g[12], rpe[x[4]&7])
+	g[15] = add(g[15], rpe[x[5]&7])
+	g[18] = add(g[18], rpe[x[6]&7])
+	g[21] = add(g[21], rpe[x[7]&7])
+	g[24] = add(g[24], rpe[x[8]&7])
+	g[27] = add(g[27], rpe[x[9]&7])
+	g[30] = add(g[30], rpe[x[10]&7])
+	g[33] = add(g[33], rpe[x[11]&7])
+	g[36] = add(g[36], rpe[x[12]&7])
 }
 
 // shortTermSynthesis is sections 4.3.3 and 4.3.4 (with 4.2.8–4.2.9): decode the log-area
