@@ -72,27 +72,28 @@ func (d *Decoder) longTermSynthesis(s *[subframeParams]int16, drp *[160]int16) {
 // shortTermSynthesis is sections 4.3.3 and 4.3.4 (with 4.2.8–4.2.9): decode the log-area
 // ratios, interpolate them with the previous frame's over the first 40 samples,
 // convert to reflection coefficients and run the lattice filter.
+//
+// The interpolations use plain additions: every operand is a 16-bit LAR shifted
+// right by one or two, so a>>2 + b>>2 + a>>1 lies in [-32768, 32765] and a>>1 + b>>1
+// in [-32768, 32766], where the standard's saturating add changes nothing.
 func (d *Decoder) shortTermSynthesis(larc *[8]int16, wt, sr *[FrameSamples]int16) {
 	var larpp [8]int16
-	for i := range larpp {
-		temp1 := add(larc[i], larMIC[i]) << 10
-		temp1 = sub(temp1, larB[i]<<1)
-		temp1 = multR(larINVA[i], temp1)
-		larpp[i] = add(temp1, temp1)
+	for i, c := range larc {
+		larpp[i] = larDecoded[i][c&63]
 	}
 	prev := &d.larpp
 
 	var larp [8]int16
 	for i := range larp {
-		larp[i] = add(add(prev[i]>>2, larpp[i]>>2), prev[i]>>1)
+		larp[i] = prev[i]>>2 + larpp[i]>>2 + prev[i]>>1
 	}
 	d.filter(&larp, wt[0:13], sr[0:13])
 	for i := range larp {
-		larp[i] = add(prev[i]>>1, larpp[i]>>1)
+		larp[i] = prev[i]>>1 + larpp[i]>>1
 	}
 	d.filter(&larp, wt[13:27], sr[13:27])
 	for i := range larp {
-		larp[i] = add(add(prev[i]>>2, larpp[i]>>2), larpp[i]>>1)
+		larp[i] = prev[i]>>2 + larpp[i]>>2 + larpp[i]>>1
 	}
 	d.filter(&larp, wt[27:40], sr[27:40])
 	larp = larpp
@@ -102,29 +103,28 @@ func (d *Decoder) shortTermSynthesis(larc *[8]int16, wt, sr *[FrameSamples]int16
 }
 
 // larToRp is section 4.2.9.2: the piecewise-linear inverse of the LAR companding,
-// done in place.
+// done in place. The three pieces are all computed and one is selected without
+// branches: which piece applies changes from value to value, so branches on it
+// mispredict often.
 func larToRp(larp *[8]int16) {
 	for i, l := range larp {
-		temp := l
-		if temp < 0 {
-			if temp == minWord {
-				temp = maxWord
-			} else {
-				temp = -temp
-			}
+		// |l| in 32 bits: -32768 becomes 32768 where the standard's 16-bit abs gives
+		// 32767; both fall in the top piece and map to 32767.
+		a := int32(l)
+		if a < 0 {
+			a = -a
 		}
-		switch {
-		case temp < 11059:
-			temp <<= 1
-		case temp < 20070:
-			temp += 11059
-		default:
-			temp = add(temp>>2, 26112)
+		r := min(a>>2+26112, maxWord)
+		if a < 20070 {
+			r = a + 11059
+		}
+		if a < 11059 {
+			r = a << 1
 		}
 		if l < 0 {
-			temp = -temp
+			r = -r
 		}
-		larp[i] = temp
+		larp[i] = int16(r)
 	}
 }
 

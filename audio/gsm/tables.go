@@ -59,3 +59,19 @@ func dequantizeRPE(xmaxc, xmc int16) int16 {
 	temp = add(temp, temp3)
 	return temp >> temp2
 }
+
+// larDecoded[i][c] is the decoded log-area ratio LARpp of section 4.2.8 (the
+// standard's LARc-to-LARpp steps in the decoder, 4.3.3) for ratio i coded as c; the
+// six-bit field takes 64 values at most. Like rpeSamples, it is the standard's
+// arithmetic evaluated once for every input.
+var larDecoded = func() (t [8][64]int16) {
+	for i := range t {
+		for c := range t[i] {
+			temp1 := add(int16(c), larMIC[i]) << 10
+			temp1 = sub(temp1, larB[i]<<1)
+			temp1 = multR(larINVA[i], temp1)
+			t[i][c] = add(temp1, temp1)
+		}
+	}
+	return t
+}()
