@@ -222,3 +222,52 @@ func FuzzMatchesReferenceWAV49(f *testing.F) {
 		compareWAV49(t, data)
 	})
 }
+
+// checkUnpack compares the unpackers with the oracle's bit-by-bit readers on the
+// first 65 bytes of b (a raw frame is its first 33).
+func checkUnpack(t *testing.T, b []byte) {
+	t.Helper()
+	var raw [FrameSize]byte
+	var block [WAV49BlockSize]byte
+	copy(raw[:], b)
+	copy(block[:], b)
+	var p params
+	unpackMSB(&raw, &p)
+	if want := refUnpackMSB(raw[:]); [76]int16(p) != want {
+		t.Fatalf("unpackMSB(% x):\n got %v\nwant %v", raw, p, want)
+	}
+	for half, start := range []int{0, 260} {
+		unpackWAV49(&block, half, &p)
+		if want := refUnpackLSB(block[:], start); [76]int16(p) != want {
+			t.Fatalf("unpackWAV49(% x, %d):\n got %v\nwant %v", block, half, p, want)
+		}
+	}
+}
+
+func TestUnpackMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 6))
+	tests := [][]byte{
+		make([]byte, WAV49BlockSize),
+		bytes.Repeat([]byte{0xFF}, WAV49BlockSize),
+		bytes.Repeat([]byte{0xAA}, WAV49BlockSize),
+		bytes.Repeat([]byte{0x0F}, WAV49BlockSize),
+	}
+	// Every single bit set alone, so a field read from the wrong position shows.
+	for bit := range 8 * WAV49BlockSize {
+		b := make([]byte, WAV49BlockSize)
+		b[bit/8] = 1 << (bit % 8)
+		tests = append(tests, b)
+	}
+	for range 1000 {
+		tests = append(tests, randomBytes(rng, WAV49BlockSize))
+	}
+	for _, b := range tests {
+		checkUnpack(t, b)
+	}
+}
+
+func FuzzUnpack(f *testing.F) {
+	f.Add(readCorpus(f, "speech.gsm")[:WAV49BlockSize])
+	f.Add(bytes.Repeat([]byte{0xFF}, WAV49BlockSize))
+	f.Fuzz(func(t *testing.T, b []byte) { checkUnpack(t, b) })
+}
