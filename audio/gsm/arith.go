@@ -9,16 +9,15 @@ const (
 )
 
 // saturate clamps to the 16-bit range. Overflow is rare in real speech, so one
-// well-predicted branch keeps the clamp off the decoder's serial chains of additions
-// (measured faster than min/max, which compile to conditional moves on the chain).
-func saturate(x int32) int16 { return int16(sat32(x)) }
-
-// sat32 is saturate for values kept in int32, as the synthesis filter keeps its state.
-func sat32(x int32) int32 {
-	if uint32(x+32768) > 0xFFFF {
-		return min(max(x, minWord), maxWord)
+// well-predicted branch keeps the clamp off the decoder's serial chains of additions;
+// the clamp itself, x>>31 ^ 32767, is 32767 for a positive overflow and -32768 for a
+// negative one, and needs no constants in registers (min and max would hold 32767
+// and -32768 in two registers for the whole of a loop).
+func saturate(x int32) int16 {
+	if x != int32(int16(x)) {
+		return int16(x>>31 ^ maxWord)
 	}
-	return x
+	return int16(x)
 }
 
 // add is the standard's add(): a+b saturated to 16 bits.

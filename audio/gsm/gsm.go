@@ -91,9 +91,7 @@ func (d *Decoder) Decode(frame []byte, out []int16) error {
 		return ErrBadMagic
 	}
 	var p params
-	r := msbReader{b: frame[:FrameSize]}
-	r.read(4) // magic, checked above
-	r.unpack(&p)
+	unpackMSB((*[FrameSize]byte)(frame), &p)
 	d.synthesize(&p, (*[FrameSamples]int16)(out))
 	return nil
 }
@@ -108,13 +106,11 @@ func (d *Decoder) DecodeWAV49(block []byte, out []int16) error {
 	if len(out) < WAV49BlockSamples {
 		return io.ErrShortBuffer
 	}
-	// The two frames form one continuous 520-bit stream: the second frame starts
-	// in the high nibble of byte 32.
-	r := lsbReader{b: block[:WAV49BlockSize]}
+	b := (*[WAV49BlockSize]byte)(block)
 	var p params
-	r.unpack(&p)
+	unpackWAV49(b, 0, &p)
 	d.synthesize(&p, (*[FrameSamples]int16)(out[:FrameSamples]))
-	r.unpack(&p)
+	unpackWAV49(b, 1, &p)
 	d.synthesize(&p, (*[FrameSamples]int16)(out[FrameSamples:WAV49BlockSamples]))
 	return nil
 }
@@ -131,67 +127,4 @@ func (p *params) larc() *[8]int16 { return (*[8]int16)(p[:8]) }
 // sub returns sub-frame j's parameters: Nc, bc, Mc, xmaxc, xMc[0..12].
 func (p *params) sub(j int) *[subframeParams]int16 {
 	return (*[subframeParams]int16)(p[8+subframeParams*j:])
-}
-
-// fieldBits is the width of each parameter in the bitstream (GSM 06.10 table 1.1).
-var fieldBits = func() (w [76]uint) {
-	copy(w[:], []uint{6, 6, 5, 5, 4, 4, 3, 3})
-	for j := range 4 {
-		s := w[8+subframeParams*j:]
-		s[0], s[1], s[2], s[3] = 7, 2, 2, 6
-		for i := 4; i < subframeParams; i++ {
-			s[i] = 3
-		}
-	}
-	return w
-}()
-
-// msbReader reads the raw .gsm packing: fields most-significant bit first.
-type msbReader struct {
-	b   []byte
-	pos int
-	acc uint32
-	n   uint
-}
-
-func (r *msbReader) unpack(p *params) {
-	for i, w := range fieldBits {
-		p[i] = r.read(w)
-	}
-}
-
-func (r *msbReader) read(n uint) int16 {
-	for r.n < n {
-		r.acc = r.acc<<8 | uint32(r.b[r.pos])
-		r.pos++
-		r.n += 8
-	}
-	r.n -= n
-	return int16(r.acc >> r.n & (1<<n - 1))
-}
-
-// lsbReader reads the Microsoft WAV49 packing: fields least-significant bit first.
-type lsbReader struct {
-	b   []byte
-	pos int
-	acc uint32
-	n   uint
-}
-
-func (r *lsbReader) unpack(p *params) {
-	for i, w := range fieldBits {
-		p[i] = r.read(w)
-	}
-}
-
-func (r *lsbReader) read(n uint) int16 {
-	for r.n < n {
-		r.acc |= uint32(r.b[r.pos]) << r.n
-		r.pos++
-		r.n += 8
-	}
-	v := int16(r.acc & (1<<n - 1))
-	r.acc >>= n
-	r.n -= n
-	return v
 }

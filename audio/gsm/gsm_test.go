@@ -136,12 +136,9 @@ func TestCorpusCoversSaturation(t *testing.T) {
 	gsm := readCorpus(t, "random.gsm")
 	outOfRange := 0
 	for i := 0; i+FrameSize <= len(gsm); i += FrameSize {
-		var p params
-		r := msbReader{b: gsm[i : i+FrameSize]}
-		r.read(4)
-		r.unpack(&p)
+		p := refUnpackMSB(gsm[i : i+FrameSize])
 		for j := range 4 {
-			if nc := p.sub(j)[0]; nc < 40 || nc > 120 {
+			if nc := p[8+17*j]; nc < 40 || nc > 120 {
 				outOfRange++
 			}
 		}
