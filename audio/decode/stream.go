@@ -220,11 +220,28 @@ func (s *Stream) fill() bool {
 	}
 }
 
+// growCheckpoints makes room, once, for the checkpoints of every block that is already there (avail blocks
+// from the next one): an hour of GSM has 2,813 of them, and growing the slice by doubling as the blocks are decoded
+// copies and faults in their pages again and again. It never reserves more than the bytes on hand can fill.
+func (s *Stream) growCheckpoints(avail int64) {
+	if len(s.checkpoints) < cap(s.checkpoints) {
+		return
+	}
+	want := (s.nextBlock+avail)/checkpointEvery + 1
+	if want <= int64(cap(s.checkpoints)) {
+		return
+	}
+	grown := make([]codec, len(s.checkpoints), want)
+	copy(grown, s.checkpoints)
+	s.checkpoints = grown
+}
+
 // decodeBatch decodes up to avail blocks starting at byte start, stopping at the next checkpoint.
 func (s *Stream) decodeBatch(start, avail int64) bool {
 	nb := int64(s.batch)
 	if s.stateful {
 		if s.nextBlock%checkpointEvery == 0 && s.nextBlock/checkpointEvery == int64(len(s.checkpoints)) {
+			s.growCheckpoints(avail)
 			s.checkpoints = append(s.checkpoints, s.dec)
 		}
 		nb -= s.nextBlock % checkpointEvery

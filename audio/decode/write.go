@@ -29,33 +29,29 @@ func DecodeAll(s *Stream) ([]int16, error) {
 // stream's own rate, and returns how many samples it wrote. On an error that ended the stream
 // early, what decoded before it has been written.
 func WriteS16LE(w io.Writer, s *Stream) (int64, error) {
-	bw := bufio.NewWriterSize(w, 64<<10)
-	buf := make([]int16, 4096)
-	bytes := make([]byte, 2*len(buf))
+	// Samples are converted straight into one 64 KiB buffer that is written as it is: no second copy through a
+	// bufio.Writer.
+	buf := make([]int16, 32<<10)
+	out := make([]byte, 2*len(buf))
 	var total int64
 	for {
 		n, err := s.ReadSamples(buf)
 		for i, v := range buf[:n] {
-			binary.LittleEndian.PutUint16(bytes[2*i:], uint16(v))
+			binary.LittleEndian.PutUint16(out[2*i:], uint16(v))
 		}
-		if _, werr := bw.Write(bytes[:2*n]); werr != nil {
-			return total, fmt.Errorf("write samples: %w", werr)
+		if n > 0 {
+			if _, werr := w.Write(out[:2*n]); werr != nil {
+				return total, fmt.Errorf("write samples: %w", werr)
+			}
 		}
 		total += int64(n)
 		if err == io.EOF {
-			break
+			return total, nil
 		}
 		if err != nil {
-			if ferr := bw.Flush(); ferr != nil {
-				return total, fmt.Errorf("write samples: %w", ferr)
-			}
 			return total, err
 		}
 	}
-	if err := bw.Flush(); err != nil {
-		return total, fmt.Errorf("write samples: %w", err)
-	}
-	return total, nil
 }
 
 // maxWAVSamples is the most a 16-bit mono WAV's 32-bit data size can describe.
