@@ -52,10 +52,10 @@ type Client struct {
 
 var _ cdr.Source = (*Client)(nil)
 
-// New builds a Client. It does not contact the PBX.
+// New builds a Client. It does not contact the PBX. A Config without a URL is transport.ErrNoURL.
 func New(cfg Config) (*Client, error) {
 	if cfg.Endpoint.URL == nil {
-		return nil, errors.New("no PBX URL given: use --url http://PBX_ADDRESS (or a profile)")
+		return nil, transport.ErrNoURL
 	}
 	hc, err := transport.New(transport.Config{Timeout: cfg.Timeout, CAFile: cfg.CAFile, Insecure: cfg.Insecure,
 		Secrets: []cdr.Secret{cfg.Endpoint.Password}, Origin: cfg.Endpoint.URL})

@@ -80,16 +80,16 @@ var _ cdr.Source = (*Client)(nil)
 func New(cfg Config) (*Client, error) {
 	ep := cfg.Endpoint
 	if ep.URL == nil {
-		return nil, errors.New("no PBX URL given: use --url https://PBX_ADDRESS")
+		return nil, transport.ErrNoURL
 	}
 	if ep.User == "" {
-		return nil, errors.New("Difuse needs the extension that has CDR access as the user: give it with --user")
+		return nil, ErrNoExtension
 	}
 	if !ep.Password.IsSet() {
-		return nil, fmt.Errorf("no secret for extension %s: set CALLSCOPE_PASSWORD (the extension's secret)", ep.User)
+		return nil, &NoSecretError{Extension: ep.User}
 	}
 	if cfg.Limit > MaxLimit {
-		return nil, fmt.Errorf("a page of %d calls is more than callscope asks a Difuse PBX for (at most %d)", cfg.Limit, MaxLimit)
+		return nil, &LimitError{Limit: cfg.Limit, Max: MaxLimit}
 	}
 	var key string
 	if cfg.Hashed {
@@ -166,7 +166,7 @@ var ErrNoUserList error = noUserList{}
 type noUserList struct{}
 
 func (noUserList) Error() string {
-	return "the Difuse CDR API offers no list of users; extensions show in the calls (callscope calls --ext N filters by one)"
+	return "the Difuse CDR API offers no list of users; extensions show in the calls"
 }
 
 func (noUserList) Is(target error) bool { return target == errors.ErrUnsupported }
@@ -266,7 +266,7 @@ func retryable(err error) bool {
 		return true
 	case errors.Is(err, transport.ErrUnreachable), errors.As(err, &ne), errors.Is(err, context.Canceled),
 		errors.Is(err, transport.ErrRedirectRefused), errors.Is(err, transport.ErrTooLarge),
-		strings.Contains(err.Error(), "certificate"), strings.Contains(err.Error(), "bad PBX URL"):
+		errors.Is(err, transport.ErrUntrustedCert), strings.Contains(err.Error(), "bad PBX URL"):
 		return false
 	}
 	return true // the transport's "connection closed before the answer was complete" and the like
@@ -320,8 +320,7 @@ func (c *Client) getPage(ctx context.Context, pq pageQuery, n int) (*page, error
 	meta, err := decodePage(cr, func(w *rowJSON, rerr error) error {
 		read++
 		if read > maxRows {
-			return fmt.Errorf("pbx %s: page %d holds more than %d calls although %d were asked for: stopped reading it; a PBX with pages this long needs a matching --limit (%w)",
-				host, n, maxRows, pq.limit, transport.ErrTooLarge)
+			return &PageTooLongError{Host: host, Page: n, Max: maxRows, Asked: pq.limit}
 		}
 		if read%ctxCheckRows == 0 && ctx.Err() != nil {
 			return ctx.Err()

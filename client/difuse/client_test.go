@@ -88,7 +88,7 @@ func TestNewRejects(t *testing.T) {
 		sub string
 	}{
 		{Config{}, "no PBX URL"},
-		{Config{Endpoint: transport.Endpoint{URL: ep.URL, Password: "x"}}, "--user"},
+		{Config{Endpoint: transport.Endpoint{URL: ep.URL, Password: "x"}}, "the extension that has CDR access as the user"},
 		{Config{Endpoint: transport.Endpoint{URL: ep.URL, User: "4001"}}, "no secret"},
 		{Config{Endpoint: transport.Endpoint{URL: ep.URL, User: "4001", Password: "abc"}, Hashed: true}, "64 hex"},
 		{Config{Endpoint: transport.Endpoint{URL: ep.URL, User: "4001", Password: "x"}, CAFile: "/nonexistent/ca.pem"}, "CA file"},

@@ -188,6 +188,7 @@ func describeFetchError(err error, kept int) error {
 	if errors.Is(err, context.Canceled) {
 		return nil
 	}
+	err = advise(err)
 	if kept > 0 {
 		return fmt.Errorf("%w (%d rows kept; r retries)", err, kept)
 	}

@@ -111,7 +111,7 @@ func Main(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
 	}
-	msg := oneLine(err.Error())
+	msg := oneLine(explain(err))
 	if ctx.Err() != nil && (errors.Is(err, context.Canceled) || strings.Contains(msg, context.Canceled.Error())) {
 		msg = "interrupted" // by Ctrl-C or SIGTERM, which is what the user needs to hear
 	}
@@ -351,7 +351,7 @@ func (a *app) pbxSource(ctx context.Context) (cdr.Source, error) {
 		return connect.Open(s)
 	}
 	if eff.URL == "" {
-		return nil, usagef("no PBX given: use --url http://PBX_ADDRESS or --profile NAME (see callscope config), or --demo to try callscope on a simulated PBX")
+		return nil, usageError{transport.ErrNoURL}
 	}
 	var stdin io.Reader
 	if a.stdin != nil {
