@@ -17,7 +17,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -158,8 +157,7 @@ func (s *syncer) run(ctx context.Context) (_ Stats, err error) {
 		desc = s.src.Describe()
 	}
 	if s.state.Source != "" && s.state.Source != desc {
-		return s.stats, fmt.Errorf("archive %s is synced from %s, not %s: use another --dir for this PBX",
-			s.a.Dir(), s.state.Source, desc)
+		return s.stats, &OtherPBXError{Dir: s.a.Dir(), SyncedFrom: s.state.Source, Source: desc}
 	}
 	s.state.Source = desc
 	if err := s.checkIndex(ctx); err != nil {
@@ -202,23 +200,8 @@ func (s *syncer) report() {
 	if s.stats.NotFetched == 0 {
 		return
 	}
-	count := "1 recording was"
-	if s.stats.NotFetched != 1 {
-		count = fmt.Sprintf("%d recordings were", s.stats.NotFetched)
-	}
-	msg := fmt.Sprintf("%s not fetched (%s)", count, strings.Join(s.problems, "; "))
-	if more := s.stats.NotFetched - len(s.problems); more > 0 {
-		msg = fmt.Sprintf("%s not fetched (%s; and %d more)", count, strings.Join(s.problems, "; "), more)
-	}
-	if left := s.stats.NotFetched - s.stats.GaveUp; left > 0 {
-		msg += fmt.Sprintf(": their calls are archived, and the next sync tries %d of them again", left)
-	} else {
-		msg += ": their calls are archived"
-	}
-	if s.stats.GaveUp > 0 {
-		msg += fmt.Sprintf("; gave up on %d after %d attempts (callscope calls --archive shows why)", s.stats.GaveUp, s.o.RecordingAttempts)
-	}
-	s.o.OnWarn(errors.New(msg))
+	s.o.OnWarn(&NotFetchedError{Count: s.stats.NotFetched, GaveUp: s.stats.GaveUp, Attempts: s.o.RecordingAttempts,
+		Problems: s.problems})
 }
 
 // checkIndex makes sure the index is the one the sync state was written with. An index deleted, emptied or

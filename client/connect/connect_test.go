@@ -43,8 +43,24 @@ func TestOpenEachKind(t *testing.T) {
 	if _, err := Open(Settings{Kind: "asterisk", URL: srv.URL()}); err == nil || !strings.Contains(err.Error(), "comx or difuse") {
 		t.Errorf("unknown kind: %v", err)
 	}
-	var warned string
-	if _, err := Open(Settings{URL: "https://pbx.example", Insecure: true, Warn: func(s string) { warned = s }}); err != nil || !strings.Contains(warned, "--insecure") {
-		t.Errorf("insecure: %v, warning %q", err, warned)
+}
+
+// TestWarningsNameNoFlag: what Open warns about is said without naming a flag: which setting turned TLS checks
+// off (a flag, a variable, a profile) is the caller's to say, and the caller warns about it.
+func TestWarningsNameNoFlag(t *testing.T) {
+	for _, s := range []Settings{
+		{URL: "https://pbx.example", Insecure: true},
+		{Kind: KindDifuse, URL: "https://pbx.example", User: "4001", Password: "secret", Insecure: true, KeyParam: true},
+	} {
+		var warned []string
+		s.Warn = func(w string) { warned = append(warned, w) }
+		if _, err := Open(s); err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range warned {
+			if strings.Contains(w, "--") || strings.Contains(w, "TLS certificate checks are off") {
+				t.Errorf("%s: warning %q is the caller's to give", s.Kind, w)
+			}
+		}
 	}
 }

@@ -135,8 +135,8 @@ func New(cfg Config) (*Client, error) {
 		c.warn = func(string) {}
 	}
 	if cfg.KeyParam {
-		// Insecure is warned about by the caller (client/connect), which knows the flag's name; this warning
-		// is ours because only this package knows what key= means.
+		// Insecure is warned about by the caller, which knows where the setting came from; this warning is
+		// ours because only this package knows what key= means.
 		c.warn("sending the Difuse key in the URL (key=) as asked: the vendor advises against it because URLs end up in server and proxy logs; HTTP Basic is used otherwise")
 	}
 	return c, nil

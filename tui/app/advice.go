@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/callscope/callscope/audio/decode"
+	"github.com/callscope/callscope/client/archive"
 	"github.com/callscope/callscope/client/difuse"
 	"github.com/callscope/callscope/client/transport"
 )
@@ -21,6 +23,9 @@ func remedy(err error) string {
 		limit    *difuse.LimitError
 		endless  *difuse.EndlessPagingError
 		tooLong  *difuse.PageTooLongError
+		notRec   *archive.RecordingNotStoredError
+		damaged  *archive.DamagedError
+		wav      *decode.WAVTooLongError
 	)
 	switch {
 	case errors.As(err, &timeout):
@@ -37,6 +42,14 @@ func remedy(err error) string {
 		return "browse it a page at a time: P goes to a page"
 	case errors.As(err, &tooLong):
 		return "Z sets a page size to match"
+	case errors.As(err, &notRec) && notRec.Reason != "":
+		return "the next callscope sync tries again"
+	case errors.As(err, &notRec):
+		return "the next callscope sync fetches it"
+	case errors.As(err, &damaged):
+		return "quit, move its index.db aside and run callscope sync to rebuild it from the PBX"
+	case errors.As(err, &wav):
+		return "export it without converting to WAV"
 	}
 	return ""
 }

@@ -2,10 +2,13 @@ package app
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/callscope/callscope/audio/decode"
+	"github.com/callscope/callscope/client/archive"
 	"github.com/callscope/callscope/client/cdr"
 	"github.com/callscope/callscope/client/comx"
 	"github.com/callscope/callscope/client/difuse"
@@ -59,5 +62,31 @@ func TestRemedyOnce(t *testing.T) {
 	plain := errors.New("pbx: the PBX failed (HTTP 500)")
 	if advise(plain) != plain {
 		t.Errorf("an error without a remedy changed: %q", advise(plain))
+	}
+}
+
+// TestRemedyForEveryTypedError: the app has its own words for each typed error a user can meet in it, and they
+// name keys and the profile, never a flag.
+func TestRemedyForEveryTypedError(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{&transport.TimeoutError{Host: "pbx", Limit: 10 * time.Second}, "timeout in its profile"},
+		{&transport.UntrustedCertError{Host: "pbx"}, "ca_file"},
+		{&transport.RedirectError{Msg: "moved", Suggest: "https://pbx:443"}, "url to https://pbx:443"},
+		{difuse.ErrNoUserList, "f filters"},
+		{&difuse.LimitError{Limit: 20000, Max: 10000}, "Z sets a page size of at most 10000"},
+		{&difuse.EndlessPagingError{Host: "pbx", Page: 1 << 24}, "P goes to a page"},
+		{&difuse.PageTooLongError{Host: "pbx", Page: 1, Max: 5000, Asked: 100}, "Z sets a page size"},
+		{&archive.RecordingNotStoredError{ID: "1.2", Reason: "pbx: HTTP 500"}, "sync tries again"},
+		{&archive.RecordingNotStoredError{ID: "1.2"}, "sync fetches it"},
+		{&archive.DamagedError{Dir: "/calls", Reason: "index.db is empty"}, "move its index.db aside"},
+		{&decode.WAVTooLongError{Samples: 1 << 32}, "without converting to WAV"},
+	} {
+		got := advise(fmt.Errorf("cannot play call 1.2: %w", tc.err)).Error()
+		if !strings.Contains(got, tc.want) || strings.Count(got, "; ") < 1 || strings.Contains(got, "--") {
+			t.Errorf("%T: %q, want the app's remedy %q and no flag", tc.err, got, tc.want)
+		}
 	}
 }

@@ -3,7 +3,11 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 
+	"github.com/callscope/callscope/audio/decode"
+	"github.com/callscope/callscope/client/archive"
+	"github.com/callscope/callscope/client/cdrsync"
 	"github.com/callscope/callscope/client/difuse"
 	"github.com/callscope/callscope/client/profile"
 	"github.com/callscope/callscope/client/transport"
@@ -24,6 +28,12 @@ func advice(err error) string {
 		limit    *difuse.LimitError
 		endless  *difuse.EndlessPagingError
 		tooLong  *difuse.PageTooLongError
+		notArch  *archive.NotArchiveError
+		damaged  *archive.DamagedError
+		notRec   *archive.RecordingNotStoredError
+		state    *cdrsync.StateError
+		notFetch *cdrsync.NotFetchedError
+		wav      *decode.WAVTooLongError
 	)
 	switch {
 	case errors.As(err, &timeout):
@@ -46,6 +56,23 @@ func advice(err error) string {
 		return "read single pages with --page"
 	case errors.As(err, &tooLong):
 		return "a PBX with pages this long needs a matching --limit"
+	case errors.As(err, &notArch):
+		return "make one with callscope sync --dir " + notArch.Dir + " (or listen --dir)"
+	case errors.As(err, &damaged):
+		return "move " + filepath.Join(damaged.Dir, archive.IndexName) + " aside and run callscope sync --dir " + damaged.Dir +
+			" to rebuild it from the PBX"
+	case errors.As(err, &notRec) && notRec.Reason != "":
+		return "callscope sync tries again"
+	case errors.As(err, &notRec):
+		return "callscope sync fetches it"
+	case errors.Is(err, cdrsync.ErrOtherPBX):
+		return "use another --dir for this PBX"
+	case errors.As(err, &state):
+		return "remove it to sync again from --since (the archive keeps its calls)"
+	case errors.As(err, &notFetch) && notFetch.GaveUp > 0:
+		return "callscope calls --archive shows why"
+	case errors.As(err, &wav):
+		return "write raw samples instead (decode --format s16le; export without --convert)"
 	}
 	return ""
 }

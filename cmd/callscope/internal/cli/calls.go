@@ -253,7 +253,7 @@ func (a *app) streamCalls(ctx context.Context, src cdr.Source, q cdr.Query, keep
 		return res, err
 	}
 	if zi := src.Zone(); zi.Inferred && res.Rows > 0 {
-		a.note("times are " + zi.String())
+		a.note("times are " + zi.String() + "; --tz sets the zone")
 	}
 	if res.Skipped > 0 {
 		if res.Skipped == 1 {

@@ -348,6 +348,7 @@ func (a *app) pbxSource(ctx context.Context) (cdr.Source, error) {
 		if err := a.startDemo(&s); err != nil {
 			return nil, err
 		}
+		a.warnInsecure(s, eff)
 		return connect.Open(s)
 	}
 	if eff.URL == "" {
@@ -370,6 +371,7 @@ func (a *app) pbxSource(ctx context.Context) (cdr.Source, error) {
 	if !s.Password.IsSet() {
 		return nil, usageError{eff.NoPasswordError()}
 	}
+	a.warnInsecure(s, eff)
 	src, err := connect.Open(s)
 	if err != nil {
 		return nil, err
@@ -383,6 +385,14 @@ func (a *app) pbxSource(ctx context.Context) (cdr.Source, error) {
 		}}
 	}
 	return src, nil
+}
+
+// warnInsecure warns, as the PBX is about to be opened, when TLS checks are off, naming the setting that turned
+// them off: the flag, the variable or the profile.
+func (a *app) warnInsecure(s connect.Settings, eff *profile.Effective) {
+	if s.Insecure {
+		a.warn("TLS certificate checks are off (" + eff.Origin["insecure"] + "): anyone on the network path can read the PBX's answers and your credentials")
+	}
 }
 
 // applyProfileRange fills q with the profile's default range (range = "last 7 days", or from/to) when the
