@@ -598,11 +598,11 @@ func (s *syncer) fetchZip(ctx context.Context, c *comx.Client, ch chunk, p *Prog
 		f.Close()
 		os.Remove(f.Name())
 	}()
-	q := cdr.Query{From: ch.from, To: ch.to, Extended: true, OnProgress: func(n int64) {
+	q := cdr.Query{From: ch.from, To: ch.to, Extended: true}
+	n, err := c.FetchZip(cdr.WithObserver(ctx, cdr.Observer{OnProgress: func(n int64) {
 		p.Bytes = n
 		s.o.OnProgress(*p)
-	}}
-	n, err := c.FetchZip(ctx, q, f)
+	}}), q, f)
 	if err != nil {
 		return nil, err
 	}
@@ -640,13 +640,14 @@ func (s *syncer) fetchZip(ctx context.Context, c *comx.Client, ch chunk, p *Prog
 // fetchCalls fetches a chunk from any other source (Difuse): its calls, then each new recording on its own.
 func (s *syncer) fetchCalls(ctx context.Context, ch chunk, p *Progress, g *gathered) ([]cdr.Record, error) {
 	var recs []cdr.Record
-	q := cdr.Query{From: ch.from, To: ch.to, Extended: true,
+	q := cdr.Query{From: ch.from, To: ch.to, Extended: true}
+	obs := cdr.Observer{
 		OnWarn: func(err error) { s.o.OnWarn(fmt.Errorf("%s: %w", describeChunk(ch), err)) },
 		OnProgress: func(n int64) {
 			p.Bytes = n
 			s.o.OnProgress(*p)
 		}}
-	if _, err := s.src.Calls(ctx, q, func(r cdr.Record) error { recs = append(recs, r); return nil }); err != nil {
+	if _, err := s.src.Calls(cdr.WithObserver(ctx, obs), q, func(r cdr.Record) error { recs = append(recs, r); return nil }); err != nil {
 		return nil, err
 	}
 	err := s.storeRecordings(ctx, ch, recs, p, g, func(r *cdr.Record) (*archive.Pending, error) {

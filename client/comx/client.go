@@ -134,6 +134,7 @@ func (c *Client) Calls(ctx context.Context, q cdr.Query, fn func(cdr.Record) err
 		res.Rows++
 		return nil
 	})
+	obs := cdr.ObserverFrom(ctx)
 	p := NewParser(body)
 	read := 0
 	for {
@@ -144,9 +145,7 @@ func (c *Client) Calls(ctx context.Context, q cdr.Query, fn func(cdr.Record) err
 		var le *cdr.LineError
 		if errors.As(err, &le) {
 			res.Skipped++
-			if q.OnWarn != nil {
-				q.OnWarn(err)
-			}
+			obs.Warn(err)
 			continue
 		}
 		if err != nil {
@@ -174,24 +173,25 @@ func (c *Client) Calls(ctx context.Context, q cdr.Query, fn func(cdr.Record) err
 }
 
 // Index opens the raw format=txt index of q's range (q.From, q.To, q.Extended; pages and extension are not
-// applied). The caller closes it. Reads report q.OnProgress.
+// applied). The caller closes it. Reads report their progress to the context's Observer.
 func (c *Client) Index(ctx context.Context, q cdr.Query) (io.ReadCloser, error) {
 	resp, err := c.getList(ctx, rangeQuery("txt", q.From, q.To, q.Extended || c.extended))
 	if err != nil {
 		return nil, err
 	}
-	return progressBody(resp.Body, q.OnProgress), nil
+	return progressBody(resp.Body, cdr.ObserverFrom(ctx).OnProgress), nil
 }
 
 // FetchZip downloads the format=ziprec archive of q's range to w (the client spools it to a file, then opens
-// it with OpenZip) and returns the bytes written. A download larger than Config.MaxZipBytes is stopped.
+// it with OpenZip) and returns the bytes written; the context's Observer hears the progress. A download larger
+// than Config.MaxZipBytes is stopped.
 func (c *Client) FetchZip(ctx context.Context, q cdr.Query, w io.Writer) (int64, error) {
 	resp, err := c.getList(ctx, rangeQuery("ziprec", q.From, q.To, q.Extended || c.extended))
 	if err != nil {
 		return 0, err
 	}
 	defer resp.Body.Close()
-	return c.copyZip(w, progressBody(resp.Body, q.OnProgress))
+	return c.copyZip(w, progressBody(resp.Body, cdr.ObserverFrom(ctx).OnProgress))
 }
 
 // FetchCallZip downloads one call's format=ziprec archive (its index line and recording) to w.

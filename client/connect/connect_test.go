@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/callscope/callscope/client/cdr"
 	"github.com/callscope/callscope/client/pbxsim"
@@ -61,6 +62,44 @@ func TestWarningsNameNoFlag(t *testing.T) {
 			if strings.Contains(w, "--") || strings.Contains(w, "TLS certificate checks are off") {
 				t.Errorf("%s: warning %q is the caller's to give", s.Kind, w)
 			}
+		}
+	}
+}
+
+// TestObserverHearsEachKind: a Com.X and a Difuse source, opened alike, report the problems that did not stop
+// them (malformed index lines, a page that failed and was asked again) and the bytes they read to the Observer
+// in the context; without one they still work.
+func TestObserverHearsEachKind(t *testing.T) {
+	srv, err := pbxsim.Start(pbxsim.Options{Days: 2, CallsPerDay: 120, End: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	for _, tc := range []struct {
+		s      Settings
+		faults pbxsim.Faults
+	}{
+		{Settings{URL: srv.URL(), User: pbxsim.DefaultComxUser, Password: pbxsim.DefaultComxPassword},
+			pbxsim.Faults{MalformedEvery: 25}},
+		{Settings{Kind: KindDifuse, URL: srv.URL(), User: pbxsim.DefaultDifuseExtension, Password: pbxsim.DefaultDifuseSecret},
+			pbxsim.Faults{ServerErrorEvery: 2}},
+	} {
+		src, err := Open(tc.s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kind := src.Capabilities().Kind
+		srv.SetFaults(tc.faults)
+		var warns int
+		var bytes int64
+		ctx := cdr.WithObserver(context.Background(), cdr.Observer{OnWarn: func(error) { warns++ }, OnProgress: func(n int64) { bytes = n }})
+		res, err := src.Calls(ctx, cdr.Query{}, func(cdr.Record) error { return nil })
+		if err != nil || res.Rows == 0 || warns == 0 || bytes == 0 {
+			t.Errorf("%s: %+v, %d warnings, %d bytes, %v", kind, res, warns, bytes, err)
+		}
+		srv.SetFaults(pbxsim.Faults{})
+		if _, err := src.Calls(context.Background(), cdr.Query{}, func(cdr.Record) error { return nil }); err != nil {
+			t.Errorf("%s without an observer: %v", kind, err)
 		}
 	}
 }

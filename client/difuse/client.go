@@ -417,15 +417,15 @@ func maxTime(a, b time.Time) time.Time {
 	return a
 }
 
-// warner turns a query's OnWarn (or, without one, the client's Warn) into one function, safe for the fetch
-// pool's goroutines.
-func (c *Client) warner(q cdr.Query) func(error) {
+// warner turns a query's Observer (or, without a warning one, the client's Warn) into one function, safe for
+// the fetch pool's goroutines.
+func (c *Client) warner(obs cdr.Observer) func(error) {
 	var mu sync.Mutex
 	return func(err error) {
 		mu.Lock()
 		defer mu.Unlock()
-		if q.OnWarn != nil {
-			q.OnWarn(err)
+		if obs.OnWarn != nil {
+			obs.OnWarn(err)
 			return
 		}
 		c.warn(err.Error())

@@ -128,18 +128,18 @@ type search struct {
 	lastMax [2]time.Time // its latest times by key; zero when it had no rows
 }
 
-func (c *Client) newSearch(q cdr.Query) *search {
+func (c *Client) newSearch(q cdr.Query, obs cdr.Observer) *search {
 	limit := q.Limit
 	if limit <= 0 {
 		limit = c.limit
 	}
 	return &search{
 		c:       c,
-		pq:      pageQuery{limit: limit, ext: q.Extension, warn: c.warner(q)},
+		pq:      pageQuery{limit: limit, ext: q.Extension, warn: c.warner(obs)},
 		cache:   map[int]*page{},
 		longest: c.longest,
 		seen:    map[string]struct{}{},
-		onBytes: q.OnProgress,
+		onBytes: obs.OnProgress,
 	}
 }
 
@@ -596,7 +596,7 @@ func (c *Client) Calls(ctx context.Context, q cdr.Query, fn func(cdr.Record) err
 	if q.Limit > MaxLimit {
 		return cdr.Result{}, &LimitError{Limit: q.Limit, Max: MaxLimit}
 	}
-	s := c.newSearch(q)
+	s := c.newSearch(q, cdr.ObserverFrom(ctx))
 	f := filter{from: wallOrZero(q.From), to: wallOrZero(q.To)}
 	if c.cfg.KeyParam {
 		f.ext = q.Extension // key= mode sends extension= as the key's owner, so the filter is ours

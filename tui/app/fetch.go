@@ -63,12 +63,12 @@ type doneMsg struct {
 func newStream(tag int, kind fetchKind, q cdr.Query) (*stream, context.Context) {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &stream{tag: tag, kind: kind, q: q, cancel: cancel, rows: make(chan cdr.Record, 4096), preset: -1}
-	s.q.OnWarn = func(err error) {
+	ctx = cdr.WithObserver(ctx, cdr.Observer{OnWarn: func(err error) {
 		s.mu.Lock()
 		s.warns++
 		s.lastWarn = err
 		s.mu.Unlock()
-	}
+	}})
 	return s, ctx
 }
 

@@ -192,7 +192,6 @@ func (m *Model) startFetch(kind fetchKind, q cdr.Query, label string) tea.Cmd {
 	}
 	m.tag++
 	q.Extended = m.caps.Extended
-	q.OnWarn, q.OnProgress = nil, nil
 	if kind != fetchFollow {
 		q.Extension = m.serverExtension()
 	}
