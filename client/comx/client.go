@@ -50,7 +50,10 @@ type Client struct {
 	extended bool
 }
 
-var _ cdr.Source = (*Client)(nil)
+var (
+	_ cdr.Source = (*Client)(nil)
+	_ cdr.Clock  = (*Client)(nil)
+)
 
 // New builds a Client. It does not contact the PBX. A Config without a URL is transport.ErrNoURL.
 func New(cfg Config) (*Client, error) {
@@ -92,6 +95,9 @@ func (c *Client) Capabilities() cdr.Capabilities {
 
 // Zone says which zone times are placed in and how it was chosen.
 func (c *Client) Zone() cdr.ZoneInfo { return c.zone.Info() }
+
+// PBXClock is the Com.X's clock by the Date header of its latest answer (cdr.Clock).
+func (c *Client) PBXClock() (time.Time, bool) { return c.hc.PBXClock() }
 
 // Placer places rows read elsewhere (a ziprec archive's index.txt) in this client's zone, so they agree with
 // what Calls returns. Call Flush at the end.

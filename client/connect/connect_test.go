@@ -103,3 +103,33 @@ func TestObserverHearsEachKind(t *testing.T) {
 		}
 	}
 }
+
+// TestPBXClockOfEachKind: a Com.X and a Difuse source know the PBX's clock once it has answered, from its Date
+// header, here years behind this computer's.
+func TestPBXClockOfEachKind(t *testing.T) {
+	pbxNow := time.Date(2019, 6, 15, 10, 30, 0, 0, time.UTC)
+	srv, err := pbxsim.Start(pbxsim.Options{Days: 2, CallsPerDay: 20, Now: pbxNow, FrozenClock: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	for _, s := range []Settings{
+		{URL: srv.URL(), User: pbxsim.DefaultComxUser, Password: pbxsim.DefaultComxPassword},
+		{Kind: KindDifuse, URL: srv.URL(), User: pbxsim.DefaultDifuseExtension, Password: pbxsim.DefaultDifuseSecret},
+	} {
+		src, err := Open(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kind := src.Capabilities().Kind
+		if got, ok := cdr.PBXClockOf(src); ok {
+			t.Errorf("%s: a clock before any answer: %v", kind, got)
+		}
+		if _, err := src.Calls(context.Background(), cdr.Query{Page: 1, Limit: 5}, func(cdr.Record) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if got, ok := cdr.PBXClockOf(src); !ok || got.Before(pbxNow) || got.After(pbxNow.Add(time.Minute)) {
+			t.Errorf("%s: PBX clock %v, %v; want about %v", kind, got, ok, pbxNow)
+		}
+	}
+}

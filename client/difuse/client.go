@@ -74,7 +74,10 @@ type Client struct {
 	warn     func(string)
 }
 
-var _ cdr.Source = (*Client)(nil)
+var (
+	_ cdr.Source = (*Client)(nil)
+	_ cdr.Clock  = (*Client)(nil)
+)
 
 // New builds a Client. It sends nothing until asked.
 func New(cfg Config) (*Client, error) {
@@ -157,6 +160,9 @@ func (c *Client) Capabilities() cdr.Capabilities {
 
 // Zone says how wall-clock times are placed.
 func (c *Client) Zone() cdr.ZoneInfo { return c.zone.Info() }
+
+// PBXClock is the PBX's clock by the Date header of its latest answer (cdr.Clock).
+func (c *Client) PBXClock() (time.Time, bool) { return c.hc.PBXClock() }
 
 // ErrNoUserList is returned by Users: the Difuse CDR API has no endpoint that lists extensions, and making one
 // up from the extensions seen in calls would silently miss every extension that made no call.

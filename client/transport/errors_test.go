@@ -32,9 +32,9 @@ func TestErrorsAreTyped(t *testing.T) {
 	}))
 	defer redirecting.Close()
 
-	getFrom := func(srv *httptest.Server) func() error {
+	getFrom := func(srv *httptest.Server, timeout time.Duration) func() error {
 		return func() error {
-			c, err := New(Config{Timeout: 200 * time.Millisecond, Origin: mustURL(t, srv.URL)})
+			c, err := New(Config{Timeout: timeout, Origin: mustURL(t, srv.URL)})
 			if err != nil {
 				return err
 			}
@@ -50,16 +50,16 @@ func TestErrorsAreTyped(t *testing.T) {
 		do    func() error
 		check func(error) bool
 	}{
-		{"stall", getFrom(stall), func(err error) bool {
+		{"stall", getFrom(stall, 200*time.Millisecond), func(err error) bool {
 			var te *TimeoutError
 			return errors.As(err, &te) && te.Host == mustURL(t, stall.URL).Host && te.Limit == 200*time.Millisecond &&
 				errors.Is(err, ErrTimeout)
 		}},
-		{"self-signed", getFrom(selfSigned), func(err error) bool {
+		{"self-signed", getFrom(selfSigned, 10*time.Second), func(err error) bool {
 			var ce *UntrustedCertError
 			return errors.As(err, &ce) && ce.Host == mustURL(t, selfSigned.URL).Host && errors.Is(err, ErrUntrustedCert)
 		}},
-		{"redirect elsewhere", getFrom(redirecting), func(err error) bool {
+		{"redirect elsewhere", getFrom(redirecting, 10*time.Second), func(err error) bool {
 			var re *RedirectError
 			return errors.As(err, &re) && re.Suggest == strings.TrimSuffix(elsewhere.URL, "/") && errors.Is(err, ErrRedirectRefused)
 		}},

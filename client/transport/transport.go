@@ -45,6 +45,7 @@ type Client struct {
 	timeout time.Duration
 	secrets []string
 	origin  *Origin
+	clock   pbxClock // the PBX's clock by its latest answer (PBXClock)
 }
 
 // New builds a Client.
@@ -158,6 +159,9 @@ func (c *Client) Get(ctx context.Context, req Request) (*Response, error) {
 		return nil, c.classify(ctx, host, err)
 	}
 	observeDate(ctx, resp.Header)
+	if c.origin != nil && resp.Request != nil && OriginOf(resp.Request.URL) == *c.origin {
+		c.clock.note(resp.Header)
+	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		defer cancel()
 		snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))

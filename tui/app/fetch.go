@@ -33,12 +33,13 @@ type stream struct {
 	kind  fetchKind
 	q     cdr.Query
 	label string // how the status bar names q
-	// preset is the preset this load measured (-1: none), and zoneKnown whether the PBX's zone was known
-	// then: a preset measured without it is measured again once the first rows settle the zone.
-	preset    preset
-	zoneKnown bool
-	cancel    context.CancelFunc
-	rows      chan cdr.Record
+	// preset is the preset this load measured (-1: none), and zoneKnown and clockKnown whether the PBX's zone
+	// and clock were known then: a preset measured without them is measured again once the PBX's answer tells
+	// them.
+	preset                preset
+	zoneKnown, clockKnown bool
+	cancel                context.CancelFunc
+	rows                  chan cdr.Record
 
 	mu       sync.Mutex
 	res      cdr.Result

@@ -501,9 +501,10 @@ func (a *app) startDemo(s *connect.Settings) error {
 }
 
 // demoOptions is the demo PBX at the clock now: 45 days of calls at every hour up to now, and the calls the
-// examples in --help and the README name.
+// examples in --help and the README name. Its own clock (the Date of its answers, which the app takes "today"
+// from) starts at now too, so the test hook's clock moves both.
 func demoOptions(now time.Time) pbxsim.Options {
-	return pbxsim.Options{Days: 45, End: now, RecordingsDir: pbxsim.DefaultRecordings(), AroundTheClock: true,
+	return pbxsim.Options{Days: 45, End: now, Now: now, RecordingsDir: pbxsim.DefaultRecordings(), AroundTheClock: true,
 		SpecExamples: true}
 }
 
