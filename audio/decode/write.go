@@ -3,7 +3,6 @@ package decode
 import (
 	"bufio"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 )
@@ -54,8 +53,17 @@ func WriteS16LE(w io.Writer, s *Stream) (int64, error) {
 	}
 }
 
-// maxWAVSamples is the most a 16-bit mono WAV's 32-bit data size can describe.
-const maxWAVSamples = (1<<32 - 1 - 36) / 2
+// maxWAVSamples is the most a 16-bit mono WAV's 32-bit data size can describe. A variable only so a test can
+// reach it without writing 4 GiB.
+var maxWAVSamples int64 = (1<<32 - 1 - 36) / 2
+
+// WAVTooLongError is a recording with more Samples than a WAV file's header can state (over 4 GiB of 16-bit
+// PCM). Raw samples have no such limit.
+type WAVTooLongError struct{ Samples int64 }
+
+func (e *WAVTooLongError) Error() string {
+	return "write WAV: the recording is too long for a WAV file (over 4 GiB)"
+}
 
 // WriteWAV writes the rest of s as a 16-bit PCM mono WAV file at the stream's own rate. A
 // seekable w (a file) gets its sizes patched after streaming; anything else (a pipe) gets the
@@ -67,8 +75,8 @@ func WriteWAV(w io.Writer, s *Stream) (int64, error) {
 		}
 	}
 	samples, derr := DecodeAll(s)
-	if len(samples) > maxWAVSamples {
-		return 0, errors.New("write WAV: the recording is too long for a WAV file (over 4 GiB); use --format s16le")
+	if int64(len(samples)) > maxWAVSamples {
+		return 0, &WAVTooLongError{Samples: int64(len(samples))}
 	}
 	bw := bufio.NewWriterSize(w, 64<<10)
 	if _, err := bw.Write(wavHeader(s.info.SampleRate, int64(len(samples)))); err != nil {
@@ -92,7 +100,7 @@ func writeWAVSeek(w io.WriteSeeker, start int64, s *Stream) (int64, error) {
 		return n, derr // the writer failed, not the decoding
 	}
 	if n > maxWAVSamples {
-		return n, errors.New("write WAV: the recording is too long for a WAV file (over 4 GiB); use --format s16le")
+		return n, &WAVTooLongError{Samples: n}
 	}
 	if _, err := w.Seek(start, io.SeekStart); err != nil {
 		return n, fmt.Errorf("write WAV: %w", err)

@@ -124,8 +124,7 @@ var _ cdr.Source = (*Archive)(nil)
 const sqliteMagic = "SQLite format 3\x00"
 
 // Open opens an existing archive for reading. It creates and changes nothing in dir. A directory without an
-// index gives an error wrapping ErrNoArchive, an index that cannot be read one wrapping ErrDamaged; both say
-// what to do.
+// index gives a *NotArchiveError (ErrNoArchive), an index that cannot be read a *DamagedError (ErrDamaged).
 func Open(dir string) (*Archive, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -135,8 +134,7 @@ func Open(dir string) (*Archive, error) {
 	st, err := os.Stat(index)
 	switch {
 	case errors.Is(err, fs.ErrNotExist) || (err == nil && st.IsDir()):
-		return nil, &kindError{fmt.Sprintf("%s is not a callscope archive (it has no %s): make one with callscope sync --dir %s (or listen --dir)",
-			dir, IndexName, dir), ErrNoArchive}
+		return nil, &NotArchiveError{Dir: dir}
 	case err != nil:
 		return nil, fmt.Errorf("opening archive %s: %w", dir, err)
 	case st.Size() == 0:
@@ -195,8 +193,7 @@ func Init(dir string) (*Archive, error) {
 	index := filepath.Join(abs, IndexName)
 	if st, err := os.Stat(index); err == nil && st.Size() > 0 {
 		if err := checkMagic(index); err != nil {
-			return nil, &kindError{fmt.Sprintf("archive %s: its index is damaged (%v): move %s aside and sync again to rebuild it from the PBX",
-				dir, err, index), ErrDamaged}
+			return nil, &DamagedError{Dir: dir, Reason: err.Error()}
 		}
 	}
 	// WAL lets readers (the app) browse while a sync or listen writes; synchronous=FULL makes a commit survive
@@ -263,12 +260,9 @@ func checkMagic(path string) error {
 	return nil
 }
 
-func damaged(dir, why string) error {
-	return &kindError{fmt.Sprintf("archive %s: its index is damaged: %s; callscope sync --dir %s rebuilds it from the PBX",
-		dir, why, dir), ErrDamaged}
-}
+func damaged(dir, why string) error { return &DamagedError{Dir: dir, Reason: why} }
 
-// kindError is a sentence for people that errors.Is still matches against ErrNoArchive or ErrDamaged.
+// kindError is a sentence for people that errors.Is still matches against ErrReadOnly.
 type kindError struct {
 	msg  string
 	kind error
@@ -348,8 +342,7 @@ func (a *Archive) indexError(err error) error {
 	}
 	msg := oneLine(err)
 	if strings.Contains(msg, "not a database") || strings.Contains(msg, "malformed") {
-		return &kindError{fmt.Sprintf("archive %s: its index is damaged (%s): move %s aside and sync again to rebuild it from the PBX",
-			a.dir, msg, filepath.Join(a.dir, IndexName)), ErrDamaged}
+		return &DamagedError{Dir: a.dir, Reason: msg}
 	}
 	return fmt.Errorf("archive %s: %s", a.dir, msg)
 }
@@ -369,7 +362,7 @@ func (a *Archive) ReadOnly() bool { return a.readOnly }
 
 // errReadOnly refuses a write to an archive opened for reading.
 func (a *Archive) errReadOnly() error {
-	return fmt.Errorf("archive %s is open for reading only; callscope sync or listen writes it", a.dir)
+	return &kindError{fmt.Sprintf("archive %s is open for reading only", a.dir), ErrReadOnly}
 }
 
 // Close closes the index.

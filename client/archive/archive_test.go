@@ -75,7 +75,7 @@ func sameRecord(a, b cdr.Record) bool {
 
 func TestOpenMissing(t *testing.T) {
 	_, err := Open(t.TempDir())
-	if !errors.Is(err, ErrNoArchive) || !strings.Contains(err.Error(), "callscope sync --dir") {
+	if !errors.Is(err, ErrNoArchive) || !strings.Contains(err.Error(), "is not a callscope archive (it has no index.db)") {
 		t.Fatalf("got %v", err)
 	}
 }

@@ -153,12 +153,10 @@ func (a *Archive) Recording(ctx context.Context, l cdr.Lookup) (*cdr.Recording, 
 	}
 	if st.recHash == "" {
 		if st.recError != "" {
-			return nil, fmt.Errorf("call %s: recording not fetched: %s (callscope sync tries again): %w", l.ID,
-				st.recError, cdr.ErrNoRecording)
+			return nil, &RecordingNotStoredError{ID: l.ID, Reason: st.recError}
 		}
 		if st.rec.Recording != "" && st.rec.RecordingSize != 0 {
-			return nil, fmt.Errorf("the recording of call %s is not in the archive yet (callscope sync fetches it): %w",
-				l.ID, cdr.ErrNoRecording)
+			return nil, &RecordingNotStoredError{ID: l.ID}
 		}
 		return nil, cdr.NoRecordingError(l)
 	}
@@ -168,8 +166,7 @@ func (a *Archive) Recording(ctx context.Context, l cdr.Lookup) (*cdr.Recording, 
 	}
 	f, err := os.Open(a.blobPath(st.recHash, st.recFmt))
 	if err != nil {
-		return nil, fmt.Errorf("the recording of call %s is missing from the archive (%v): run callscope sync again to fetch it: %w",
-			l.ID, err, cdr.ErrNoRecording)
+		return nil, &RecordingNotStoredError{ID: l.ID, Lost: err}
 	}
 	name := reccache.SafeName(st.rec.Recording)
 	if name == "" {

@@ -16,7 +16,8 @@ type Source interface {
 	// Capabilities says what the source can do natively, so the UI offers the right controls.
 	Capabilities() Capabilities
 	// Calls streams the calls matching q to fn in the order the PBX sends them. A malformed row is reported to
-	// q.OnWarn (with its line or page) and skipped; fn returning an error stops the stream with that error.
+	// the context's Observer (with its line or page) and skipped; fn returning an error stops the stream with
+	// that error.
 	Calls(ctx context.Context, q Query, fn func(Record) error) (Result, error)
 	// Call fetches one call by unique ID or exact start time. A call the PBX does not know gives an error
 	// wrapping ErrNotFound.
@@ -41,24 +42,59 @@ type Capabilities struct {
 
 // Query selects calls. A zero From or To is open-ended; From is inclusive and To exclusive, both PBX wall-clock
 // times (their Location is ignored: only the wall clock is sent). Page > 0 asks for one page of Limit rows.
+//
+// A Query is a plain value, comparable with ==, so a caller can keep it as "what is loaded" and compare it with
+// the next one. Whoever wants to hear how a fetch goes passes an Observer in the context (WithObserver).
 type Query struct {
 	From, To  time.Time
 	Page      int
 	Limit     int
 	Extension string // only the calls of this extension (Record.InvolvesExtension); by the PBX where it can, else locally
 	Extended  bool
+}
 
+// Observer hears what a fetch reports besides its rows. Its zero value, and either of its fields left nil,
+// hear nothing. A source calls it from one goroutine at a time.
+type Observer struct {
 	// OnWarn receives problems that did not stop the fetch: a malformed line, a page that failed and was
-	// retried, a zone guess. It may be nil.
+	// retried, a zone guess.
 	OnWarn func(error)
-	// OnProgress receives the running count of bytes read from the PBX. It may be nil.
+	// OnProgress receives the running count of bytes read from the PBX.
 	OnProgress func(bytes int64)
+}
+
+// Warn reports a problem to OnWarn, if it is set.
+func (o Observer) Warn(err error) {
+	if o.OnWarn != nil {
+		o.OnWarn(err)
+	}
+}
+
+// Progress reports the bytes read so far to OnProgress, if it is set.
+func (o Observer) Progress(bytes int64) {
+	if o.OnProgress != nil {
+		o.OnProgress(bytes)
+	}
+}
+
+type observerKey struct{}
+
+// WithObserver returns a context whose fetches (Source.Calls and the like) report to o. It replaces any
+// Observer ctx already carries.
+func WithObserver(ctx context.Context, o Observer) context.Context {
+	return context.WithValue(ctx, observerKey{}, o)
+}
+
+// ObserverFrom is the Observer ctx carries; the zero Observer when it carries none.
+func ObserverFrom(ctx context.Context) Observer {
+	o, _ := ctx.Value(observerKey{}).(Observer)
+	return o
 }
 
 // Result describes a finished Calls stream.
 type Result struct {
 	Rows       int // rows passed to fn
-	Skipped    int // malformed rows reported to OnWarn
+	Skipped    int // malformed rows reported to the Observer
 	Page       int // the page served, for paged queries
 	TotalPages int // when the PBX says; 0 when unknown
 }

@@ -14,7 +14,8 @@ type ZoneInfo struct {
 	Samples  int // rows that carried an epoch at all
 }
 
-// String is a sentence for people: "UTC+02:00 (inferred from 998 of 1000 rows; --tz sets it)".
+// String is a sentence for people: "UTC+02:00 (inferred from 998 of 1000 rows)". How to set the zone instead
+// is the caller's to say.
 func (zi ZoneInfo) String() string {
 	if zi.Location == nil {
 		return "zone not yet known"
@@ -23,9 +24,9 @@ func (zi ZoneInfo) String() string {
 		return zi.Location.String()
 	}
 	if zi.Samples == 0 {
-		return zi.Location.String() + " (assumed: no row carried a Unix time; --tz sets it)"
+		return zi.Location.String() + " (assumed: no row carried a Unix time)"
 	}
-	return fmt.Sprintf("%s (inferred from %d of %d rows; --tz sets it)", zi.Location, zi.Votes, zi.Samples)
+	return fmt.Sprintf("%s (inferred from %d of %d rows)", zi.Location, zi.Votes, zi.Samples)
 }
 
 // Zone places PBX wall-clock times in a time zone. Given a location (the --tz setting) it uses it; otherwise it

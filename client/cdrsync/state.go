@@ -54,15 +54,16 @@ func LoadState(dir string) (State, error) {
 		return State{}, err
 	}
 	var sj stateJSON
-	if err := json.Unmarshal(b, &sj); err != nil || sj.Version < 1 || sj.Version > stateVersion {
-		return State{}, fmt.Errorf("%s is damaged (%v): remove it to sync again from --since (the archive keeps its calls)",
-			filepath.Join(dir, StateName), err)
+	if err := json.Unmarshal(b, &sj); err != nil {
+		return State{}, &StateError{Path: filepath.Join(dir, StateName), Reason: err.Error()}
+	}
+	if sj.Version < 1 || sj.Version > stateVersion {
+		return State{}, &StateError{Path: filepath.Join(dir, StateName), Reason: fmt.Sprintf("unknown version %d", sj.Version)}
 	}
 	st := State{Source: sj.Source, Archive: sj.Archive}
 	if sj.Through != "" {
 		if st.Through, err = time.ParseInLocation(wallLayout, sj.Through, time.UTC); err != nil {
-			return State{}, fmt.Errorf("%s is damaged (bad time %q): remove it to sync again from --since",
-				filepath.Join(dir, StateName), sj.Through)
+			return State{}, &StateError{Path: filepath.Join(dir, StateName), Reason: fmt.Sprintf("bad time %q", sj.Through)}
 		}
 	}
 	st.Updated, _ = time.Parse(time.RFC3339, sj.Updated)

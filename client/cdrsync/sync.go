@@ -17,7 +17,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -158,8 +157,7 @@ func (s *syncer) run(ctx context.Context) (_ Stats, err error) {
 		desc = s.src.Describe()
 	}
 	if s.state.Source != "" && s.state.Source != desc {
-		return s.stats, fmt.Errorf("archive %s is synced from %s, not %s: use another --dir for this PBX",
-			s.a.Dir(), s.state.Source, desc)
+		return s.stats, &OtherPBXError{Dir: s.a.Dir(), SyncedFrom: s.state.Source, Source: desc}
 	}
 	s.state.Source = desc
 	if err := s.checkIndex(ctx); err != nil {
@@ -202,23 +200,8 @@ func (s *syncer) report() {
 	if s.stats.NotFetched == 0 {
 		return
 	}
-	count := "1 recording was"
-	if s.stats.NotFetched != 1 {
-		count = fmt.Sprintf("%d recordings were", s.stats.NotFetched)
-	}
-	msg := fmt.Sprintf("%s not fetched (%s)", count, strings.Join(s.problems, "; "))
-	if more := s.stats.NotFetched - len(s.problems); more > 0 {
-		msg = fmt.Sprintf("%s not fetched (%s; and %d more)", count, strings.Join(s.problems, "; "), more)
-	}
-	if left := s.stats.NotFetched - s.stats.GaveUp; left > 0 {
-		msg += fmt.Sprintf(": their calls are archived, and the next sync tries %d of them again", left)
-	} else {
-		msg += ": their calls are archived"
-	}
-	if s.stats.GaveUp > 0 {
-		msg += fmt.Sprintf("; gave up on %d after %d attempts (callscope calls --archive shows why)", s.stats.GaveUp, s.o.RecordingAttempts)
-	}
-	s.o.OnWarn(errors.New(msg))
+	s.o.OnWarn(&NotFetchedError{Count: s.stats.NotFetched, GaveUp: s.stats.GaveUp, Attempts: s.o.RecordingAttempts,
+		Problems: s.problems})
 }
 
 // checkIndex makes sure the index is the one the sync state was written with. An index deleted, emptied or
@@ -615,11 +598,11 @@ func (s *syncer) fetchZip(ctx context.Context, c *comx.Client, ch chunk, p *Prog
 		f.Close()
 		os.Remove(f.Name())
 	}()
-	q := cdr.Query{From: ch.from, To: ch.to, Extended: true, OnProgress: func(n int64) {
+	q := cdr.Query{From: ch.from, To: ch.to, Extended: true}
+	n, err := c.FetchZip(cdr.WithObserver(ctx, cdr.Observer{OnProgress: func(n int64) {
 		p.Bytes = n
 		s.o.OnProgress(*p)
-	}}
-	n, err := c.FetchZip(ctx, q, f)
+	}}), q, f)
 	if err != nil {
 		return nil, err
 	}
@@ -657,13 +640,14 @@ func (s *syncer) fetchZip(ctx context.Context, c *comx.Client, ch chunk, p *Prog
 // fetchCalls fetches a chunk from any other source (Difuse): its calls, then each new recording on its own.
 func (s *syncer) fetchCalls(ctx context.Context, ch chunk, p *Progress, g *gathered) ([]cdr.Record, error) {
 	var recs []cdr.Record
-	q := cdr.Query{From: ch.from, To: ch.to, Extended: true,
+	q := cdr.Query{From: ch.from, To: ch.to, Extended: true}
+	obs := cdr.Observer{
 		OnWarn: func(err error) { s.o.OnWarn(fmt.Errorf("%s: %w", describeChunk(ch), err)) },
 		OnProgress: func(n int64) {
 			p.Bytes = n
 			s.o.OnProgress(*p)
 		}}
-	if _, err := s.src.Calls(ctx, q, func(r cdr.Record) error { recs = append(recs, r); return nil }); err != nil {
+	if _, err := s.src.Calls(cdr.WithObserver(ctx, obs), q, func(r cdr.Record) error { recs = append(recs, r); return nil }); err != nil {
 		return nil, err
 	}
 	err := s.storeRecordings(ctx, ch, recs, p, g, func(r *cdr.Record) (*archive.Pending, error) {

@@ -373,7 +373,7 @@ func TestRefusesOtherPBX(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := Run(context.Background(), comxClient(t, g2.srv.URL, zone), a, fastOptions(weekEnd))
-	if err == nil || !bytes.Contains([]byte(err.Error()), []byte("use another --dir")) {
+	if !errors.Is(err, ErrOtherPBX) {
 		t.Fatalf("got %v", err)
 	}
 }

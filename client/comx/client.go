@@ -50,12 +50,15 @@ type Client struct {
 	extended bool
 }
 
-var _ cdr.Source = (*Client)(nil)
+var (
+	_ cdr.Source = (*Client)(nil)
+	_ cdr.Clock  = (*Client)(nil)
+)
 
-// New builds a Client. It does not contact the PBX.
+// New builds a Client. It does not contact the PBX. A Config without a URL is transport.ErrNoURL.
 func New(cfg Config) (*Client, error) {
 	if cfg.Endpoint.URL == nil {
-		return nil, errors.New("no PBX URL given: use --url http://PBX_ADDRESS (or a profile)")
+		return nil, transport.ErrNoURL
 	}
 	hc, err := transport.New(transport.Config{Timeout: cfg.Timeout, CAFile: cfg.CAFile, Insecure: cfg.Insecure,
 		Secrets: []cdr.Secret{cfg.Endpoint.Password}, Origin: cfg.Endpoint.URL})
@@ -92,6 +95,9 @@ func (c *Client) Capabilities() cdr.Capabilities {
 
 // Zone says which zone times are placed in and how it was chosen.
 func (c *Client) Zone() cdr.ZoneInfo { return c.zone.Info() }
+
+// PBXClock is the Com.X's clock by the Date header of its latest answer (cdr.Clock).
+func (c *Client) PBXClock() (time.Time, bool) { return c.hc.PBXClock() }
 
 // Placer places rows read elsewhere (a ziprec archive's index.txt) in this client's zone, so they agree with
 // what Calls returns. Call Flush at the end.
@@ -134,6 +140,7 @@ func (c *Client) Calls(ctx context.Context, q cdr.Query, fn func(cdr.Record) err
 		res.Rows++
 		return nil
 	})
+	obs := cdr.ObserverFrom(ctx)
 	p := NewParser(body)
 	read := 0
 	for {
@@ -144,9 +151,7 @@ func (c *Client) Calls(ctx context.Context, q cdr.Query, fn func(cdr.Record) err
 		var le *cdr.LineError
 		if errors.As(err, &le) {
 			res.Skipped++
-			if q.OnWarn != nil {
-				q.OnWarn(err)
-			}
+			obs.Warn(err)
 			continue
 		}
 		if err != nil {
@@ -174,24 +179,25 @@ func (c *Client) Calls(ctx context.Context, q cdr.Query, fn func(cdr.Record) err
 }
 
 // Index opens the raw format=txt index of q's range (q.From, q.To, q.Extended; pages and extension are not
-// applied). The caller closes it. Reads report q.OnProgress.
+// applied). The caller closes it. Reads report their progress to the context's Observer.
 func (c *Client) Index(ctx context.Context, q cdr.Query) (io.ReadCloser, error) {
 	resp, err := c.getList(ctx, rangeQuery("txt", q.From, q.To, q.Extended || c.extended))
 	if err != nil {
 		return nil, err
 	}
-	return progressBody(resp.Body, q.OnProgress), nil
+	return progressBody(resp.Body, cdr.ObserverFrom(ctx).OnProgress), nil
 }
 
 // FetchZip downloads the format=ziprec archive of q's range to w (the client spools it to a file, then opens
-// it with OpenZip) and returns the bytes written. A download larger than Config.MaxZipBytes is stopped.
+// it with OpenZip) and returns the bytes written; the context's Observer hears the progress. A download larger
+// than Config.MaxZipBytes is stopped.
 func (c *Client) FetchZip(ctx context.Context, q cdr.Query, w io.Writer) (int64, error) {
 	resp, err := c.getList(ctx, rangeQuery("ziprec", q.From, q.To, q.Extended || c.extended))
 	if err != nil {
 		return 0, err
 	}
 	defer resp.Body.Close()
-	return c.copyZip(w, progressBody(resp.Body, q.OnProgress))
+	return c.copyZip(w, progressBody(resp.Body, cdr.ObserverFrom(ctx).OnProgress))
 }
 
 // FetchCallZip downloads one call's format=ziprec archive (its index line and recording) to w.

@@ -33,8 +33,8 @@ func BenchmarkCallsLoopback(b *testing.B) {
 	rows := 0
 	for b.Loop() {
 		rows = 0
-		res, err := c.Calls(context.Background(), cdr.Query{OnProgress: func(n int64) { bytes = n }},
-			func(cdr.Record) error { rows++; return nil })
+		ctx := cdr.WithObserver(context.Background(), cdr.Observer{OnProgress: func(n int64) { bytes = n }})
+		res, err := c.Calls(ctx, cdr.Query{}, func(cdr.Record) error { rows++; return nil })
 		if err != nil || res.Rows != srv.Total() {
 			b.Fatalf("%d of %d rows: %v", res.Rows, srv.Total(), err)
 		}

@@ -81,8 +81,8 @@ func collect(t *testing.T, c *comx.Client, q cdr.Query) ([]cdr.Record, cdr.Resul
 	t.Helper()
 	var recs []cdr.Record
 	var warns []error
-	q.OnWarn = func(err error) { warns = append(warns, err) }
-	res, err := c.Calls(context.Background(), q, func(r cdr.Record) error { recs = append(recs, r); return nil })
+	ctx := cdr.WithObserver(context.Background(), cdr.Observer{OnWarn: func(err error) { warns = append(warns, err) }})
+	res, err := c.Calls(ctx, q, func(r cdr.Record) error { recs = append(recs, r); return nil })
 	return recs, res, warns, err
 }
 
@@ -430,8 +430,8 @@ func TestZipBatch(t *testing.T) {
 	}
 	defer f.Close()
 	var progress int64
-	n, err := c.FetchZip(context.Background(), cdr.Query{From: from, To: to, Extended: true,
-		OnProgress: func(b int64) { progress = b }}, f)
+	ctx := cdr.WithObserver(context.Background(), cdr.Observer{OnProgress: func(b int64) { progress = b }})
+	n, err := c.FetchZip(ctx, cdr.Query{From: from, To: to, Extended: true}, f)
 	if err != nil {
 		t.Fatal(err)
 	}

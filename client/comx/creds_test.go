@@ -2,6 +2,7 @@ package comx_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -51,7 +52,7 @@ func TestRedirectsNeverCarryCredentialsAway(t *testing.T) {
 		{"https to the same origin", srv.URL + "/same", true, ""},
 		{"https to http, same host and port", srv.URL + "/to-http", false, "plain http"},
 		{"https to another host", srv.URL + "/other", false, "localhost"},
-		{"http to https", srv.PlainURL + "/to-https", false, "--url " + srv.URL},
+		{"http to https", srv.PlainURL + "/to-https", false, "another address than the configured"},
 	} {
 		srv.Reset()
 		ep, err := transport.ParseEndpoint(tc.base)
@@ -70,6 +71,11 @@ func TestRedirectsNeverCarryCredentialsAway(t *testing.T) {
 			t.Errorf("%s: %d calls, %v", tc.name, n, err)
 		case !tc.ok && (err == nil || !strings.Contains(err.Error(), tc.says)):
 			t.Errorf("%s: error %v, want one saying %q", tc.name, err, tc.says)
+		}
+		// Where following would have been right (the PBX moved to https), the error names the address to use.
+		var re *transport.RedirectError
+		if tc.name == "http to https" && (!errors.As(err, &re) || re.Suggest != srv.URL) {
+			t.Errorf("%s: %#v does not suggest %s", tc.name, err, srv.URL)
 		}
 		if err != nil && strings.Contains(err.Error(), "s3cret-pw") {
 			t.Errorf("%s: the password is in the error", tc.name)

@@ -28,7 +28,7 @@ type Settings struct {
 	Zone     *time.Location // nil = infer
 	Timeout  time.Duration
 	CAFile   string
-	Insecure bool
+	Insecure bool // skip TLS checks; the caller warns the user
 	Extended bool // Com.X: always ask for the extended fields (friendly name, account code, channels)
 	// Difuse only.
 	KeyParam    bool // send the key as a query parameter (discouraged)
@@ -52,12 +52,11 @@ func Open(s Settings) (cdr.Source, error) {
 	if s.Password.IsSet() {
 		ep.Password = s.Password
 	}
+	// Insecure is warned about by the caller, which knows where the setting came from (a flag, a variable, a
+	// profile); the warnings here are the ones only the clients can give.
 	warn := s.Warn
 	if warn == nil {
 		warn = func(string) {}
-	}
-	if s.Insecure {
-		warn("TLS certificate checks are off (--insecure): anyone on the network path can read the PBX's answers and your credentials")
 	}
 	switch strings.ToLower(s.Kind) {
 	case "", KindComX:

@@ -53,7 +53,8 @@ func BenchmarkAllPages(b *testing.B) {
 	p.requests.Store(0)
 	rows := 0
 	for b.Loop() {
-		res, err := c.Calls(b.Context(), cdr.Query{OnProgress: func(n int64) { bytes = n }}, func(cdr.Record) error { return nil })
+		ctx := cdr.WithObserver(b.Context(), cdr.Observer{OnProgress: func(n int64) { bytes = n }})
+		res, err := c.Calls(ctx, cdr.Query{}, func(cdr.Record) error { return nil })
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -72,8 +73,8 @@ func BenchmarkOnePage(b *testing.B) {
 	c := p.client(b, func(c *difuse.Config) { c.Zone = pbxsim.DefaultLocation() })
 	var bytes int64
 	for b.Loop() {
-		res, err := c.Calls(b.Context(), cdr.Query{Page: 2, Limit: 1000, OnProgress: func(n int64) { bytes = n }},
-			func(cdr.Record) error { return nil })
+		ctx := cdr.WithObserver(b.Context(), cdr.Observer{OnProgress: func(n int64) { bytes = n }})
+		res, err := c.Calls(ctx, cdr.Query{Page: 2, Limit: 1000}, func(cdr.Record) error { return nil })
 		if err != nil || res.Rows != 1000 {
 			b.Fatal(res, err)
 		}

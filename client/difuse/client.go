@@ -74,22 +74,25 @@ type Client struct {
 	warn     func(string)
 }
 
-var _ cdr.Source = (*Client)(nil)
+var (
+	_ cdr.Source = (*Client)(nil)
+	_ cdr.Clock  = (*Client)(nil)
+)
 
 // New builds a Client. It sends nothing until asked.
 func New(cfg Config) (*Client, error) {
 	ep := cfg.Endpoint
 	if ep.URL == nil {
-		return nil, errors.New("no PBX URL given: use --url https://PBX_ADDRESS")
+		return nil, transport.ErrNoURL
 	}
 	if ep.User == "" {
-		return nil, errors.New("Difuse needs the extension that has CDR access as the user: give it with --user")
+		return nil, ErrNoExtension
 	}
 	if !ep.Password.IsSet() {
-		return nil, fmt.Errorf("no secret for extension %s: set CALLSCOPE_PASSWORD (the extension's secret)", ep.User)
+		return nil, &NoSecretError{Extension: ep.User}
 	}
 	if cfg.Limit > MaxLimit {
-		return nil, fmt.Errorf("a page of %d calls is more than callscope asks a Difuse PBX for (at most %d)", cfg.Limit, MaxLimit)
+		return nil, &LimitError{Limit: cfg.Limit, Max: MaxLimit}
 	}
 	var key string
 	if cfg.Hashed {
@@ -135,8 +138,8 @@ func New(cfg Config) (*Client, error) {
 		c.warn = func(string) {}
 	}
 	if cfg.KeyParam {
-		// Insecure is warned about by the caller (client/connect), which knows the flag's name; this warning
-		// is ours because only this package knows what key= means.
+		// Insecure is warned about by the caller, which knows where the setting came from; this warning is
+		// ours because only this package knows what key= means.
 		c.warn("sending the Difuse key in the URL (key=) as asked: the vendor advises against it because URLs end up in server and proxy logs; HTTP Basic is used otherwise")
 	}
 	return c, nil
@@ -158,6 +161,9 @@ func (c *Client) Capabilities() cdr.Capabilities {
 // Zone says how wall-clock times are placed.
 func (c *Client) Zone() cdr.ZoneInfo { return c.zone.Info() }
 
+// PBXClock is the PBX's clock by the Date header of its latest answer (cdr.Clock).
+func (c *Client) PBXClock() (time.Time, bool) { return c.hc.PBXClock() }
+
 // ErrNoUserList is returned by Users: the Difuse CDR API has no endpoint that lists extensions, and making one
 // up from the extensions seen in calls would silently miss every extension that made no call.
 // It matches errors.ErrUnsupported without saying so a second time in its text.
@@ -166,7 +172,7 @@ var ErrNoUserList error = noUserList{}
 type noUserList struct{}
 
 func (noUserList) Error() string {
-	return "the Difuse CDR API offers no list of users; extensions show in the calls (callscope calls --ext N filters by one)"
+	return "the Difuse CDR API offers no list of users; extensions show in the calls"
 }
 
 func (noUserList) Is(target error) bool { return target == errors.ErrUnsupported }
@@ -266,7 +272,7 @@ func retryable(err error) bool {
 		return true
 	case errors.Is(err, transport.ErrUnreachable), errors.As(err, &ne), errors.Is(err, context.Canceled),
 		errors.Is(err, transport.ErrRedirectRefused), errors.Is(err, transport.ErrTooLarge),
-		strings.Contains(err.Error(), "certificate"), strings.Contains(err.Error(), "bad PBX URL"):
+		errors.Is(err, transport.ErrUntrustedCert), strings.Contains(err.Error(), "bad PBX URL"):
 		return false
 	}
 	return true // the transport's "connection closed before the answer was complete" and the like
@@ -320,8 +326,7 @@ func (c *Client) getPage(ctx context.Context, pq pageQuery, n int) (*page, error
 	meta, err := decodePage(cr, func(w *rowJSON, rerr error) error {
 		read++
 		if read > maxRows {
-			return fmt.Errorf("pbx %s: page %d holds more than %d calls although %d were asked for: stopped reading it; a PBX with pages this long needs a matching --limit (%w)",
-				host, n, maxRows, pq.limit, transport.ErrTooLarge)
+			return &PageTooLongError{Host: host, Page: n, Max: maxRows, Asked: pq.limit}
 		}
 		if read%ctxCheckRows == 0 && ctx.Err() != nil {
 			return ctx.Err()
@@ -418,15 +423,15 @@ func maxTime(a, b time.Time) time.Time {
 	return a
 }
 
-// warner turns a query's OnWarn (or, without one, the client's Warn) into one function, safe for the fetch
-// pool's goroutines.
-func (c *Client) warner(q cdr.Query) func(error) {
+// warner turns a query's Observer (or, without a warning one, the client's Warn) into one function, safe for
+// the fetch pool's goroutines.
+func (c *Client) warner(obs cdr.Observer) func(error) {
 	var mu sync.Mutex
 	return func(err error) {
 		mu.Lock()
 		defer mu.Unlock()
-		if q.OnWarn != nil {
-			q.OnWarn(err)
+		if obs.OnWarn != nil {
+			obs.OnWarn(err)
 			return
 		}
 		c.warn(err.Error())

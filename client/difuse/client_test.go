@@ -88,7 +88,7 @@ func TestNewRejects(t *testing.T) {
 		sub string
 	}{
 		{Config{}, "no PBX URL"},
-		{Config{Endpoint: transport.Endpoint{URL: ep.URL, Password: "x"}}, "--user"},
+		{Config{Endpoint: transport.Endpoint{URL: ep.URL, Password: "x"}}, "the extension that has CDR access as the user"},
 		{Config{Endpoint: transport.Endpoint{URL: ep.URL, User: "4001"}}, "no secret"},
 		{Config{Endpoint: transport.Endpoint{URL: ep.URL, User: "4001", Password: "abc"}, Hashed: true}, "64 hex"},
 		{Config{Endpoint: transport.Endpoint{URL: ep.URL, User: "4001", Password: "x"}, CAFile: "/nonexistent/ca.pem"}, "CA file"},
@@ -220,7 +220,8 @@ func TestServerErrors(t *testing.T) {
 	c := f.client(t, func(c *Config) { c.Limit = 20 })
 	var warns []string
 	var ids []string
-	_, err := c.Calls(t.Context(), cdr.Query{From: day0, To: day0.AddDate(0, 0, 3), OnWarn: func(e error) { warns = append(warns, e.Error()) }},
+	ctx := cdr.WithObserver(t.Context(), cdr.Observer{OnWarn: func(e error) { warns = append(warns, e.Error()) }})
+	_, err := c.Calls(ctx, cdr.Query{From: day0, To: day0.AddDate(0, 0, 3)},
 		func(r cdr.Record) error { ids = append(ids, r.UniqueID); return nil })
 	if err != nil || len(ids) != len(calls) {
 		t.Fatalf("err %v, %d calls of %d", err, len(ids), len(calls))

@@ -199,10 +199,14 @@ func wantIDs(calls []fakeCall, from, to time.Time) []string {
 	return ids
 }
 
-func gotIDs(t testing.TB, c *Client, q cdr.Query) ([]string, cdr.Result) {
+func gotIDs(t testing.TB, c *Client, q cdr.Query, obs ...cdr.Observer) ([]string, cdr.Result) {
 	t.Helper()
 	var ids []string
-	res, err := c.Calls(t.Context(), q, func(r cdr.Record) error {
+	ctx := t.Context()
+	if len(obs) > 0 {
+		ctx = cdr.WithObserver(ctx, obs[0])
+	}
+	res, err := c.Calls(ctx, q, func(r cdr.Record) error {
 		ids = append(ids, r.UniqueID)
 		return nil
 	})

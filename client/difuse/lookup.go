@@ -26,7 +26,7 @@ func (c *Client) Call(ctx context.Context, l cdr.Lookup) (cdr.Record, error) {
 	if l.IsZero() {
 		return cdr.Record{}, errors.New("no call named: give an ID or a start time")
 	}
-	s := c.newSearch(cdr.Query{})
+	s := c.newSearch(cdr.Query{}, cdr.Observer{}) // a look-up's warnings go to the client's Warn
 	var f filter
 	var match func(*row) bool
 	if l.ID != "" {

@@ -56,13 +56,17 @@ func (w *warnings) String() string {
 }
 
 // query runs a query to the end, bounded in time, and returns the sorted IDs, the result and the error.
-func query(t *testing.T, c *Client, q cdr.Query) ([]string, cdr.Result, error) {
+func query(t *testing.T, c *Client, q cdr.Query, obs ...cdr.Observer) ([]string, cdr.Result, error) {
 	t.Helper()
 	var ids []string
 	var res cdr.Result
 	var err error
+	ctx := t.Context()
+	if len(obs) > 0 {
+		ctx = cdr.WithObserver(ctx, obs[0])
+	}
 	within(t, 10*time.Second, "the query", func() {
-		res, err = c.Calls(t.Context(), q, func(r cdr.Record) error {
+		res, err = c.Calls(ctx, q, func(r cdr.Record) error {
 			ids = append(ids, r.UniqueID)
 			return nil
 		})
@@ -90,7 +94,7 @@ func TestPagingWithoutTotalPages(t *testing.T) {
 		} {
 			f.requests.Store(0)
 			var w warnings
-			ids, res, err := query(t, c, cdr.Query{From: tc.from, To: tc.to, OnWarn: w.add})
+			ids, res, err := query(t, c, cdr.Query{From: tc.from, To: tc.to}, cdr.Observer{OnWarn: w.add})
 			name := fmt.Sprintf("clamp=%v %s", clamp, tc.name)
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)
@@ -212,7 +216,7 @@ func TestRepeatingPages(t *testing.T) {
 	f.clamp = true // every page past the first is the first
 	c := f.client(t, func(c *Config) { c.Limit = 10 })
 	var w warnings
-	ids, _, err := query(t, c, cdr.Query{OnWarn: w.add})
+	ids, _, err := query(t, c, cdr.Query{}, cdr.Observer{OnWarn: w.add})
 	if err != nil || len(ids) != 10 {
 		t.Fatalf("%d calls, error %v", len(ids), err)
 	}
@@ -235,8 +239,7 @@ func TestAbsurdTotalPages(t *testing.T) {
 		for _, q := range []cdr.Query{{}, {From: day0.AddDate(0, 0, 2), To: day0.AddDate(0, 0, 3)}} {
 			f.requests.Store(0)
 			var w warnings
-			q.OnWarn = w.add
-			ids, _, err := query(t, c, q)
+			ids, _, err := query(t, c, q, cdr.Observer{OnWarn: w.add})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -346,7 +349,7 @@ func TestRangeInStartOrder(t *testing.T) {
 	} {
 		f.requests.Store(0)
 		var w warnings
-		ids, _, err := query(t, c, cdr.Query{From: tc.from, To: tc.to, OnWarn: w.add})
+		ids, _, err := query(t, c, cdr.Query{From: tc.from, To: tc.to}, cdr.Observer{OnWarn: w.add})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -364,7 +367,7 @@ func TestRangeInStartOrder(t *testing.T) {
 // searchKey runs a range search directly and says which key it ended on.
 func searchKey(t *testing.T, c *Client, from, to time.Time) (orderKey, []string) {
 	t.Helper()
-	s := c.newSearch(cdr.Query{})
+	s := c.newSearch(cdr.Query{}, cdr.Observer{})
 	var ids []string
 	err := s.run(t.Context(), filter{from: from, to: to}, func(r row) error {
 		ids = append(ids, r.rec.UniqueID)

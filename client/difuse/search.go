@@ -128,18 +128,18 @@ type search struct {
 	lastMax [2]time.Time // its latest times by key; zero when it had no rows
 }
 
-func (c *Client) newSearch(q cdr.Query) *search {
+func (c *Client) newSearch(q cdr.Query, obs cdr.Observer) *search {
 	limit := q.Limit
 	if limit <= 0 {
 		limit = c.limit
 	}
 	return &search{
 		c:       c,
-		pq:      pageQuery{limit: limit, ext: q.Extension, warn: c.warner(q)},
+		pq:      pageQuery{limit: limit, ext: q.Extension, warn: c.warner(obs)},
 		cache:   map[int]*page{},
 		longest: c.longest,
 		seen:    map[string]struct{}{},
-		onBytes: q.OnProgress,
+		onBytes: obs.OnProgress,
 	}
 }
 
@@ -217,8 +217,7 @@ func (s *search) findLast(ctx context.Context) (int, error) {
 	prev, lo, hi := 0, 1, 2 // lo holds new rows; prev is the probe before it (0: none)
 	for {
 		if hi > maxPage {
-			return 0, fmt.Errorf("pbx %s: page %d still holds new calls and the PBX does not say how many pages it has (no total_pages): its paging never ends, so callscope stops looking; read single pages with --page",
-				s.host(), lo)
+			return 0, &EndlessPagingError{Host: s.host(), Page: lo}
 		}
 		p, err := s.get(ctx, hi)
 		if err != nil {
@@ -595,9 +594,9 @@ func (s *search) stream(ctx context.Context, lo, hi int, f filter, emit func(row
 // found as described at the top of this file. Rows come in page order, with Start placed in the PBX's zone.
 func (c *Client) Calls(ctx context.Context, q cdr.Query, fn func(cdr.Record) error) (cdr.Result, error) {
 	if q.Limit > MaxLimit {
-		return cdr.Result{}, fmt.Errorf("--limit %d: a Difuse page is at most %d calls; ask for fewer", q.Limit, MaxLimit)
+		return cdr.Result{}, &LimitError{Limit: q.Limit, Max: MaxLimit}
 	}
-	s := c.newSearch(q)
+	s := c.newSearch(q, cdr.ObserverFrom(ctx))
 	f := filter{from: wallOrZero(q.From), to: wallOrZero(q.To)}
 	if c.cfg.KeyParam {
 		f.ext = q.Extension // key= mode sends extension= as the key's owner, so the filter is ours

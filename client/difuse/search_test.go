@@ -128,7 +128,8 @@ func TestOutOfOrderFallsBackToFullScan(t *testing.T) {
 	c := f.client(t, func(c *Config) { c.Limit = 10 })
 	from, to := day0.AddDate(0, 0, 3), day0.AddDate(0, 0, 4)
 	var ids []string
-	_, err := c.Calls(t.Context(), cdr.Query{From: from, To: to, OnWarn: func(err error) { warns = append(warns, err.Error()) }},
+	ctx := cdr.WithObserver(t.Context(), cdr.Observer{OnWarn: func(err error) { warns = append(warns, err.Error()) }})
+	_, err := c.Calls(ctx, cdr.Query{From: from, To: to},
 		func(r cdr.Record) error { ids = append(ids, r.UniqueID); return nil })
 	if err != nil {
 		t.Fatal(err)

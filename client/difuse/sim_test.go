@@ -66,13 +66,14 @@ func (p *simPBX) client(t testing.TB, mod func(*difuse.Config)) *difuse.Client {
 	return c
 }
 
-func collect(t testing.TB, c *difuse.Client, q cdr.Query) (map[string]cdr.Record, cdr.Result) {
+func collect(t testing.TB, c *difuse.Client, q cdr.Query, obs ...cdr.Observer) (map[string]cdr.Record, cdr.Result) {
 	t.Helper()
 	got := map[string]cdr.Record{}
-	if q.OnWarn == nil {
-		q.OnWarn = func(err error) { t.Logf("warning: %v", err) }
+	o := cdr.Observer{OnWarn: func(err error) { t.Logf("warning: %v", err) }}
+	if len(obs) > 0 {
+		o = obs[0]
 	}
-	res, err := c.Calls(t.Context(), q, func(r cdr.Record) error {
+	res, err := c.Calls(cdr.WithObserver(t.Context(), o), q, func(r cdr.Record) error {
 		if _, dup := got[r.UniqueID]; dup {
 			t.Errorf("call %s twice", r.UniqueID)
 		}
@@ -331,7 +332,7 @@ func TestSimFaults(t *testing.T) {
 
 	p.SetFaults(pbxsim.Faults{ServerErrorEvery: 4})
 	var warns int
-	got, _ := collect(t, c, cdr.Query{From: from, To: to, Limit: 20, OnWarn: func(error) { warns++ }})
+	got, _ := collect(t, c, cdr.Query{From: from, To: to, Limit: 20}, cdr.Observer{OnWarn: func(error) { warns++ }})
 	compare(t, "every 4th request a 500", want, got)
 	if warns == 0 {
 		t.Error("no warning about the retried pages")
@@ -406,7 +407,7 @@ func TestSimTwoHoursOf99Pages(t *testing.T) {
 			name := fmt.Sprintf("%s order, [%s, %s)", order, from.Format("Jan 2 15:04"), to.Format("15:04"))
 			p.requests.Store(0)
 			var warns []string
-			got, res := collect(t, c, cdr.Query{From: from, To: to, OnWarn: func(err error) { warns = append(warns, err.Error()) }})
+			got, res := collect(t, c, cdr.Query{From: from, To: to}, cdr.Observer{OnWarn: func(err error) { warns = append(warns, err.Error()) }})
 			compare(t, name, truth(p, from, to, nil), got)
 			n := p.requests.Load()
 			t.Logf("%s: %d calls, %d requests", name, len(got), n)

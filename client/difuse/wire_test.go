@@ -232,7 +232,7 @@ func TestMalformedRowSkipped(t *testing.T) {
 	f := servePage(t, body)
 	c := f.client(t, nil)
 	var warns []error
-	ids, res := gotIDs(t, c, cdr.Query{Page: 1, OnWarn: func(err error) { warns = append(warns, err) }})
+	ids, res := gotIDs(t, c, cdr.Query{Page: 1}, cdr.Observer{OnWarn: func(err error) { warns = append(warns, err) }})
 	if strings.Join(ids, " ") != "1706950109.0 1706950111.2" || res.Skipped != 1 {
 		t.Errorf("rows %v, result %+v", ids, res)
 	}

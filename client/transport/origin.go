@@ -80,8 +80,13 @@ func (e *OffOriginError) Error() string {
 	return fmt.Sprintf("not sending the PBX's credentials to %s: they go only to %s", e.URL, e.Origin)
 }
 
-// RedirectError is a redirect that was not followed, and why.
-type RedirectError struct{ Msg string }
+// RedirectError is a redirect that was not followed, and why. Suggest is the origin the PBX sent the request
+// to when that may be the PBX's real address (a redirect with credentials to another address): configuring it
+// would be the remedy, if the user trusts it; "" otherwise.
+type RedirectError struct {
+	Msg     string
+	Suggest string
+}
 
 func (e *RedirectError) Error() string { return e.Msg }
 
@@ -103,24 +108,24 @@ func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 	first, prev := via[0], via[len(via)-1]
 	host := first.URL.Host
 	if len(via) >= 5 {
-		return &RedirectError{fmt.Sprintf("pbx %s: more than 5 redirects; not following", host)}
+		return &RedirectError{Msg: fmt.Sprintf("pbx %s: more than 5 redirects; not following", host)}
 	}
 	target := Redact(req.URL.String())
 	if strings.EqualFold(prev.URL.Scheme, "https") && !strings.EqualFold(req.URL.Scheme, "https") {
-		return &RedirectError{fmt.Sprintf("pbx %s redirected from https to plain http (%s); not following, so nothing goes in clear",
+		return &RedirectError{Msg: fmt.Sprintf("pbx %s redirected from https to plain http (%s); not following, so nothing goes in clear",
 			host, target)}
 	}
 	creds, _ := req.Context().Value(credentialsKey{}).(*sentCredentials)
 	if creds == nil {
 		if !strings.EqualFold(req.URL.Host, first.URL.Host) {
-			return &RedirectError{fmt.Sprintf("pbx %s redirected to another host (%s); not following", host, target)}
+			return &RedirectError{Msg: fmt.Sprintf("pbx %s redirected to another host (%s); not following", host, target)}
 		}
 		req.Header.Del("Authorization")
 		return nil
 	}
 	if to := OriginOf(req.URL); c.origin == nil || to != *c.origin {
-		return &RedirectError{fmt.Sprintf("pbx %s redirected to %s, another address than the configured %s; not following with credentials: if that is the PBX, use --url %s",
-			host, target, c.originOrNone(), to)}
+		return &RedirectError{Msg: fmt.Sprintf("pbx %s redirected to %s, another address than the configured %s; not following with credentials",
+			host, target, c.originOrNone()), Suggest: to.String()}
 	}
 	if creds.authorization != "" {
 		req.Header.Set("Authorization", creds.authorization)

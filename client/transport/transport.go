@@ -45,6 +45,7 @@ type Client struct {
 	timeout time.Duration
 	secrets []string
 	origin  *Origin
+	clock   pbxClock // the PBX's clock by its latest answer (PBXClock)
 }
 
 // New builds a Client.
@@ -158,6 +159,9 @@ func (c *Client) Get(ctx context.Context, req Request) (*Response, error) {
 		return nil, c.classify(ctx, host, err)
 	}
 	observeDate(ctx, resp.Header)
+	if c.origin != nil && resp.Request != nil && OriginOf(resp.Request.URL) == *c.origin {
+		c.clock.note(resp.Header)
+	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		defer cancel()
 		snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
@@ -213,11 +217,52 @@ func StatusOf(err error) int {
 	return 0
 }
 
-// ErrTimeout marks a PBX that went silent for longer than the timeout.
-var ErrTimeout = errors.New("timeout")
+// Errors that callers tell apart with errors.Is; the typed errors below match them and carry the facts.
+var (
+	// ErrTimeout marks a PBX that went silent for longer than the timeout (a *TimeoutError).
+	ErrTimeout = errors.New("timeout")
+	// ErrUnreachable marks a PBX that could not be reached at all.
+	ErrUnreachable = errors.New("unreachable")
+	// ErrUntrustedCert marks an HTTPS PBX whose certificate does not verify (an *UntrustedCertError).
+	ErrUntrustedCert = errors.New("TLS certificate not trusted")
+	// ErrNoURL is a PBX address that was never given.
+	ErrNoURL = errors.New("no PBX URL given")
+)
 
-// ErrUnreachable marks a PBX that could not be reached at all.
-var ErrUnreachable = errors.New("unreachable")
+// TimeoutError is a PBX that sent nothing for Limit: no answer at all, or (MidAnswer) an answer that stopped
+// part-way. The idle limit is the caller's setting; the remedy, a longer one, is the caller's to name.
+type TimeoutError struct {
+	Host      string
+	Limit     time.Duration
+	MidAnswer bool
+}
+
+func (e *TimeoutError) Error() string {
+	if e.MidAnswer {
+		return fmt.Sprintf("pbx %s: stopped sending data for %s", e.Host, e.Limit)
+	}
+	return fmt.Sprintf("pbx %s: no answer within %s", e.Host, e.Limit)
+}
+
+// Is lets errors.Is(err, ErrTimeout) find it.
+func (e *TimeoutError) Is(target error) bool { return target == ErrTimeout }
+
+// UntrustedCertError is an HTTPS PBX whose certificate this computer does not trust: signed by a CA it does not
+// know (a PBX's own), expired, or for another name. Reason is the check that failed, secrets scrubbed.
+type UntrustedCertError struct {
+	Host   string
+	Reason string
+}
+
+func (e *UntrustedCertError) Error() string {
+	if e.Reason == "" {
+		return fmt.Sprintf("pbx %s: TLS certificate not trusted", e.Host)
+	}
+	return fmt.Sprintf("pbx %s: TLS certificate not trusted (%s)", e.Host, e.Reason)
+}
+
+// Is lets errors.Is(err, ErrUntrustedCert) find it.
+func (e *UntrustedCertError) Is(target error) bool { return target == ErrUntrustedCert }
 
 func (c *Client) originOrNone() string {
 	if c.origin == nil {
@@ -228,14 +273,14 @@ func (c *Client) originOrNone() string {
 
 func (c *Client) classify(ctx context.Context, host string, err error) error {
 	if errors.Is(err, errIdle) || errors.Is(context.Cause(ctx), errIdle) {
-		return fmt.Errorf("pbx %s: stopped sending data for %s: %w", host, c.timeout, ErrTimeout)
+		return &TimeoutError{Host: host, Limit: c.timeout, MidAnswer: true}
 	}
 	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
 		return context.Canceled
 	}
 	var re *RedirectError
 	if errors.As(err, &re) {
-		return &RedirectError{c.scrub(re.Msg)}
+		return &RedirectError{Msg: c.scrub(re.Msg), Suggest: re.Suggest}
 	}
 	var ne net.Error
 	var dnsErr *net.DNSError
@@ -247,13 +292,17 @@ func (c *Client) classify(ctx context.Context, host string, err error) error {
 	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
 		return fmt.Errorf("pbx %s: no route to host: check the address and network (%w)", host, ErrUnreachable)
 	case errors.As(err, &ne) && ne.Timeout():
-		return fmt.Errorf("pbx %s: no answer within %s: %w (--timeout sets the limit)", host, c.timeout, ErrTimeout)
+		return &TimeoutError{Host: host, Limit: c.timeout}
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF), errors.Is(err, syscall.ECONNRESET):
 		return fmt.Errorf("pbx %s: the connection was closed before the answer was complete", host)
 	}
 	var certErr *tls.CertificateVerificationError
 	if errors.As(err, &certErr) || strings.Contains(err.Error(), "x509:") {
-		return fmt.Errorf("pbx %s: TLS certificate not trusted: give the PBX's CA with --ca-file (or --insecure to skip the check)", host)
+		reason := rootMessage(err)
+		if certErr != nil && certErr.Err != nil {
+			reason = certErr.Err.Error()
+		}
+		return &UntrustedCertError{Host: host, Reason: c.scrub(reason)}
 	}
 	return fmt.Errorf("pbx %s: %s", host, c.scrub(rootMessage(err)))
 }
@@ -329,7 +378,7 @@ func (b *scrubbingBody) Read(p []byte) (int, error) {
 	n, err := b.body.Read(p)
 	if err != nil && err != io.EOF {
 		if errors.Is(err, errIdle) {
-			return n, fmt.Errorf("pbx %s: stopped sending data for %s: %w", b.host, b.c.timeout, ErrTimeout)
+			return n, &TimeoutError{Host: b.host, Limit: b.c.timeout, MidAnswer: true}
 		}
 		if b.ctx.Err() != nil {
 			return n, b.ctx.Err()

@@ -18,11 +18,11 @@ type Endpoint struct {
 
 // ParseEndpoint reads a PBX URL as the user typed it: `10.0.0.5`, `http://pbx_ip`, `https://host:8443`,
 // `http://user:pass@pbx_ip/commagui/cdr`. A missing scheme means http. The credentials are taken out of the URL
-// so nothing that prints the URL can print them.
+// so nothing that prints the URL can print them. An empty one is ErrNoURL.
 func ParseEndpoint(raw string) (Endpoint, error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
-		return Endpoint{}, fmt.Errorf("no PBX URL given: use --url http://PBX_ADDRESS (or a profile)")
+		return Endpoint{}, ErrNoURL
 	}
 	if !strings.Contains(raw, "://") {
 		raw = "http://" + raw

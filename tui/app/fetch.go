@@ -33,12 +33,13 @@ type stream struct {
 	kind  fetchKind
 	q     cdr.Query
 	label string // how the status bar names q
-	// preset is the preset this load measured (-1: none), and zoneKnown whether the PBX's zone was known
-	// then: a preset measured without it is measured again once the first rows settle the zone.
-	preset    preset
-	zoneKnown bool
-	cancel    context.CancelFunc
-	rows      chan cdr.Record
+	// preset is the preset this load measured (-1: none), and zoneKnown and clockKnown whether the PBX's zone
+	// and clock were known then: a preset measured without them is measured again once the PBX's answer tells
+	// them.
+	preset                preset
+	zoneKnown, clockKnown bool
+	cancel                context.CancelFunc
+	rows                  chan cdr.Record
 
 	mu       sync.Mutex
 	res      cdr.Result
@@ -63,12 +64,12 @@ type doneMsg struct {
 func newStream(tag int, kind fetchKind, q cdr.Query) (*stream, context.Context) {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &stream{tag: tag, kind: kind, q: q, cancel: cancel, rows: make(chan cdr.Record, 4096), preset: -1}
-	s.q.OnWarn = func(err error) {
+	ctx = cdr.WithObserver(ctx, cdr.Observer{OnWarn: func(err error) {
 		s.mu.Lock()
 		s.warns++
 		s.lastWarn = err
 		s.mu.Unlock()
-	}
+	}})
 	return s, ctx
 }
 
@@ -188,6 +189,7 @@ func describeFetchError(err error, kept int) error {
 	if errors.Is(err, context.Canceled) {
 		return nil
 	}
+	err = advise(err)
 	if kept > 0 {
 		return fmt.Errorf("%w (%d rows kept; r retries)", err, kept)
 	}

@@ -25,29 +25,28 @@ const (
 	presetMonth
 )
 
-// PBXClock is what a source implements when it knows the PBX's own clock (the Date header of its answers): the
-// PBX is the source of truth, so "today" is then the PBX's today even when this machine's clock is wrong.
-type PBXClock interface {
-	PBXClock() (now time.Time, ok bool)
-}
-
 // wallNow is the PBX's wall clock now, read as UTC as every Query time is: the PBX's clock when the source knows
-// it, else this machine's instant, placed in the PBX's zone when that is known (zoneKnown), in this machine's
-// zone until then.
+// it (cdr.Clock: the PBX is the source of truth, so "today" is the PBX's today even when this machine's clock is
+// wrong), else this machine's instant; placed in the PBX's zone when that is known (zoneKnown), in this
+// machine's zone until then.
 func (m *Model) wallNow() (now time.Time, zoneKnown bool) {
 	t := m.ctx.Now()
 	if m.src == nil {
 		return cdr.WallClock(t), false
 	}
-	if c, ok := m.src.(PBXClock); ok {
-		if pt, ok := c.PBXClock(); ok && !pt.IsZero() {
-			t = pt
-		}
+	if pt, ok := cdr.PBXClockOf(m.src); ok {
+		t = pt
 	}
 	if zi := m.src.Zone(); zi.Location != nil {
 		return cdr.WallClock(t.In(zi.Location)), true
 	}
 	return cdr.WallClock(t), false
+}
+
+// clockKnown says whether the source knows the PBX's clock yet: a PBX tells it with its first answer.
+func (m *Model) clockKnown() bool {
+	_, ok := cdr.PBXClockOf(m.src)
+	return ok
 }
 
 // pbxZoneNote is "PBX time Africa/Johannesburg" when the PBX's zone is known and differs from this machine's
@@ -104,23 +103,48 @@ func (m *Model) loadPreset(p preset) tea.Cmd {
 	cmd := m.load(cdr.Query{From: from, To: to}, label)
 	if m.src != nil {
 		_, known := m.wallNow()
-		m.fetch.preset, m.fetch.zoneKnown = p, known
+		m.fetch.preset, m.fetch.zoneKnown, m.fetch.clockKnown = p, known, m.clockKnown()
 	}
 	return cmd
 }
 
-// presetMoved reports whether a preset load measured before the PBX's zone was known asked for the wrong days,
-// now that the first rows have settled the zone.
+// presetMoved reports whether a preset load measured before the PBX's zone or clock was known asked for the
+// wrong days, now that the PBX's answer has told them (its Date header, its first rows).
 func (m *Model) presetMoved(s *stream) bool {
-	if s.kind != fetchLoad || s.preset < 0 || s.zoneKnown {
+	if s.kind != fetchLoad || s.preset < 0 || (s.zoneKnown && s.clockKnown) {
 		return false
 	}
-	if _, known := m.wallNow(); !known {
+	_, zoneKnown := m.wallNow()
+	clockKnown := m.clockKnown()
+	if zoneKnown == s.zoneKnown && clockKnown == s.clockKnown {
 		return false
 	}
-	s.zoneKnown = true
+	s.zoneKnown, s.clockKnown = zoneKnown, clockKnown
 	from, to, _ := m.presetRange(s.preset)
 	return !from.Equal(s.q.From) || !to.Equal(s.q.To)
+}
+
+// reloadPreset loads the preset of a load that asked for the wrong days (presetMoved): the PBX's day is not
+// this machine's. The rows on screen stay until it answers.
+func (m *Model) reloadPreset(s *stream) tea.Cmd {
+	s.cancel()
+	p := s.preset
+	from, _, label := m.presetRange(p)
+	why := "by its clock"
+	if loc := m.src.Zone().Location; loc != nil {
+		why = loc.String()
+	}
+	m.o.Log.Printf("the PBX's zone is %v and its clock says %v: %s is %s", m.src.Zone(), m.pbxClockText(), presetName(p),
+		from.Format("2006-01-02"))
+	return tea.Batch(common.Status("the PBX's "+label+" ("+why+")"), m.loadPreset(p))
+}
+
+// pbxClockText is the PBX's clock for the debug log, or "nothing" before it is known.
+func (m *Model) pbxClockText() string {
+	if t, ok := cdr.PBXClockOf(m.src); ok {
+		return t.Format(time.RFC3339)
+	}
+	return "nothing"
 }
 
 // describeQuery names a query for the status bar: "2024-03-01", "2024-03-01 → 2024-03-07", "2024-03-01 09:00 →
@@ -192,7 +216,6 @@ func (m *Model) startFetch(kind fetchKind, q cdr.Query, label string) tea.Cmd {
 	}
 	m.tag++
 	q.Extended = m.caps.Extended
-	q.OnWarn, q.OnProgress = nil, nil
 	if kind != fetchFollow {
 		q.Extension = m.serverExtension()
 	}
@@ -239,12 +262,7 @@ func (m *Model) handleBatch(msg batchMsg) tea.Cmd {
 		return nil
 	}
 	if m.presetMoved(s) {
-		// The PBX's day is not this machine's: load the PBX's instead (the rows on screen stay until it answers).
-		s.cancel()
-		p := s.preset
-		from, _, label := m.presetRange(p)
-		m.o.Log.Printf("the PBX's zone is %v: %s is %s", m.src.Zone(), presetName(p), from.Format("2006-01-02"))
-		return tea.Batch(common.Status("the PBX's "+label+" ("+m.src.Zone().Location.String()+")"), m.loadPreset(p))
+		return m.reloadPreset(s)
 	}
 	m.loadedN += len(msg.rows)
 	switch s.kind {
@@ -279,6 +297,10 @@ func (m *Model) handleDone(msg doneMsg) tea.Cmd {
 	s := msg.s
 	if s != m.fetch {
 		return nil
+	}
+	if msg.err == nil && m.presetMoved(s) {
+		// An answer without rows (this machine's today, on a PBX whose clock is elsewhere) still told the clock.
+		return m.reloadPreset(s)
 	}
 	m.fetch = nil
 	if s.kind == fetchLoad {

@@ -41,13 +41,14 @@ func startSim(t testing.TB, o pbxsim.Options, password string) simWorld {
 	loc := johannesburg(t)
 	o.Days, o.CallsPerDay = 3, 100
 	o.End = time.Date(2026, 3, 4, 0, 0, 0, 0, loc)
+	now := time.Date(2026, 3, 4, 12, 0, 0, 0, loc)
+	o.Now = now // the PBX's clock, which its answers carry and the app's "today" follows, is the workstation's
 	srv, err := pbxsim.Start(o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	return simWorld{srv: srv, src: comxSource(t, srv.URL(), password),
-		now: func() time.Time { return time.Date(2026, 3, 4, 12, 0, 0, 0, loc) }}
+	return simWorld{srv: srv, src: comxSource(t, srv.URL(), password), now: func() time.Time { return now }}
 }
 
 func comxSource(t testing.TB, url, password string) cdr.Source {

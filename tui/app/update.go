@@ -71,7 +71,7 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	case doneMsg:
 		return m.handleDone(msg)
 	case usersMsg:
-		m.users.SetUsers(msg.users, msg.err)
+		m.users.SetUsers(msg.users, advise(msg.err))
 		if msg.err != nil {
 			m.o.Log.Printf("users: %v", msg.err)
 			return nil // the users view says why; the calls work without names
@@ -121,6 +121,9 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return m.gotoPage(msg.Page)
 	case prompt.PageSizeMsg:
 		return m.setPageSize(msg.Size)
+	case common.StatusMsg:
+		msg.Err = advise(msg.Err) // from any component: the remedy in the app's words
+		return m.broadcast(msg)
 	case common.CloseDialog:
 		m.closeDialog()
 		return nil

@@ -239,8 +239,7 @@ func plainText(s string) string {
 // a note of the zone the times were placed in; fn receives each kept row.
 func (a *app) streamCalls(ctx context.Context, src cdr.Source, q cdr.Query, keep func(*cdr.Record) bool, fn func(*cdr.Record) error) (cdr.Result, error) {
 	prog := newProgress(a.stderr)
-	q.OnWarn = func(err error) { prog.clear(); a.warn(err.Error()) }
-	q.OnProgress = prog.bytes
+	ctx = cdr.WithObserver(ctx, cdr.Observer{OnWarn: func(err error) { prog.clear(); a.warn(explain(err)) }, OnProgress: prog.bytes})
 	res, err := src.Calls(ctx, q, func(r cdr.Record) error {
 		if !keep(&r) {
 			return nil
@@ -253,7 +252,7 @@ func (a *app) streamCalls(ctx context.Context, src cdr.Source, q cdr.Query, keep
 		return res, err
 	}
 	if zi := src.Zone(); zi.Inferred && res.Rows > 0 {
-		a.note("times are " + zi.String())
+		a.note("times are " + zi.String() + "; --tz sets the zone")
 	}
 	if res.Skipped > 0 {
 		if res.Skipped == 1 {

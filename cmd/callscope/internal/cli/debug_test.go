@@ -21,7 +21,7 @@ func TestDebugLog(t *testing.T) {
 		want []*regexp.Regexp
 	}{
 		{"calls", []string{"calls", "--demo", "--from", "2014-03-28", "--to", "2014-03-29", "--format", "csv"},
-			[]*regexp.Regexp{request, regexp.MustCompile(`times are UTC\+02:00 \(inferred from 1 of 1 rows`)}},
+			[]*regexp.Regexp{request, regexp.MustCompile(`times are UTC\+02:00 \(inferred from 1 of 1 rows\); --tz sets the zone`)}},
 		{"call", []string{"call", "--demo", "--id", "1396000115.1"}, []*regexp.Regexp{request}},
 		{"rec", []string{"rec", "--demo", "--id", "1396000115.1", "-o", filepath.Join(dir, "x.gsm")},
 			[]*regexp.Regexp{regexp.MustCompile(`GET \S+id=1396000115\.1 200 (6[0-9]|7[0-9])\.\d kB`)}},

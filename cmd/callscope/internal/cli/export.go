@@ -195,7 +195,7 @@ func (p *exportProgress) event(e export.Event) {
 		return
 	case export.Failed:
 		p.done++
-		msg := oneLine(e.Err.Error())
+		msg := oneLine(explain(e.Err))
 		if e.Call.UniqueID == "" || !strings.Contains(msg, e.Call.UniqueID) {
 			msg = "call " + callLabel(e.Call) + " failed: " + msg
 		} else {

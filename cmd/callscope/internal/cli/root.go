@@ -111,7 +111,7 @@ func Main(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
 	}
-	msg := oneLine(err.Error())
+	msg := oneLine(explain(err))
 	if ctx.Err() != nil && (errors.Is(err, context.Canceled) || strings.Contains(msg, context.Canceled.Error())) {
 		msg = "interrupted" // by Ctrl-C or SIGTERM, which is what the user needs to hear
 	}
@@ -348,10 +348,11 @@ func (a *app) pbxSource(ctx context.Context) (cdr.Source, error) {
 		if err := a.startDemo(&s); err != nil {
 			return nil, err
 		}
+		a.warnInsecure(s, eff)
 		return connect.Open(s)
 	}
 	if eff.URL == "" {
-		return nil, usagef("no PBX given: use --url http://PBX_ADDRESS or --profile NAME (see callscope config), or --demo to try callscope on a simulated PBX")
+		return nil, usageError{transport.ErrNoURL}
 	}
 	var stdin io.Reader
 	if a.stdin != nil {
@@ -370,6 +371,7 @@ func (a *app) pbxSource(ctx context.Context) (cdr.Source, error) {
 	if !s.Password.IsSet() {
 		return nil, usageError{eff.NoPasswordError()}
 	}
+	a.warnInsecure(s, eff)
 	src, err := connect.Open(s)
 	if err != nil {
 		return nil, err
@@ -383,6 +385,14 @@ func (a *app) pbxSource(ctx context.Context) (cdr.Source, error) {
 		}}
 	}
 	return src, nil
+}
+
+// warnInsecure warns, as the PBX is about to be opened, when TLS checks are off, naming the setting that turned
+// them off: the flag, the variable or the profile.
+func (a *app) warnInsecure(s connect.Settings, eff *profile.Effective) {
+	if s.Insecure {
+		a.warn("TLS certificate checks are off (" + eff.Origin["insecure"] + "): anyone on the network path can read the PBX's answers and your credentials")
+	}
 }
 
 // applyProfileRange fills q with the profile's default range (range = "last 7 days", or from/to) when the
@@ -491,9 +501,10 @@ func (a *app) startDemo(s *connect.Settings) error {
 }
 
 // demoOptions is the demo PBX at the clock now: 45 days of calls at every hour up to now, and the calls the
-// examples in --help and the README name.
+// examples in --help and the README name. Its own clock (the Date of its answers, which the app takes "today"
+// from) starts at now too, so the test hook's clock moves both.
 func demoOptions(now time.Time) pbxsim.Options {
-	return pbxsim.Options{Days: 45, End: now, RecordingsDir: pbxsim.DefaultRecordings(), AroundTheClock: true,
+	return pbxsim.Options{Days: 45, End: now, Now: now, RecordingsDir: pbxsim.DefaultRecordings(), AroundTheClock: true,
 		SpecExamples: true}
 }
 

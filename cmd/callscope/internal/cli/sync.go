@@ -78,7 +78,7 @@ Browse the archive offline with --archive DIR.`,
 			}
 			prog := newSyncProgress(a)
 			o.OnProgress = prog.report
-			o.OnWarn = func(err error) { prog.clear(); a.warn(err.Error()) }
+			o.OnWarn = func(err error) { prog.clear(); a.warn(explain(err)) }
 			ctx := c.Context()
 			for {
 				st, err := cdrsync.Run(ctx, src, arch, o)
@@ -98,7 +98,7 @@ Browse the archive offline with --archive DIR.`,
 					if errors.Is(err, cdrsync.ErrLocked) {
 						return err
 					}
-					a.warn(err.Error() + fmt.Sprintf("; trying again in %v", every))
+					a.warn(explain(err) + fmt.Sprintf("; trying again in %v", every))
 				}
 				if !sleep(ctx, every) {
 					a.info(fmt.Sprintf("sync stopped; the archive is complete up to %s", throughText(arch.Dir())))
@@ -168,7 +168,7 @@ func (p *syncProgress) report(pr cdrsync.Progress) {
 	}
 	if pr.Retry > 0 {
 		p.clear()
-		p.a.warn(fmt.Sprintf("calls %s: %v; trying again (%d)", span, pr.Err, pr.Retry))
+		p.a.warn(fmt.Sprintf("calls %s: %s; trying again (%d)", span, explain(pr.Err), pr.Retry))
 		return
 	}
 	if !p.tty {
