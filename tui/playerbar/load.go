@@ -126,7 +126,9 @@ func (en *engine) load(ctx context.Context, gen int, rec cdr.Record, dl *dlProgr
 		e.File.Close()
 		return loadedMsg{gen: gen, err: ctx.Err()}
 	}
-	if err := p.Load(&fileStream{s: st, f: e.File}, st.Format(), title(rec)); err != nil {
+	fs := &fileStream{s: st, f: e.File}
+	if err := p.Load(fs, st.Format(), title(rec)); err != nil {
+		_ = fs.Close() // refused: the stream is still ours, and a read-only file has nothing to flush
 		return loadedMsg{gen: gen, err: err}
 	}
 	p.Play()

@@ -482,3 +482,57 @@ func TestLateAnswerForAnOldCallIsDropped(t *testing.T) {
 		t.Fatalf("an answer for the old call changed the bar: phase %v err %v", m.Phase(), m.Err())
 	}
 }
+
+// openIn lists the files under dir this process holds open (Linux: /proc/self/fd).
+func openIn(t *testing.T, dir string) []string {
+	t.Helper()
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skipf("cannot list open files here: %v", err)
+	}
+	var out []string
+	for _, fd := range fds {
+		if target, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name())); err == nil &&
+			strings.HasPrefix(target, dir+string(filepath.Separator)) {
+			out = append(out, target)
+		}
+	}
+	return out
+}
+
+// A player that refuses the stream (here: closed already, as on quit while a load is under way) must not leave
+// the recording's file and decoder open.
+func TestRefusedLoadClosesTheRecording(t *testing.T) {
+	srv := httptest.NewServer(&pbx{files: map[string][]byte{"a.wav": testdata(t, "recordings/sales-call-alaw.wav")}})
+	t.Cleanup(srv.Close)
+	u, _ := url.Parse(srv.URL)
+	tc, err := transport.New(transport.Config{Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cache, err := reccache.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	closedPlayer := func() (*player.Player, error) {
+		p, err := NullPlayer()
+		if err == nil {
+			p.Close()
+		}
+		return p, err
+	}
+	m := New(common.NewContext(theme.New(true, false), nil, nil),
+		Options{Player: closedPlayer, Source: &httpSource{base: u, tc: tc}, Cache: cache})
+	m.SetSize(80, 3)
+	h := newHarness(t, m)
+	h.send(common.PlayRequest{Record: call("6.1", "a.wav")})
+	h.until("the refused load", func() bool { return m.Phase() == Failed })
+	if m.Err() == nil || !strings.Contains(m.Err().Error(), "closed") {
+		t.Fatalf("error %v, want the player's refusal", m.Err())
+	}
+	h.until("the download to end", func() bool { return !m.downloading })
+	if open := openIn(t, dir); len(open) > 0 {
+		t.Fatalf("the refused recording is still open: %v", open)
+	}
+}
