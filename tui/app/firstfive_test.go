@@ -303,3 +303,82 @@ func TestSearchFindsPhoneNumbers(t *testing.T) {
 		h.keys("esc")
 	}
 }
+
+// unlistedSource finds one call by its ID that no list of calls includes (a PBX whose lookup and list disagree,
+// or a call that moved to another day).
+type unlistedSource struct {
+	*memSource
+	extra cdr.Record
+}
+
+func (s *unlistedSource) Call(ctx context.Context, l cdr.Lookup) (cdr.Record, error) {
+	if l.ID == s.extra.UniqueID {
+		return s.extra, nil
+	}
+	return s.memSource.Call(ctx, l)
+}
+
+// A call asked for while a load runs (at start-up with --id, or with `:`) that the loaded day does not list is
+// added and selected once the load ends, and the status bar says so: the note is not dropped.
+func TestGotoCallTheLoadDoesNotListSaysSo(t *testing.T) {
+	extra := makeRecords(1, fixedNow().Add(-time.Hour))[0]
+	extra.UniqueID = "1709290000.77"
+	check := func(t *testing.T, h *harness) {
+		t.Helper()
+		if s := h.m.Table().Selected(); s == nil || s.UniqueID != extra.UniqueID {
+			t.Fatalf("selected %v, want the call asked for", s)
+		}
+		if n := h.m.Table().Loaded(); n != todayCalls+1 {
+			t.Fatalf("%d rows loaded, want today's %d and the call", n, todayCalls+1)
+		}
+		if note := h.m.Status().Note(); !strings.Contains(note, "call "+extra.UniqueID+" is outside the loaded range") {
+			t.Fatalf("status note %q does not say the call was added", note)
+		}
+	}
+	t.Run("startup", func(t *testing.T) {
+		src := &unlistedSource{memSource: &memSource{recs: makeRecords(todayCalls, fixedNow())}, extra: extra}
+		h := newHarness(t, Options{Source: src, Goto: cdr.ByID(extra.UniqueID)}, 120, 40)
+		h.idle()
+		h.waitFor("the call", func() bool { s := h.m.Table().Selected(); return s != nil && s.UniqueID == extra.UniqueID })
+		check(t, h)
+	})
+	t.Run("during a load", func(t *testing.T) {
+		src := &unlistedSource{memSource: &memSource{recs: makeRecords(todayCalls, fixedNow())}, extra: extra}
+		h := newHarness(t, Options{Source: src}, 120, 40)
+		h.idle()
+		src.mu.Lock()
+		src.gate = make(chan struct{})
+		src.mu.Unlock()
+		h.keys("t")
+		h.keys(":")
+		h.typeText(extra.UniqueID)
+		h.keys("enter")
+		h.waitFor("the lookup", func() bool {
+			for _, msg := range h.seen {
+				if g, ok := msg.(gotoMsg); ok && g.err == nil {
+					return true
+				}
+			}
+			return false
+		})
+		close(src.gate)
+		h.idle()
+		check(t, h)
+	})
+}
+
+// `:` to a loaded call a filter hides clears the filters and puts the cursor on the call.
+func TestGotoCallHiddenByAFilter(t *testing.T) {
+	h, src := newWorld(t, 120, 40)
+	target := src.recs[5+10] // extension 205
+	h.keys("f")
+	h.typeText("201")
+	h.keys("enter")
+	h.keys(":")
+	h.typeText(target.UniqueID)
+	h.keys("enter")
+	h.waitFor("the filters to clear", func() bool { return h.m.Filters().IsZero() })
+	if s := h.m.Table().Selected(); s == nil || s.UniqueID != target.UniqueID {
+		t.Fatalf("selected %v, want %s", s, target.UniqueID)
+	}
+}

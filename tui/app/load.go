@@ -298,7 +298,9 @@ func (m *Model) handleDone(msg doneMsg) tea.Cmd {
 			cmds = append(cmds, common.Error(err))
 		}
 		if m.pendingSel != "" && s.kind == fetchLoad {
-			m.selectPendingRecord()
+			if note := m.selectPendingRecord(); note != "" {
+				cmds = append(cmds, common.Status(note))
+			}
 		}
 		return tea.Batch(append(cmds, m.afterFetch())...)
 	}
@@ -327,20 +329,28 @@ func (m *Model) handleDone(msg doneMsg) tea.Cmd {
 			m.query.Page = msg.res.Page
 		}
 	}
-	if m.pendingSel != "" {
-		m.selectPendingRecord()
-	}
+	// The call asked for comes first: it is what the user is looking for.
 	note := ""
+	if m.pendingSel != "" {
+		note = m.selectPendingRecord()
+	}
+	var done string
 	switch s.kind {
 	case fetchLoad:
-		note = fmt.Sprintf("loaded %s calls", statusbar.Count(msg.res.Rows))
+		done = fmt.Sprintf("loaded %s calls", statusbar.Count(msg.res.Rows))
 	case fetchRefresh:
-		note = fmt.Sprintf("refreshed: %s calls", statusbar.Count(m.table.Loaded()))
+		done = fmt.Sprintf("refreshed: %s calls", statusbar.Count(m.table.Loaded()))
 	case fetchFollow:
 		if m.followNew > 0 {
-			note = fmt.Sprintf("%d new calls", m.followNew)
+			done = fmt.Sprintf("%d new calls", m.followNew)
 		}
 		m.followNew = 0
+	}
+	if done != "" {
+		if note != "" {
+			note += "; "
+		}
+		note += done
 	}
 	if msg.warns > 0 {
 		w := fmt.Sprintf("%d malformed rows skipped", msg.warns)
@@ -412,41 +422,40 @@ func (m *Model) selectPending() {
 	}
 }
 
-// selectPendingRecord is the fallback when the call's day did not list it: add it and select it.
-func (m *Model) selectPendingRecord() {
+// selectPendingRecord is the fallback when the call's day did not list it: add it and select it. It returns
+// what the status bar should say about it ("" when the call was listed after all).
+func (m *Model) selectPendingRecord() string {
 	m.selectPending()
 	if m.pendingSel == "" || m.pendingRec == nil {
-		return
+		return ""
 	}
-	m.showCall(*m.pendingRec)
+	note := m.showCall(*m.pendingRec)
 	m.pendingSel, m.pendingRec = "", nil
+	return note
 }
 
 // showCall selects a call fetched by go-to: where it is loaded, else added to the table. A filter hiding it is
-// cleared.
-func (m *Model) showCall(rec cdr.Record) tea.Cmd {
+// cleared. It returns the status note that says what happened; it replaces the "fetching …" note, as a status
+// line never outlives what it describes.
+func (m *Model) showCall(rec cdr.Record) string {
 	k := calltable.Key(&rec)
 	if m.table.SelectKey(k) {
-		// Replaces the "fetching …" note: a status line never outlives what it describes.
-		return common.Status("on call " + lookupName(rec) + ": enter plays it")
+		return "on call " + lookupName(rec) + ": enter plays it"
 	}
-	var cmd tea.Cmd
 	if m.table.IsLoaded(k) {
-		m.filters = m.filters.WithoutSearch()
-		m.filters.Extensions, m.filters.Types, m.filters.Dispositions, m.filters.MinDuration = nil, 0, 0, 0
+		m.filters = filterZero()
 		m.applyFilters()
-		cmd = common.Status("filters cleared to show call " + rec.UniqueID)
-	} else {
-		m.table.Append([]cdr.Record{rec})
-		m.rowsDirty = true
-		if !m.table.SelectKey(k) { // hidden by the filters
-			m.filters = filterZero()
-			m.applyFilters()
-			m.table.SelectKey(k)
-		}
-		cmd = common.Status("call " + lookupName(rec) + " is outside the loaded range: added to the list")
+		m.table.SelectKey(k)
+		return "filters cleared to show call " + lookupName(rec)
 	}
-	return cmd
+	m.table.Append([]cdr.Record{rec})
+	m.rowsDirty = true
+	if !m.table.SelectKey(k) { // hidden by the filters
+		m.filters = filterZero()
+		m.applyFilters()
+		m.table.SelectKey(k)
+	}
+	return "call " + lookupName(rec) + " is outside the loaded range: added to the list"
 }
 
 func lookupName(r cdr.Record) string {
@@ -483,7 +492,7 @@ func (m *Model) handleGoto(msg gotoMsg) tea.Cmd {
 		m.pendingSel, m.pendingRec = calltable.Key(&rec), &rec
 		return nil
 	}
-	return m.showCall(rec)
+	return common.Status(m.showCall(rec))
 }
 
 func firstLine(s string) string {
