@@ -38,13 +38,15 @@ func TestGoldenScreens(t *testing.T) {
 	for _, size := range [][2]int{{80, 24}, {120, 40}, {200, 50}} {
 		for _, sc := range screens {
 			t.Run(fmt.Sprintf("%s-%dx%d", sc.name, size[0], size[1]), func(t *testing.T) {
-				recs := makeRecords(todayCalls, fixedNow())
-				h := newHarness(t, Options{Source: &memSource{recs: recs}, NoColor: true}, size[0], size[1])
-				h.idle()
-				sc.setup(h)
-				screen := h.screen()
-				checkSize(t, screen, size[0], size[1])
-				golden.RequireEqual(t, ansi.Strip(screen))
+				inWorld(t, func(t *testing.T) {
+					recs := makeRecords(todayCalls, fixedNow())
+					h := newHarness(t, Options{Source: &memSource{recs: recs}, NoColor: true}, size[0], size[1])
+					h.idle()
+					sc.setup(h)
+					screen := h.screen()
+					checkSize(t, screen, size[0], size[1])
+					golden.RequireEqual(t, ansi.Strip(screen))
+				})
 			})
 		}
 	}
@@ -67,18 +69,20 @@ func checkSize(t *testing.T, screen string, w, h int) {
 // TestResizeReflows checks that every frame fits the terminal as it is resized, from tiny to huge, with the
 // detail pane, the player-less layout and a dialog.
 func TestResizeReflows(t *testing.T) {
-	recs := makeRecords(todayCalls, fixedNow())
-	h := newHarness(t, Options{Source: &memSource{recs: recs}}, 80, 24)
-	h.idle()
-	for _, keys := range [][]string{nil, {"d"}, {"f"}, {"esc", "?"}} {
-		h.keys(keys...)
-		for _, sz := range [][2]int{{30, 8}, {45, 12}, {80, 24}, {100, 30}, {110, 30}, {300, 80}} {
-			h.send(winSize(sz[0], sz[1]))
-			checkSize(t, h.screen(), sz[0], sz[1])
+	inWorld(t, func(t *testing.T) {
+		recs := makeRecords(todayCalls, fixedNow())
+		h := newHarness(t, Options{Source: &memSource{recs: recs}}, 80, 24)
+		h.idle()
+		for _, keys := range [][]string{nil, {"d"}, {"f"}, {"esc", "?"}} {
+			h.keys(keys...)
+			for _, sz := range [][2]int{{30, 8}, {45, 12}, {80, 24}, {100, 30}, {110, 30}, {300, 80}} {
+				h.send(winSize(sz[0], sz[1]))
+				checkSize(t, h.screen(), sz[0], sz[1])
+			}
 		}
-	}
-	h.send(winSize(20, 5))
-	if !strings.Contains(h.screen(), "too small") {
-		t.Fatalf("a too-small terminal does not say so:\n%s", h.screen())
-	}
+		h.send(winSize(20, 5))
+		if !strings.Contains(h.screen(), "too small") {
+			t.Fatalf("a too-small terminal does not say so:\n%s", h.screen())
+		}
+	})
 }

@@ -3,12 +3,12 @@ package app
 import (
 	"context"
 	"fmt"
-	"reflect"
-	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
+	"charm.land/bubbles/v2/cursor"
 	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
 
@@ -16,18 +16,29 @@ import (
 )
 
 // harness is a small Bubble Tea runtime for tests: it runs each Cmd in a goroutine, as the real program does,
-// feeds the messages back to Update and lets a test wait for a condition. Periodic messages (spinner frames,
-// cursor blinks, follow polls) are dropped so a test ends when the work does.
+// feeds the messages back to Update and lets a test wait until the model has settled, or for a condition.
+//
+// Settled is an exact signal, not a quiet spell: a model test runs in a synctest bubble (inWorld), where every
+// goroutine it starts (each Cmd, each fetch) belongs to the test, and the model has settled when every one of
+// them is durably blocked (on a timer, a gate, the next row of a source that holds it back) and no message waits
+// to be handled. Time in the bubble is fake: a timer fires only when nothing else can run, so a 30 s follow
+// poll costs nothing, and a wait that can never end fails at once. Periodic messages (spinner frames, cursor
+// blinks, follow polls) are dropped so their chains end; a test that wants a poll sends the tick itself. Tests
+// against the simulator keep the client's HTTP outside the bubble (offBubble).
 type harness struct {
 	t       testing.TB
 	m       *Model
 	msgs    chan tea.Msg
-	pending int
+	pending int // Cmds started and not yet answered
 	quit    bool
 	// seen records every message handed to Update, for tests that look at what was sent.
 	seen []tea.Msg
 }
 
+// inWorld runs a model test in a synctest bubble (see harness).
+func inWorld(t *testing.T, f func(t *testing.T)) { synctest.Test(t, f) }
+
+// newHarness starts the model at w×h; call it inside inWorld.
 func newHarness(t testing.TB, o Options, w, h int) *harness {
 	t.Helper()
 	dark := true
@@ -36,9 +47,29 @@ func newHarness(t testing.TB, o Options, w, h int) *harness {
 		o.Now = fixedNow
 	}
 	hs := &harness{t: t, m: New(o), msgs: make(chan tea.Msg, 1024)}
+	// Every goroutine of the bubble must end before the test does: stop what runs, then let the clock run until
+	// each Cmd has answered.
+	t.Cleanup(hs.stop)
 	hs.send(tea.WindowSizeMsg{Width: w, Height: h})
 	hs.exec(hs.m.Init())
 	return hs
+}
+
+// stop quits the model, closes the player and handles messages until every Cmd has answered.
+func (h *harness) stop() {
+	h.m.quit()
+	h.m.Player().Close()
+	h.quit = true
+	for h.pending > 0 {
+		h.pending--
+		if msg := <-h.msgs; msg != nil {
+			if b, ok := msg.(tea.BatchMsg); ok {
+				for _, c := range b {
+					h.exec(c)
+				}
+			}
+		}
+	}
 }
 
 func (h *harness) exec(cmd tea.Cmd) {
@@ -52,12 +83,10 @@ func (h *harness) exec(cmd tea.Cmd) {
 // periodic messages are dropped: answering them would keep the loop alive forever.
 func periodic(msg tea.Msg) bool {
 	switch msg.(type) {
-	case spinner.TickMsg, followTick:
+	case spinner.TickMsg, cursor.BlinkMsg, followTick:
 		return true
 	}
-	name := reflect.TypeOf(msg).String()
-	return strings.Contains(name, "BlinkMsg") || strings.Contains(name, "blinkMsg") ||
-		strings.Contains(name, "backgroundColor")
+	return false
 }
 
 func (h *harness) handle(msg tea.Msg) {
@@ -73,7 +102,7 @@ func (h *harness) handle(msg tea.Msg) {
 		h.quit = true
 		return
 	}
-	if periodic(msg) {
+	if periodic(msg) || h.quit {
 		return
 	}
 	h.seen = append(h.seen, msg)
@@ -81,7 +110,7 @@ func (h *harness) handle(msg tea.Msg) {
 	h.exec(cmd)
 }
 
-// send delivers a message (a key, a size) and runs what it starts.
+// send delivers a message (a key, a size) and runs what it starts until the model settles.
 func (h *harness) send(msg tea.Msg) {
 	h.handle(msg)
 	h.drain()
@@ -101,36 +130,40 @@ func (h *harness) typeText(s string) {
 	}
 }
 
-// drain handles every message that arrives within a short quiet spell.
+// drain handles messages until the model has settled: every goroutine of the test is durably blocked and no
+// message is waiting.
 func (h *harness) drain() {
 	for {
+		synctest.Wait()
 		select {
 		case msg := <-h.msgs:
 			h.pending--
 			h.handle(msg)
-		case <-time.After(20 * time.Millisecond):
+		default:
 			return
 		}
 	}
 }
 
-// waitFor handles messages until cond holds, failing after timeout.
+// waitFor handles messages until cond holds, failing after timeout (fake time in a bubble: a wait that can
+// never end fails as soon as nothing else can run).
 func (h *harness) waitFor(what string, cond func() bool) {
 	h.t.Helper()
-	deadline := time.After(15 * time.Second)
+	deadline := time.NewTimer(15 * time.Second)
+	defer deadline.Stop()
 	for !cond() {
 		select {
 		case msg := <-h.msgs:
 			h.pending--
 			h.handle(msg)
-		case <-deadline:
+		case <-deadline.C:
 			h.t.Fatalf("timed out waiting for %s; status %q / %v", what, h.m.Status().Note(), h.m.Status().Err())
 		}
 	}
 	h.drain()
 }
 
-// idle waits for the running fetch to end.
+// idle waits for the running fetch to end and the model to settle.
 func (h *harness) idle() {
 	h.t.Helper()
 	h.waitFor("the fetch to finish", func() bool { return !h.m.Loading() })

@@ -90,8 +90,9 @@ func TestHostileTextShowsAsText(t *testing.T) {
 	for _, size := range [][2]int{{80, 24}, {200, 50}} {
 		for _, sc := range screens {
 			t.Run(fmt.Sprintf("%s-%dx%d", sc.name, size[0], size[1]), func(t *testing.T) {
-				got := frame(t, hostile, size[0], size[1], sc.setup)
-				want := frame(t, safetext.Terminal, size[0], size[1], sc.setup)
+				var got, want string
+				inWorld(t, func(t *testing.T) { got = frame(t, hostile, size[0], size[1], sc.setup) })
+				inWorld(t, func(t *testing.T) { want = frame(t, safetext.Terminal, size[0], size[1], sc.setup) })
 				if got != want {
 					gl, wl := strings.Split(got, "\n"), strings.Split(want, "\n")
 					for i := range min(len(gl), len(wl)) {
@@ -108,7 +109,8 @@ func TestHostileTextShowsAsText(t *testing.T) {
 		}
 	}
 	// And the hostile caller ID is there to see, as text.
-	screen := ansi.Strip(frame(t, hostile, 200, 50, func(*harness) {}))
+	var screen string
+	inWorld(t, func(t *testing.T) { screen = ansi.Strip(frame(t, hostile, 200, 50, func(*harness) {})) })
 	if !strings.Contains(screen, `\x1b]0;PWNED`) {
 		t.Errorf("the caller ID does not show as text:\n%s", screen)
 	}
