@@ -28,7 +28,7 @@ func newWorld(t *testing.T, w, h int) (*harness, *memSource) {
 }
 
 func shownIDs(m *Model) []string {
-	rows := m.Table().Rows()
+	rows := m.table.Rows()
 	out := make([]string, rows.Len())
 	for i := range out {
 		out[i] = rows.At(i).UniqueID
@@ -40,20 +40,20 @@ func TestStartLoadsToday(t *testing.T) {
 	inWorld(t, func(t *testing.T) {
 		h, _ := newWorld(t, 120, 40)
 		m := h.m
-		if got := m.Table().Loaded(); got != todayCalls {
+		if got := m.table.Loaded(); got != todayCalls {
 			t.Fatalf("loaded %d calls at start, want today's %d", got, todayCalls)
 		}
-		if q := m.Query(); !q.From.Equal(time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)) || !q.To.Equal(q.From.AddDate(0, 0, 1)) {
+		if q := m.load.query; !q.From.Equal(time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)) || !q.To.Equal(q.From.AddDate(0, 0, 1)) {
 			t.Fatalf("start query %v → %v, want 2024-03-01 → 2024-03-02", q.From, q.To)
 		}
-		if r := m.Status().Range; r != "today 2024-03-01" {
+		if r := m.statusFields().Range; r != "today 2024-03-01" {
 			t.Fatalf("status range %q", r)
 		}
 		if !strings.Contains(h.screen(), "300/300 calls") {
 			t.Fatalf("status bar lacks the counts:\n%s", h.screen())
 		}
 		// Newest first, cursor on it, and the detail pane follows the selection.
-		if sel := m.Table().Selected(); sel == nil || !sel.Start.Equal(fixedNow().Add(-97*time.Second)) {
+		if sel := m.table.Selected(); sel == nil || !sel.Start.Equal(fixedNow().Add(-97*time.Second)) {
 			t.Fatalf("selected %+v, want the newest call", sel)
 		}
 	})
@@ -64,15 +64,15 @@ func TestFilterByExtension(t *testing.T) {
 		h, _ := newWorld(t, 120, 40)
 		m := h.m
 		h.keys("f")
-		if m.Dialog() == nil {
+		if m.focus.dialog == nil {
 			t.Fatal("f did not open the filter panel")
 		}
 		h.typeText("203")
 		h.keys("enter")
-		if m.Dialog() != nil {
+		if m.focus.dialog != nil {
 			t.Fatal("enter did not close the filter panel")
 		}
-		rows := m.Table().Rows()
+		rows := m.table.Rows()
 		if rows.Len() != todayCalls/6 {
 			t.Fatalf("extension 203 shows %d calls, want %d", rows.Len(), todayCalls/6)
 		}
@@ -81,15 +81,15 @@ func TestFilterByExtension(t *testing.T) {
 				t.Fatalf("row %d is extension %s", i, rows.At(i).Extension)
 			}
 		}
-		if got := m.Status().Filters; got != "ext 203" {
+		if got := m.statusFields().Filters; got != "ext 203" {
 			t.Fatalf("status filters %q, want \"ext 203\"", got)
 		}
 		if !strings.Contains(h.screen(), "filter: ext 203") {
 			t.Fatalf("screen lacks the filter:\n%s", h.screen())
 		}
 		h.keys("esc")
-		if m.Table().Shown() != todayCalls || !m.Filters().IsZero() {
-			t.Fatalf("esc left %d shown, filters %q", m.Table().Shown(), m.Filters())
+		if m.table.Shown() != todayCalls || !m.filters.IsZero() {
+			t.Fatalf("esc left %d shown, filters %q", m.table.Shown(), m.filters)
 		}
 	})
 }
@@ -101,8 +101,8 @@ func TestSearch(t *testing.T) {
 		h.keys("/")
 		h.typeText("pieter")
 		// Filters as the user types, before enter.
-		if m.Table().Shown() != todayCalls/6 {
-			t.Fatalf("search shows %d calls, want %d", m.Table().Shown(), todayCalls/6)
+		if m.table.Shown() != todayCalls/6 {
+			t.Fatalf("search shows %d calls, want %d", m.table.Shown(), todayCalls/6)
 		}
 		h.keys("enter")
 		for _, r := range rowsOf(m) {
@@ -110,7 +110,7 @@ func TestSearch(t *testing.T) {
 				t.Fatalf("search for pieter shows %s's call", r.FriendlyName)
 			}
 		}
-		if got := m.Status().Filters; got != `"pieter"` {
+		if got := m.statusFields().Filters; got != `"pieter"` {
 			t.Fatalf("status filters %q", got)
 		}
 		// A number, and then esc inside the search bar clears it.
@@ -123,14 +123,14 @@ func TestSearch(t *testing.T) {
 			t.Fatalf("search by caller ID found %d calls", len(ids))
 		}
 		h.keys("esc")
-		if m.Table().Shown() != todayCalls || m.Filters().Search != "" {
-			t.Fatalf("esc in search left %d shown, search %q", m.Table().Shown(), m.Filters().Search)
+		if m.table.Shown() != todayCalls || m.filters.Search != "" {
+			t.Fatalf("esc in search left %d shown, search %q", m.table.Shown(), m.filters.Search)
 		}
 	})
 }
 
 func rowsOf(m *Model) []*cdr.Record {
-	rows := m.Table().Rows()
+	rows := m.table.Rows()
 	out := make([]*cdr.Record, rows.Len())
 	for i := range out {
 		r := rows.At(i)
@@ -143,11 +143,11 @@ func TestSort(t *testing.T) {
 	inWorld(t, func(t *testing.T) {
 		h, _ := newWorld(t, 120, 40)
 		m := h.m
-		if c, desc := m.Table().SortBy(); c != calltable.ColStart || !desc {
+		if c, desc := m.table.SortBy(); c != calltable.ColStart || !desc {
 			t.Fatalf("default sort %v desc=%v", c, desc)
 		}
 		h.keys("s", "s") // start → type → extension
-		if c, desc := m.Table().SortBy(); c != calltable.ColExtension || desc {
+		if c, desc := m.table.SortBy(); c != calltable.ColExtension || desc {
 			t.Fatalf("after s s sort is %v desc=%v, want extension ascending", c, desc)
 		}
 		rows := rowsOf(m)
@@ -160,7 +160,7 @@ func TestSort(t *testing.T) {
 		}
 		h.keys("S")
 		rows = rowsOf(m)
-		if c, desc := m.Table().SortBy(); c != calltable.ColExtension || !desc || rows[0].Extension != "206" {
+		if c, desc := m.table.SortBy(); c != calltable.ColExtension || !desc || rows[0].Extension != "206" {
 			t.Fatalf("S gives %v desc=%v first %s", c, desc, rows[0].Extension)
 		}
 	})
@@ -172,8 +172,8 @@ func TestMarkThreeAndExport(t *testing.T) {
 		m := h.m
 		want := shownIDs(m)[:3]
 		h.keys("space", "space", "space")
-		if m.Table().Marked() != 3 {
-			t.Fatalf("marked %d, want 3", m.Table().Marked())
+		if m.table.Marked() != 3 {
+			t.Fatalf("marked %d, want 3", m.table.Marked())
 		}
 		if !strings.Contains(h.screen(), "3 marked") {
 			t.Fatalf("status bar lacks the marks:\n%s", h.screen())
@@ -189,7 +189,7 @@ func TestMarkThreeAndExport(t *testing.T) {
 				t.Fatalf("export row %d is %s, want %s", i, got, id)
 			}
 		}
-		if m.Dialog() != m.ExportDialog() || m.ExportDialog().State() != export.Prompting {
+		if m.focus.dialog != m.export || m.export.State() != export.Prompting {
 			t.Fatal("e did not open the export dialog")
 		}
 		if !strings.Contains(h.screen(), "Export 3 marked calls to CSV") {
@@ -197,24 +197,24 @@ func TestMarkThreeAndExport(t *testing.T) {
 		}
 		// Write it for real and read it back.
 		path := t.TempDir() + "/three.csv"
-		for range len(m.ExportDialog().Input()) {
+		for range len(m.export.Input()) {
 			h.keys("backspace")
 		}
 		h.typeText(path)
 		h.keys("enter")
-		h.waitFor("the export", func() bool { return m.ExportDialog().State() == export.Done })
-		if !strings.Contains(m.Status().Note(), "exported 3 calls") {
-			t.Fatalf("status after export: %q %v", m.Status().Note(), m.Status().Err())
+		h.waitFor("the export", func() bool { return m.export.State() == export.Done })
+		if !strings.Contains(m.status.Note(), "exported 3 calls") {
+			t.Fatalf("status after export: %q %v", m.status.Note(), m.status.Err())
 		}
 		h.keys("enter")
-		if m.Dialog() != nil {
+		if m.focus.dialog != nil {
 			t.Fatal("enter did not close the finished export")
 		}
 		// Marks survive a refresh.
 		h.keys("r")
 		h.idle()
-		if m.Table().Marked() != 3 {
-			t.Fatalf("refresh kept %d marks, want 3", m.Table().Marked())
+		if m.table.Marked() != 3 {
+			t.Fatalf("refresh kept %d marks, want 3", m.table.Marked())
 		}
 	})
 }
@@ -250,7 +250,7 @@ func TestExportAllShownWhenNoneMarked(t *testing.T) {
 			t.Fatalf("export request marked=%v rows=%d, want all %d shown", req.Marked, req.Rows.Len(), want)
 		}
 		h.keys("esc")
-		if h.m.Dialog() != nil {
+		if h.m.focus.dialog != nil {
 			t.Fatal("esc did not close the export dialog")
 		}
 	})
@@ -261,26 +261,26 @@ func TestStaleFetchDropped(t *testing.T) {
 		h, src := newWorld(t, 120, 40)
 		m := h.m
 		// Two loads in a row; the answer to the first arrives after the second was asked.
-		first := m.loadPreset(presetWeek)
-		stale := m.fetch
+		first := m.load.loadPreset(presetWeek)
+		stale := m.load.fetch
 		_ = first
-		second := m.loadPreset(presetToday)
-		if m.fetch == stale {
+		second := m.load.loadPreset(presetToday)
+		if m.load.fetch == stale {
 			t.Fatal("a new load did not replace the running one")
 		}
 		late := makeRecords(7, time.Date(2024, 2, 27, 9, 0, 0, 0, pbxZone))
 		h.send(batchMsg{s: stale, rows: late})
 		h.send(doneMsg{s: stale, err: errors.New("late failure")})
-		if m.Table().Loaded() != todayCalls || m.Status().Err() != nil {
-			t.Fatalf("a late answer changed the table: %d rows, status error %v", m.Table().Loaded(), m.Status().Err())
+		if m.table.Loaded() != todayCalls || m.status.Err() != nil {
+			t.Fatalf("a late answer changed the table: %d rows, status error %v", m.table.Loaded(), m.status.Err())
 		}
-		if !m.Loading() {
+		if m.load.fetch == nil {
 			t.Fatal("the late answer ended the current fetch")
 		}
 		h.exec(second)
 		h.idle()
-		if m.Table().Loaded() != todayCalls || m.Status().Range != "today 2024-03-01" {
-			t.Fatalf("after the current fetch: %d rows, range %q", m.Table().Loaded(), m.Status().Range)
+		if m.table.Loaded() != todayCalls || m.statusFields().Range != "today 2024-03-01" {
+			t.Fatalf("after the current fetch: %d rows, range %q", m.table.Loaded(), m.statusFields().Range)
 		}
 		_ = src
 	})
@@ -293,10 +293,10 @@ func TestFailedFetchKeepsRows(t *testing.T) {
 		src.set(errors.New("pbx 10.0.0.5: connection refused"), 0)
 		h.keys("r")
 		h.idle()
-		if m.Table().Loaded() != todayCalls {
-			t.Fatalf("a failed refresh left %d rows, want %d", m.Table().Loaded(), todayCalls)
+		if m.table.Loaded() != todayCalls {
+			t.Fatalf("a failed refresh left %d rows, want %d", m.table.Loaded(), todayCalls)
 		}
-		err := m.Status().Err()
+		err := m.status.Err()
 		if err == nil || !strings.Contains(err.Error(), "connection refused") || !strings.Contains(err.Error(), "kept") {
 			t.Fatalf("status error %v", err)
 		}
@@ -306,17 +306,17 @@ func TestFailedFetchKeepsRows(t *testing.T) {
 		// A new range that fails at once leaves today's rows and label in place.
 		h.keys("w")
 		h.idle()
-		if m.Table().Loaded() != todayCalls || m.Status().Range != "today 2024-03-01" {
-			t.Fatalf("failed load: %d rows, range %q", m.Table().Loaded(), m.Status().Range)
+		if m.table.Loaded() != todayCalls || m.statusFields().Range != "today 2024-03-01" {
+			t.Fatalf("failed load: %d rows, range %q", m.table.Loaded(), m.statusFields().Range)
 		}
 		// One cut off part-way keeps what arrived.
 		src.set(errors.New("pbx 10.0.0.5: the answer was cut off after 40 KB"), 120)
 		h.keys("w")
 		h.idle()
-		if m.Table().Loaded() != 120 || !strings.HasPrefix(m.Status().Range, "last 7 days") {
-			t.Fatalf("cut-off load: %d rows, range %q", m.Table().Loaded(), m.Status().Range)
+		if m.table.Loaded() != 120 || !strings.HasPrefix(m.statusFields().Range, "last 7 days") {
+			t.Fatalf("cut-off load: %d rows, range %q", m.table.Loaded(), m.statusFields().Range)
 		}
-		if err := m.Status().Err(); err == nil || !strings.Contains(err.Error(), "cut off") {
+		if err := m.status.Err(); err == nil || !strings.Contains(err.Error(), "cut off") {
 			t.Fatalf("cut-off load: status %v", err)
 		}
 	})
@@ -330,19 +330,19 @@ func TestCancelFetch(t *testing.T) {
 		src.gate = make(chan struct{})
 		src.mu.Unlock()
 		h.keys("m")
-		if !m.Loading() || !strings.Contains(m.Status().Busy, "loading") {
-			t.Fatalf("no fetch running after m (busy %q)", m.Status().Busy)
+		if m.load.fetch == nil || !strings.Contains(m.statusFields().Busy, "loading") {
+			t.Fatalf("no fetch running after m (busy %q)", m.statusFields().Busy)
 		}
 		h.keys("esc")
-		if m.Loading() {
+		if m.load.fetch != nil {
 			t.Fatal("esc did not cancel the fetch")
 		}
-		if m.Table().Loaded() != todayCalls || !strings.Contains(m.Status().Note(), "cancelled") {
-			t.Fatalf("after cancel: %d rows, note %q", m.Table().Loaded(), m.Status().Note())
+		if m.table.Loaded() != todayCalls || !strings.Contains(m.status.Note(), "cancelled") {
+			t.Fatalf("after cancel: %d rows, note %q", m.table.Loaded(), m.status.Note())
 		}
 		close(src.gate)
 		h.drain()
-		if m.Table().Loaded() != todayCalls {
+		if m.table.Loaded() != todayCalls {
 			t.Fatal("the cancelled fetch still changed the table")
 		}
 	})
@@ -356,34 +356,34 @@ func TestGotoCall(t *testing.T) {
 		h.keys(":")
 		h.typeText(target.UniqueID)
 		h.keys("enter")
-		h.waitFor("the call", func() bool { s := m.Table().Selected(); return s != nil && s.UniqueID == target.UniqueID })
+		h.waitFor("the call", func() bool { s := m.table.Selected(); return s != nil && s.UniqueID == target.UniqueID })
 
 		// By exact start time, outside the loaded range: fetched and added.
 		old := src.recs[2]
 		h.keys(":")
 		h.typeText(cdr.WallClock(old.Start).Format("2006-01-02 15:04:05"))
 		h.keys("enter")
-		h.waitFor("the old call", func() bool { s := m.Table().Selected(); return s != nil && s.UniqueID == old.UniqueID })
-		if m.Table().Loaded() != todayCalls+1 || !strings.Contains(m.Status().Note(), "added") {
-			t.Fatalf("old call: %d loaded, note %q", m.Table().Loaded(), m.Status().Note())
+		h.waitFor("the old call", func() bool { s := m.table.Selected(); return s != nil && s.UniqueID == old.UniqueID })
+		if m.table.Loaded() != todayCalls+1 || !strings.Contains(m.status.Note(), "added") {
+			t.Fatalf("old call: %d loaded, note %q", m.table.Loaded(), m.status.Note())
 		}
 
 		// Unknown: said in the status bar, selection unchanged.
 		h.keys(":")
 		h.typeText("1709000000.999")
 		h.keys("enter")
-		h.waitFor("the error", func() bool { return m.Status().Err() != nil })
-		if !strings.Contains(m.Status().Err().Error(), "no call with ID 1709000000.999") {
-			t.Fatalf("status %v", m.Status().Err())
+		h.waitFor("the error", func() bool { return m.status.Err() != nil })
+		if !strings.Contains(m.status.Err().Error(), "no call with ID 1709000000.999") {
+			t.Fatalf("status %v", m.status.Err())
 		}
-		if s := m.Table().Selected(); s.UniqueID != old.UniqueID {
+		if s := m.table.Selected(); s.UniqueID != old.UniqueID {
 			t.Fatal("a failed go-to moved the cursor")
 		}
 		// A bad entry keeps the prompt open and says why.
 		h.keys(":")
 		h.typeText("2024 03 01")
 		h.keys("enter")
-		if m.Dialog() == nil {
+		if m.focus.dialog == nil {
 			t.Fatal("a bad entry closed the go-to prompt")
 		}
 		if !strings.Contains(h.screen(), "neither a unique ID") {
@@ -399,9 +399,9 @@ func TestOpenOnGoto(t *testing.T) {
 		src := &memSource{recs: append(old, recs...)}
 		h := newHarness(t, Options{Source: src, Goto: cdr.ByID(old[3].UniqueID)}, 120, 40)
 		h.idle()
-		h.waitFor("the call", func() bool { s := h.m.Table().Selected(); return s != nil && s.UniqueID == old[3].UniqueID })
-		if h.m.Table().Loaded() != 5 || h.m.Status().Range != "2024-02-20" {
-			t.Fatalf("opened on %d rows of %q, want the call's day", h.m.Table().Loaded(), h.m.Status().Range)
+		h.waitFor("the call", func() bool { s := h.m.table.Selected(); return s != nil && s.UniqueID == old[3].UniqueID })
+		if h.m.table.Loaded() != 5 || h.m.statusFields().Range != "2024-02-20" {
+			t.Fatalf("opened on %d rows of %q, want the call's day", h.m.table.Loaded(), h.m.statusFields().Range)
 		}
 	})
 }
@@ -411,30 +411,30 @@ func TestFollowAddsOnTopWithoutMovingCursor(t *testing.T) {
 		h, src := newWorld(t, 120, 40)
 		m := h.m
 		h.keys("down", "down")
-		sel := m.Table().Selected().UniqueID
+		sel := m.table.Selected().UniqueID
 		h.keys("F")
 		h.idle()
-		if !m.Following() || !strings.Contains(h.screen(), "following") {
+		if !m.load.follow || !strings.Contains(h.screen(), "following") {
 			t.Fatal("F did not turn follow on")
 		}
 		fresh := makeRecords(2, fixedNow().Add(5*time.Minute))
 		src.mu.Lock()
 		src.recs = append(src.recs, fresh...)
 		src.mu.Unlock()
-		_, cmd := m.Update(followTick{gen: m.followGen}) // the harness drops ticks; this one is the test's
+		_, cmd := m.Update(followTick{gen: m.load.followGen}) // the harness drops ticks; this one is the test's
 		h.exec(cmd)
-		h.waitFor("the poll", func() bool { return m.Table().Loaded() > todayCalls })
-		if m.Table().Loaded() != todayCalls+2 {
-			t.Fatalf("follow loaded %d, want %d (no duplicates)", m.Table().Loaded(), todayCalls+2)
+		h.waitFor("the poll", func() bool { return m.table.Loaded() > todayCalls })
+		if m.table.Loaded() != todayCalls+2 {
+			t.Fatalf("follow loaded %d, want %d (no duplicates)", m.table.Loaded(), todayCalls+2)
 		}
-		if m.Table().Selected().UniqueID != sel {
+		if m.table.Selected().UniqueID != sel {
 			t.Fatal("new calls moved the cursor off its call")
 		}
-		if top := m.Table().Rows().At(0).UniqueID; top != fresh[1].UniqueID {
+		if top := m.table.Rows().At(0).UniqueID; top != fresh[1].UniqueID {
 			t.Fatalf("top row %s, want the newest new call", top)
 		}
 		h.keys("F")
-		if m.Following() {
+		if m.load.follow {
 			t.Fatal("F did not turn follow off")
 		}
 	})
@@ -445,38 +445,38 @@ func TestLocalPages(t *testing.T) {
 		h, _ := newWorld(t, 120, 40)
 		m := h.m
 		h.keys("]")
-		if p, n := m.Table().Page(); p != 1 || n != 3 {
+		if p, n := m.table.Page(); p != 1 || n != 3 {
 			t.Fatalf("] gives page %d of %d, want 1 of 3", p, n)
 		}
 		h.keys("]")
-		if p, _ := m.Table().Page(); p != 2 || !strings.Contains(m.Status().Range, "page 2/3") {
-			t.Fatalf("page %d, range %q", p, m.Status().Range)
+		if p, _ := m.table.Page(); p != 2 || !strings.Contains(m.statusFields().Range, "page 2/3") {
+			t.Fatalf("page %d, range %q", p, m.statusFields().Range)
 		}
 		// A refresh keeps the cursor's call, on its page.
 		h.keys("down", "down")
-		sel := m.Table().Selected().UniqueID
+		sel := m.table.Selected().UniqueID
 		h.keys("r")
 		h.idle()
-		if p, _ := m.Table().Page(); p != 2 || m.Table().Selected().UniqueID != sel {
-			t.Fatalf("after refresh: page %d, selected %s, want page 2 and %s", p, m.Table().Selected().UniqueID, sel)
+		if p, _ := m.table.Page(); p != 2 || m.table.Selected().UniqueID != sel {
+			t.Fatalf("after refresh: page %d, selected %s, want page 2 and %s", p, m.table.Selected().UniqueID, sel)
 		}
 		h.keys("P")
 		h.keys("backspace")
 		h.typeText("3")
 		h.keys("enter")
-		if p, _ := m.Table().Page(); p != 3 {
+		if p, _ := m.table.Page(); p != 3 {
 			t.Fatalf("P 3 gives page %d", p)
 		}
 		h.keys("Z")
 		h.keys("backspace", "backspace", "backspace")
 		h.typeText("50")
 		h.keys("enter")
-		if _, n := m.Table().Page(); n != 6 {
+		if _, n := m.table.Page(); n != 6 {
 			t.Fatalf("page size 50 gives %d pages, want 6", n)
 		}
 		h.keys("t")
 		h.idle()
-		if _, n := m.Table().Page(); n != 0 {
+		if _, n := m.table.Page(); n != 0 {
 			t.Fatal("a new range stayed paged")
 		}
 	})
@@ -491,23 +491,23 @@ func TestPBXPages(t *testing.T) {
 		m := h.m
 		h.keys("]")
 		h.idle()
-		if m.Query().Page != 1 || m.Table().Loaded() != 100 || m.Status().Range != "page 1/3" {
-			t.Fatalf("] gives page %d, %d rows, %q", m.Query().Page, m.Table().Loaded(), m.Status().Range)
+		if m.load.query.Page != 1 || m.table.Loaded() != 100 || m.statusFields().Range != "page 1/3" {
+			t.Fatalf("] gives page %d, %d rows, %q", m.load.query.Page, m.table.Loaded(), m.statusFields().Range)
 		}
 		h.keys("]")
 		h.idle()
-		if got := m.Table().Record(0).UniqueID; got != recs[100].UniqueID {
+		if got := m.table.Record(0).UniqueID; got != recs[100].UniqueID {
 			t.Fatalf("page 2 starts with %s, want %s", got, recs[100].UniqueID)
 		}
 		h.keys("]", "]")
 		h.idle()
-		if m.Query().Page != 3 || !strings.Contains(m.Status().Note(), "last page") {
-			t.Fatalf("past the end: page %d, note %q", m.Query().Page, m.Status().Note())
+		if m.load.query.Page != 3 || !strings.Contains(m.status.Note(), "last page") {
+			t.Fatalf("past the end: page %d, note %q", m.load.query.Page, m.status.Note())
 		}
 		h.keys("[")
 		h.idle()
-		if m.Query().Page != 2 {
-			t.Fatalf("[ gives page %d", m.Query().Page)
+		if m.load.query.Page != 2 {
+			t.Fatalf("[ gives page %d", m.load.query.Page)
 		}
 	})
 }
@@ -518,11 +518,11 @@ func TestDialogsOpenAndClose(t *testing.T) {
 		m := h.m
 		for _, k := range []string{"u", "o", "f", "R", ":", "P", "Z"} {
 			h.keys(k)
-			if m.Dialog() == nil {
+			if m.focus.dialog == nil {
 				t.Fatalf("%s opened no dialog", k)
 			}
 			h.keys("esc")
-			if m.Dialog() != nil {
+			if m.focus.dialog != nil {
 				t.Fatalf("esc did not close the dialog %s opened", k)
 			}
 		}
@@ -535,7 +535,7 @@ func TestDialogsOpenAndClose(t *testing.T) {
 			t.Fatal("esc did not close the help")
 		}
 		h.keys("d")
-		if !m.DetailShown() || !strings.Contains(h.screen(), "Call details") {
+		if !m.showDetail || !strings.Contains(h.screen(), "Call details") {
 			t.Fatal("d did not show the detail pane")
 		}
 		h.keys("q")
@@ -554,8 +554,8 @@ func TestUsersPickExtension(t *testing.T) {
 			t.Fatalf("users view lacks names:\n%s", h.screen())
 		}
 		h.keys("down", "enter")
-		if m.Dialog() != nil || m.Status().Filters != "ext 202" {
-			t.Fatalf("enter on a user: dialog %v, filters %q", m.Dialog() != nil, m.Status().Filters)
+		if m.focus.dialog != nil || m.statusFields().Filters != "ext 202" {
+			t.Fatalf("enter on a user: dialog %v, filters %q", m.focus.dialog != nil, m.statusFields().Filters)
 		}
 	})
 }
@@ -575,8 +575,8 @@ func TestRangePrompt(t *testing.T) {
 		}
 		h.keys("enter")
 		h.idle()
-		if m.Table().Loaded() != 5 || m.Status().Range != "2024-02-20" {
-			t.Fatalf("custom range: %d rows, %q", m.Table().Loaded(), m.Status().Range)
+		if m.table.Loaded() != 5 || m.statusFields().Range != "2024-02-20" {
+			t.Fatalf("custom range: %d rows, %q", m.table.Loaded(), m.statusFields().Range)
 		}
 	})
 }
@@ -587,23 +587,23 @@ func TestMouse(t *testing.T) {
 		m := h.m
 		// Line 0 is the app header, line 1 the table's header, line 2 the first call.
 		h.send(tea.MouseClickMsg{X: 10, Y: 5, Button: tea.MouseLeft})
-		if m.Table().Cursor() != 3 {
-			t.Fatalf("a click on screen line 5 selected row %d, want 3", m.Table().Cursor())
+		if m.table.Cursor() != 3 {
+			t.Fatalf("a click on screen line 5 selected row %d, want 3", m.table.Cursor())
 		}
 		h.send(tea.MouseWheelMsg{X: 10, Y: 10, Button: tea.MouseWheelDown})
-		if m.Table().Cursor() != 6 {
-			t.Fatalf("the wheel moved the cursor to %d, want 6", m.Table().Cursor())
+		if m.table.Cursor() != 6 {
+			t.Fatalf("the wheel moved the cursor to %d, want 6", m.table.Cursor())
 		}
 		// A click on the header sorts by the column under it.
 		h.send(tea.MouseClickMsg{X: 30, Y: 1, Button: tea.MouseLeft})
-		if c, _ := m.Table().SortBy(); c != calltable.ColExtension {
+		if c, _ := m.table.SortBy(); c != calltable.ColExtension {
 			t.Fatalf("a click on the Extension header sorts by %v", c)
 		}
 		// With a dialog open the mouse does not reach the table.
-		before := m.Table().Cursor()
+		before := m.table.Cursor()
 		h.keys("u")
 		h.send(tea.MouseClickMsg{X: 10, Y: 30, Button: tea.MouseLeft})
-		if m.Table().Cursor() != before {
+		if m.table.Cursor() != before {
 			t.Fatal("a click went through the dialog")
 		}
 	})
@@ -622,8 +622,8 @@ func TestServerSideExtensionFilter(t *testing.T) {
 		src.mu.Lock()
 		asked := src.last.Extension
 		src.mu.Unlock()
-		if asked != "205" || h.m.Table().Loaded() != todayCalls/6 || h.m.Table().Shown() != todayCalls/6 {
-			t.Fatalf("asked the PBX for extension %q; %d loaded, %d shown", asked, h.m.Table().Loaded(), h.m.Table().Shown())
+		if asked != "205" || h.m.table.Loaded() != todayCalls/6 || h.m.table.Shown() != todayCalls/6 {
+			t.Fatalf("asked the PBX for extension %q; %d loaded, %d shown", asked, h.m.table.Loaded(), h.m.table.Shown())
 		}
 		// Clearing the filter asks for every extension again.
 		h.keys("esc")
@@ -631,8 +631,8 @@ func TestServerSideExtensionFilter(t *testing.T) {
 		src.mu.Lock()
 		asked = src.last.Extension
 		src.mu.Unlock()
-		if asked != "" || h.m.Table().Loaded() != todayCalls {
-			t.Fatalf("after esc asked for %q, %d loaded", asked, h.m.Table().Loaded())
+		if asked != "" || h.m.table.Loaded() != todayCalls {
+			t.Fatalf("after esc asked for %q, %d loaded", asked, h.m.table.Loaded())
 		}
 	})
 }

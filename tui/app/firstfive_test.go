@@ -29,11 +29,11 @@ func TestOpensOnNewestCallOfAWideRange(t *testing.T) {
 		h := newHarness(t, Options{Source: src, Initial: cdr.Query{From: from}}, 120, 40)
 		h.idle()
 		m := h.m
-		if m.Table().Loaded() != len(recs) {
-			t.Fatalf("loaded %d of %d", m.Table().Loaded(), len(recs))
+		if m.table.Loaded() != len(recs) {
+			t.Fatalf("loaded %d of %d", m.table.Loaded(), len(recs))
 		}
 		newest := recs[len(recs)-1]
-		if sel := m.Table().Selected(); sel == nil || sel.UniqueID != newest.UniqueID {
+		if sel := m.table.Selected(); sel == nil || sel.UniqueID != newest.UniqueID {
 			t.Fatalf("opened on %v, want the newest call %s", sel, newest.UniqueID)
 		}
 		if sc := ansi.Strip(h.screen()); !strings.Contains(sc, cdr.WallClock(newest.Start).Format("2006-01-02 15:04:05")) {
@@ -49,15 +49,15 @@ func TestPickedCallStaysWhileRowsStreamIn(t *testing.T) {
 		src := &memSource{recs: recs, pause: make(chan struct{}), pauseAfter: 2500}
 		h := newHarness(t, Options{Source: src, Initial: cdr.Query{From: time.Date(2024, 2, 1, 0, 0, 0, 0, time.UTC)}}, 120, 40)
 		m := h.m
-		h.waitFor("the first rows", func() bool { return m.Table().Loaded() >= 2500 })
+		h.waitFor("the first rows", func() bool { return m.table.Loaded() >= 2500 })
 		h.keys("down", "down", "down")
-		picked := m.Table().Selected().UniqueID
+		picked := m.table.Selected().UniqueID
 		close(src.pause)
 		h.idle()
-		if got := m.Table().Selected().UniqueID; got != picked {
+		if got := m.table.Selected().UniqueID; got != picked {
 			t.Fatalf("rows streaming in moved the selection from %s to %s", picked, got)
 		}
-		if sc := ansi.Strip(h.screen()); !strings.Contains(sc, cdr.WallClock(m.Table().Selected().Start).Format("15:04:05")) {
+		if sc := ansi.Strip(h.screen()); !strings.Contains(sc, cdr.WallClock(m.table.Selected().Start).Format("15:04:05")) {
 			t.Fatalf("the picked call is off screen:\n%s", sc)
 		}
 	})
@@ -70,8 +70,8 @@ func TestStartupGotoUnknownCallStaysUntilDismissed(t *testing.T) {
 		recs := makeRecords(todayCalls, fixedNow())
 		h := newHarness(t, Options{Source: &memSource{recs: recs}, Goto: cdr.ByID("1396000115.1")}, 120, 40)
 		h.idle()
-		if h.m.Table().Loaded() != todayCalls {
-			t.Fatalf("did not open on today: %d rows", h.m.Table().Loaded())
+		if h.m.table.Loaded() != todayCalls {
+			t.Fatalf("did not open on today: %d rows", h.m.table.Loaded())
 		}
 		h.keys("down", "down", "up")
 		if sc := h.screen(); !strings.Contains(sc, "1396000115.1") || !strings.Contains(sc, "no call") {
@@ -99,7 +99,7 @@ func TestGotoLoadedCallLeavesNoFetchingNote(t *testing.T) {
 		h.keys(":")
 		h.typeText(target.UniqueID)
 		h.keys("enter")
-		h.waitFor("the call", func() bool { s := h.m.Table().Selected(); return s != nil && s.UniqueID == target.UniqueID })
+		h.waitFor("the call", func() bool { s := h.m.table.Selected(); return s != nil && s.UniqueID == target.UniqueID })
 		h.drain()
 		if sc := h.screen(); strings.Contains(sc, "fetching") {
 			t.Fatalf("a go-to a loaded call left the fetching note:\n%s", sc)
@@ -175,7 +175,7 @@ func TestTodayIsThePBXsDay(t *testing.T) {
 		h.idle()
 		m := h.m
 		day := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
-		if q := m.Query(); !q.From.Equal(day) || !q.To.Equal(day.AddDate(0, 0, 1)) {
+		if q := m.load.query; !q.From.Equal(day) || !q.To.Equal(day.AddDate(0, 0, 1)) {
 			t.Fatalf("today loaded %v → %v, want the PBX's 2026-12-06", q.From, q.To)
 		}
 		sc := h.screen()
@@ -184,12 +184,12 @@ func TestTodayIsThePBXsDay(t *testing.T) {
 		}
 		h.keys("y")
 		h.idle()
-		if q := m.Query(); !q.From.Equal(day.AddDate(0, 0, -1)) {
+		if q := m.load.query; !q.From.Equal(day.AddDate(0, 0, -1)) {
 			t.Fatalf("yesterday loaded %v, want 2026-12-05", q.From)
 		}
 		h.keys("m")
 		h.idle()
-		if q := m.Query(); !q.From.Equal(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)) || !q.To.Equal(day.AddDate(0, 0, 1)) {
+		if q := m.load.query; !q.From.Equal(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)) || !q.To.Equal(day.AddDate(0, 0, 1)) {
 			t.Fatalf("this month loaded %v → %v", q.From, q.To)
 		}
 	})
@@ -209,8 +209,8 @@ func TestTodayFollowsThePBXsClock(t *testing.T) {
 		src := &clockSource{memSource: &memSource{recs: makeRecords(40, pbxNow)}, now: pbxNow}
 		h := newHarness(t, Options{Source: src}, 120, 40) // the workstation says 2024-03-01
 		h.idle()
-		if q := h.m.Query(); !q.From.Equal(time.Date(2014, 3, 28, 0, 0, 0, 0, time.UTC)) || h.m.Table().Loaded() != 40 {
-			t.Fatalf("today by the PBX's clock loaded %v (%d rows), want 2014-03-28", q.From, h.m.Table().Loaded())
+		if q := h.m.load.query; !q.From.Equal(time.Date(2014, 3, 28, 0, 0, 0, 0, time.UTC)) || h.m.table.Loaded() != 40 {
+			t.Fatalf("today by the PBX's clock loaded %v (%d rows), want 2014-03-28", q.From, h.m.table.Loaded())
 		}
 	})
 }
@@ -287,12 +287,12 @@ func TestDetailLengthFromThePlayer(t *testing.T) {
 		h.idle()
 		m := h.m
 		for range 100 {
-			if s := m.Table().Selected(); s != nil && s.HasRecording() && !strings.HasSuffix(strings.ToLower(s.Recording), ".gsm") {
+			if s := m.table.Selected(); s != nil && s.HasRecording() && !strings.HasSuffix(strings.ToLower(s.Recording), ".gsm") {
 				break
 			}
 			h.keys("down")
 		}
-		sel := m.Table().Selected()
+		sel := m.table.Selected()
 		if sel == nil || !sel.HasRecording() {
 			t.Skip("no recorded WAV call in the simulated day")
 		}
@@ -301,8 +301,8 @@ func TestDetailLengthFromThePlayer(t *testing.T) {
 			t.Fatalf("a WAV's length is shown before it was decoded:\n%s", sc)
 		}
 		h.keys("enter")
-		h.waitFor("the player", func() bool { return m.Player().Phase() == playerbar.Loaded })
-		want := m.Player().State().Length
+		h.waitFor("the player", func() bool { return m.player.Phase() == playerbar.Loaded })
+		want := m.player.State().Length
 		h.send(winSize(200, 50))
 		if sc := h.screen(); !strings.Contains(sc, "Length") || !strings.Contains(sc, common.Duration(int(want.Round(time.Second)/time.Second))) {
 			t.Fatalf("Length does not show the decoded %v:\n%s", want, sc)
@@ -350,13 +350,13 @@ func TestGotoCallTheLoadDoesNotListSaysSo(t *testing.T) {
 	extra.UniqueID = "1709290000.77"
 	check := func(t *testing.T, h *harness) {
 		t.Helper()
-		if s := h.m.Table().Selected(); s == nil || s.UniqueID != extra.UniqueID {
+		if s := h.m.table.Selected(); s == nil || s.UniqueID != extra.UniqueID {
 			t.Fatalf("selected %v, want the call asked for", s)
 		}
-		if n := h.m.Table().Loaded(); n != todayCalls+1 {
+		if n := h.m.table.Loaded(); n != todayCalls+1 {
 			t.Fatalf("%d rows loaded, want today's %d and the call", n, todayCalls+1)
 		}
-		if note := h.m.Status().Note(); !strings.Contains(note, "call "+extra.UniqueID+" is outside the loaded range") {
+		if note := h.m.status.Note(); !strings.Contains(note, "call "+extra.UniqueID+" is outside the loaded range") {
 			t.Fatalf("status note %q does not say the call was added", note)
 		}
 	}
@@ -365,7 +365,7 @@ func TestGotoCallTheLoadDoesNotListSaysSo(t *testing.T) {
 			src := &unlistedSource{memSource: &memSource{recs: makeRecords(todayCalls, fixedNow())}, extra: extra}
 			h := newHarness(t, Options{Source: src, Goto: cdr.ByID(extra.UniqueID)}, 120, 40)
 			h.idle()
-			h.waitFor("the call", func() bool { s := h.m.Table().Selected(); return s != nil && s.UniqueID == extra.UniqueID })
+			h.waitFor("the call", func() bool { s := h.m.table.Selected(); return s != nil && s.UniqueID == extra.UniqueID })
 			check(t, h)
 		})
 	})
@@ -407,8 +407,8 @@ func TestGotoCallHiddenByAFilter(t *testing.T) {
 		h.keys(":")
 		h.typeText(target.UniqueID)
 		h.keys("enter")
-		h.waitFor("the filters to clear", func() bool { return h.m.Filters().IsZero() })
-		if s := h.m.Table().Selected(); s == nil || s.UniqueID != target.UniqueID {
+		h.waitFor("the filters to clear", func() bool { return h.m.filters.IsZero() })
+		if s := h.m.table.Selected(); s == nil || s.UniqueID != target.UniqueID {
 			t.Fatalf("selected %v, want %s", s, target.UniqueID)
 		}
 	})

@@ -58,7 +58,7 @@ func newHarness(t testing.TB, o Options, w, h int) *harness {
 // stop quits the model, closes the player and handles messages until every Cmd has answered.
 func (h *harness) stop() {
 	h.m.quit()
-	h.m.Player().Close()
+	h.m.player.Close()
 	h.quit = true
 	for h.pending > 0 {
 		h.pending--
@@ -157,7 +157,7 @@ func (h *harness) waitFor(what string, cond func() bool) {
 			h.pending--
 			h.handle(msg)
 		case <-deadline.C:
-			h.t.Fatalf("timed out waiting for %s; status %q / %v", what, h.m.Status().Note(), h.m.Status().Err())
+			h.t.Fatalf("timed out waiting for %s; status %q / %v", what, h.m.status.Note(), h.m.status.Err())
 		}
 	}
 	h.drain()
@@ -166,7 +166,7 @@ func (h *harness) waitFor(what string, cond func() bool) {
 // idle waits for the running fetch to end and the model to settle.
 func (h *harness) idle() {
 	h.t.Helper()
-	h.waitFor("the fetch to finish", func() bool { return !h.m.Loading() })
+	h.waitFor("the fetch to finish", func() bool { return h.m.load.fetch == nil })
 }
 
 func (h *harness) screen() string { return h.m.View().Content }
@@ -277,6 +277,13 @@ func (s *memSource) Users(context.Context) ([]cdr.User, error) {
 		us[i] = cdr.User{Extension: fmt.Sprint(201 + i), Name: n}
 	}
 	return us, nil
+}
+
+// fetches is how many times Calls was asked.
+func (s *memSource) fetches() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls
 }
 
 func (s *memSource) set(fail error, after int) {

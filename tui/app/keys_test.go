@@ -158,9 +158,9 @@ func TestHelpFollowsFocus(t *testing.T) {
 		}
 		h.keys("esc")
 		h.send(playRequestFor(m))
-		h.waitFor("the player bar", func() bool { return m.Player().Active() })
+		h.waitFor("the player bar", func() bool { return m.player.Active() })
 		h.keys("tab")
-		if !m.PlayerFocused() {
+		if !m.focus.player() {
 			t.Fatal("tab did not give the player the keys")
 		}
 		h.keys("?")
@@ -179,7 +179,7 @@ func TestHelpFollowsFocus(t *testing.T) {
 }
 
 func playRequestFor(m *Model) common.PlayRequest {
-	return common.PlayRequest{Record: *m.Table().Selected()}
+	return common.PlayRequest{Record: *m.table.Selected()}
 }
 
 // squeeze is a screen's text with every run of spaces made one, so help lines compare whatever the column widths.

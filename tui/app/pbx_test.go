@@ -194,76 +194,76 @@ func TestSimulatorSession(t *testing.T) {
 		h.idle()
 		m := h.m
 		today := time.Date(2026, 3, 4, 0, 0, 0, 0, time.UTC)
-		if want := w.dayCount(today); want == 0 || m.Table().Loaded() != want {
-			t.Fatalf("today shows %d calls, the PBX has %d", m.Table().Loaded(), want)
+		if want := w.dayCount(today); want == 0 || m.table.Loaded() != want {
+			t.Fatalf("today shows %d calls, the PBX has %d", m.table.Loaded(), want)
 		}
-		if err := m.Status().Err(); err != nil {
+		if err := m.status.Err(); err != nil {
 			t.Fatalf("status error %v", err)
 		}
 		h.keys("y")
 		h.idle()
-		if want := w.dayCount(today.AddDate(0, 0, -1)); m.Table().Loaded() != want {
-			t.Fatalf("yesterday shows %d calls, the PBX has %d", m.Table().Loaded(), want)
+		if want := w.dayCount(today.AddDate(0, 0, -1)); m.table.Loaded() != want {
+			t.Fatalf("yesterday shows %d calls, the PBX has %d", m.table.Loaded(), want)
 		}
 
 		// Filter by the first call's extension, open the details, play a recorded call.
-		ext := m.Table().Selected().Extension
+		ext := m.table.Selected().Extension
 		h.keys("f")
 		h.typeText(ext)
 		h.keys("enter")
-		h.waitFor("the filter", func() bool { return m.Dialog() == nil && m.Status().Filters == "ext "+ext })
+		h.waitFor("the filter", func() bool { return m.focus.dialog == nil && m.statusFields().Filters == "ext "+ext })
 		for _, r := range rowsOf(m) {
 			if r.Extension != ext {
 				t.Fatalf("filter %s shows extension %s", ext, r.Extension)
 			}
 		}
 		h.keys("d")
-		if !strings.Contains(h.screen(), "Call details") || !strings.Contains(h.screen(), m.Table().Selected().UniqueID) {
+		if !strings.Contains(h.screen(), "Call details") || !strings.Contains(h.screen(), m.table.Selected().UniqueID) {
 			t.Fatal("the detail pane does not show the selected call")
 		}
 		h.keys("esc") // clear the filter: more recorded calls to choose from
-		for i := 0; !m.Table().Selected().HasRecording(); i++ {
+		for i := 0; !m.table.Selected().HasRecording(); i++ {
 			if i > 200 {
 				t.Fatal("no recorded call among the first 200")
 			}
 			h.keys("down")
 		}
-		rec := *m.Table().Selected()
+		rec := *m.table.Selected()
 		h.keys("enter")
 		h.waitFor("the recording to load", func() bool {
-			return m.Player().Phase() == playerbar.Loaded || m.Player().Phase() == playerbar.Failed
+			return m.player.Phase() == playerbar.Loaded || m.player.Phase() == playerbar.Failed
 		})
-		if m.Player().Phase() != playerbar.Loaded {
-			t.Fatalf("playing %s failed: %v", rec.UniqueID, m.Player().Err())
+		if m.player.Phase() != playerbar.Loaded {
+			t.Fatalf("playing %s failed: %v", rec.UniqueID, m.player.Err())
 		}
 		if !strings.Contains(h.screen(), rec.UniqueID) {
 			t.Fatalf("the player bar does not name the call:\n%s", h.screen())
 		}
 		h.keys("tab")
-		if !m.PlayerFocused() {
+		if !m.focus.player() {
 			t.Fatal("tab did not focus the player bar")
 		}
 		h.keys("space")
-		if !m.Player().State().Paused {
+		if !m.player.State().Paused {
 			t.Fatal("space in the player bar did not pause")
 		}
 		h.keys("down") // not the player's: moves the calls' cursor, playback goes on
 		h.keys("esc")
-		h.waitFor("the keys to go back to the calls", func() bool { return !m.PlayerFocused() })
-		if m.Player().Record().UniqueID != rec.UniqueID {
+		h.waitFor("the keys to go back to the calls", func() bool { return !m.focus.player() })
+		if m.player.Record().UniqueID != rec.UniqueID {
 			t.Fatal("moving the cursor changed the call playing")
 		}
 
 		// Mark three, export them, read the CSV back.
 		h.keys("g", "space", "space", "space", "e")
-		h.waitFor("the export dialog", func() bool { return m.Dialog() == m.ExportDialog() })
+		h.waitFor("the export dialog", func() bool { return m.focus.dialog == m.export })
 		path := filepath.Join(t.TempDir(), "three.csv")
-		for range len(m.ExportDialog().Input()) {
+		for range len(m.export.Input()) {
 			h.keys("backspace")
 		}
 		h.typeText(path)
 		h.keys("enter")
-		h.waitFor("the export", func() bool { return m.ExportDialog().State() == export.Done })
+		h.waitFor("the export", func() bool { return m.export.State() == export.Done })
 		f, err := os.Open(path)
 		if err != nil {
 			t.Fatal(err)
@@ -276,7 +276,7 @@ func TestSimulatorSession(t *testing.T) {
 		if len(rows) != 4 {
 			t.Fatalf("the CSV has %d lines, want a header and 3 calls", len(rows))
 		}
-		marked := m.Table().MarkedRows()
+		marked := m.table.MarkedRows()
 		for i := range 3 {
 			if !strings.Contains(strings.Join(rows[i+1], ","), marked.At(i).UniqueID) {
 				t.Fatalf("CSV row %d is %v, want call %s", i+1, rows[i+1], marked.At(i).UniqueID)
@@ -290,8 +290,8 @@ func TestSimulatorWrongPassword(t *testing.T) {
 	inWorld(t, func(t *testing.T) {
 		h := w.harness(t, Options{}, 120, 40)
 		h.idle()
-		h.waitFor("the error", func() bool { return h.m.Status().Err() != nil })
-		err := h.m.Status().Err()
+		h.waitFor("the error", func() bool { return h.m.status.Err() != nil })
+		err := h.m.status.Err()
 		if err == nil || !strings.Contains(err.Error(), "wrong user or password") {
 			t.Fatalf("status error %v, want wrong user or password", err)
 		}
@@ -309,16 +309,16 @@ func TestSimulatorDown(t *testing.T) {
 	inWorld(t, func(t *testing.T) {
 		h := w.harness(t, Options{}, 120, 40)
 		h.idle()
-		loaded := h.m.Table().Loaded()
+		loaded := h.m.table.Loaded()
 		w.srv.Close()
 		h.keys("r")
 		h.idle()
-		h.waitFor("the error", func() bool { return h.m.Status().Err() != nil })
-		if h.m.Table().Loaded() != loaded || h.m.Status().Err() == nil {
-			t.Fatalf("PBX down: %d rows (had %d), status %v", h.m.Table().Loaded(), loaded, h.m.Status().Err())
+		h.waitFor("the error", func() bool { return h.m.status.Err() != nil })
+		if h.m.table.Loaded() != loaded || h.m.status.Err() == nil {
+			t.Fatalf("PBX down: %d rows (had %d), status %v", h.m.table.Loaded(), loaded, h.m.status.Err())
 		}
 		if !strings.Contains(h.screen(), "connection refused") {
-			t.Fatalf("the screen does not say why; status %v:\n%s", h.m.Status().Err(), ansi.Strip(h.screen()))
+			t.Fatalf("the screen does not say why; status %v:\n%s", h.m.status.Err(), ansi.Strip(h.screen()))
 		}
 	})
 }
@@ -332,8 +332,8 @@ func TestSimulatorCutOff(t *testing.T) {
 		h.keys("w")
 		h.idle()
 		m := h.m
-		h.waitFor("the error", func() bool { return m.Status().Err() != nil })
-		err := m.Status().Err()
+		h.waitFor("the error", func() bool { return m.status.Err() != nil })
+		err := m.status.Err()
 		if err == nil {
 			t.Fatal("a cut-off answer gave no error")
 		}
@@ -341,13 +341,13 @@ func TestSimulatorCutOff(t *testing.T) {
 		for d := range 3 {
 			all += w.dayCount(time.Date(2026, 3, 2+d, 0, 0, 0, 0, time.UTC))
 		}
-		if m.Table().Loaded() == 0 || m.Table().Loaded() >= all {
-			t.Fatalf("cut off: %d rows of %d kept", m.Table().Loaded(), all)
+		if m.table.Loaded() == 0 || m.table.Loaded() >= all {
+			t.Fatalf("cut off: %d rows of %d kept", m.table.Loaded(), all)
 		}
 		if !strings.Contains(err.Error(), "kept") {
 			t.Fatalf("status %v does not say the rows were kept", err)
 		}
-		t.Logf("cut off after 20000 bytes: %d rows kept; status: %v", m.Table().Loaded(), err)
+		t.Logf("cut off after 20000 bytes: %d rows kept; status: %v", m.table.Loaded(), err)
 	})
 }
 
@@ -365,21 +365,21 @@ func TestSimulatorMalformedRecording(t *testing.T) {
 		h := w.harness(t, Options{}, 120, 40)
 		h.idle()
 		m := h.m
-		for i := 0; !m.Table().Selected().HasRecording(); i++ {
+		for i := 0; !m.table.Selected().HasRecording(); i++ {
 			if i > 200 {
 				t.Fatal("no recorded call among the first 200")
 			}
 			h.keys("down")
 		}
 		h.keys("enter")
-		h.waitFor("the player to give up", func() bool { return m.Player().Phase() == playerbar.Failed })
-		h.waitFor("the error", func() bool { return m.Status().Err() != nil })
-		err = m.Status().Err()
+		h.waitFor("the player to give up", func() bool { return m.player.Phase() == playerbar.Failed })
+		h.waitFor("the error", func() bool { return m.status.Err() != nil })
+		err = m.status.Err()
 		if err == nil || !strings.Contains(err.Error(), "cannot play call") {
 			t.Fatalf("status %v", err)
 		}
 		t.Logf("malformed recording: %v", err)
-		if m.Table().Loaded() == 0 {
+		if m.table.Loaded() == 0 {
 			t.Fatal("the rows went away")
 		}
 	})
@@ -396,34 +396,34 @@ func TestPlayClearsStaleStatus(t *testing.T) {
 		find := func(recorded bool) cdr.Record {
 			t.Helper()
 			h.keys("g")
-			for i := 0; m.Table().Selected().HasRecording() != recorded; i++ {
+			for i := 0; m.table.Selected().HasRecording() != recorded; i++ {
 				if i > 300 {
 					t.Fatalf("no call with recording=%v among the first 300", recorded)
 				}
 				h.keys("down")
 			}
-			return *m.Table().Selected()
+			return *m.table.Selected()
 		}
 		playRecorded := func() {
 			t.Helper()
 			find(true)
 			h.keys("enter")
-			h.waitFor("the recording to load", func() bool { return m.Player().Phase() == playerbar.Loaded })
+			h.waitFor("the recording to load", func() bool { return m.player.Phase() == playerbar.Loaded })
 			h.drain()
-			if strings.Contains(h.screen(), "has no recording") || m.Status().Err() != nil {
-				t.Fatalf("stale status after playing a recorded call (err %v):\n%s", m.Status().Err(), h.screen())
+			if strings.Contains(h.screen(), "has no recording") || m.status.Err() != nil {
+				t.Fatalf("stale status after playing a recorded call (err %v):\n%s", m.status.Err(), h.screen())
 			}
 		}
 
 		silent := find(false)
 		h.keys("enter")
-		h.waitFor("the note", func() bool { return strings.Contains(m.Status().Note(), "has no recording") })
+		h.waitFor("the note", func() bool { return strings.Contains(m.status.Note(), "has no recording") })
 		playRecorded()
 
 		// The player's own error, for a request that reaches it.
 		h.send(common.PlayRequest{Record: silent})
 		h.waitFor("the player's error", func() bool {
-			err := m.Status().Err()
+			err := m.status.Err()
 			return err != nil && strings.Contains(err.Error(), "has no recording")
 		})
 		playRecorded()

@@ -46,7 +46,7 @@ func (m *Model) relayout(force bool) {
 	// Sticky messages (start-up errors, warnings) get a line each above the status bar, two at most, and none
 	// on a terminal too short to spare them.
 	sticky := min(len(m.status.Sticky()), 2, max(0, m.height-minHeight))
-	sig := [7]int{m.width, m.height, b2i(m.searching), b2i(m.player.Active()), b2i(m.showDetail), b2i(m.dialog != nil), sticky}
+	sig := [7]int{m.width, m.height, b2i(m.focus.is(areaSearch)), b2i(m.player.Active()), b2i(m.showDetail), b2i(m.focus.is(areaDialog)), sticky}
 	if !force && sig == m.lay.sig {
 		return
 	}
@@ -61,7 +61,7 @@ func (m *Model) relayout(force bool) {
 		y -= playerH
 		l.player = rect{0, y, w, playerH}
 	}
-	if m.searching {
+	if m.focus.is(areaSearch) {
 		y--
 		l.searchY = y
 	}
@@ -87,15 +87,14 @@ func (m *Model) relayout(force bool) {
 	m.player.SetSize(w, playerH)
 	m.status.SetSize(w, 1)
 	m.search.SetSize(w, 1)
-	m.help.SetWidth(w)
 	bw, bh := l.body.w, l.body.h
 	m.panel.SetSize(bw, bh)
 	m.users.SetSize(bw, bh)
 	m.export.SetSize(bw, bh)
 	m.overview.SetSize(min(bw, 120), min(bh, 34))
-	if p, ok := m.dialog.(interface{ SetSize(int, int) }); ok {
-		p.SetSize(bw, bh)
-		if m.dialog == common.Focusable(m.overview) {
+	if d := m.focus.dialog; d != nil {
+		d.SetSize(bw, bh)
+		if d == common.Focusable(m.overview) {
 			m.overview.SetSize(min(bw, 120), min(bh, 34))
 		}
 	}
@@ -123,11 +122,11 @@ func (m *Model) render() string {
 	b.Grow(m.width * m.height * 3)
 	b.WriteString(m.header())
 	b.WriteByte('\n')
-	switch {
-	case m.showHelp:
+	switch m.focus.now {
+	case areaHelp:
 		b.WriteString(fitBlock(m.fullHelp(l.body.w, l.body.h), l.body.w, l.body.h, false))
-	case m.dialog != nil:
-		b.WriteString(overlay(m.calls(), m.dialog.View(), l.body.w, l.body.h))
+	case areaDialog:
+		b.WriteString(overlay(m.calls(), m.focus.dialog.View(), l.body.w, l.body.h))
 	default:
 		b.WriteString(m.calls())
 	}
@@ -180,17 +179,17 @@ func overlay(bg, box string, w, h int) string {
 func (m *Model) header() string {
 	st := &m.ctx.Styles
 	left := st.Title.Render(" callscope")
-	kind := m.caps.Kind
+	kind := m.load.caps.Kind
 	if kind == "" && m.src == nil {
 		kind = "no PBX"
 	}
 	if kind != "" {
 		left += st.Muted.Render(" · " + kind)
 	}
-	if r := m.rangeText(); r != "" {
+	if r := m.load.rangeText(); r != "" {
 		left += st.Muted.Render(" · ") + st.Normal.Render(r)
 	}
-	if z := m.pbxZoneNote(); z != "" {
+	if z := m.load.pbxZoneNote(); z != "" {
 		left += st.Muted.Render(" · " + z)
 	}
 	right := st.Muted.Render("? help ")
@@ -204,7 +203,6 @@ func (m *Model) header() string {
 // Bindings shown only in help: several keys under one label.
 var (
 	helpRanges  = key.NewBinding(key.WithKeys("t"), key.WithHelp("t/y/w/m", "today…month"))
-	helpPages   = key.NewBinding(key.WithKeys("]"), key.WithHelp("[/]", "pages"))
 	helpClose   = key.NewBinding(key.WithKeys("?"), key.WithHelp("?/esc", "close help"))
 	helpPause   = key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "pause"))
 	helpHide    = key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "hide details"))
@@ -214,14 +212,14 @@ var (
 // shortHelp is the focused part's keys, always shown on the last line.
 func (m *Model) shortHelp() []key.Binding {
 	k := m.keys
-	switch {
-	case m.dialog != nil:
-		return m.dialog.ShortHelp()
-	case m.searching:
+	switch m.focus.now {
+	case areaDialog:
+		return m.focus.dialog.ShortHelp()
+	case areaSearch:
 		return m.search.ShortHelp()
-	case m.showHelp:
+	case areaHelp:
 		return []key.Binding{helpClose}
-	case m.playerFocus:
+	case areaPlayer:
 		return m.player.ShortHelp()
 	}
 	var out []key.Binding
@@ -263,7 +261,6 @@ func (m *Model) shortHelpLine() string {
 		if used+w > m.width {
 			if used+2 <= m.width {
 				b.WriteString(st.Ellipsis.Render(" …"))
-				used += 2
 			}
 			break
 		}
@@ -304,7 +301,7 @@ func (m *Model) helpSections() []helpSection {
 		{k.Search, k.Filters, k.Escape, k.Refresh, k.Follow, k.Goto},
 		{k.Today, k.Yesterday, k.Week, k.Month, k.Range, k.NextPage, k.PrevPage, k.GotoPage, k.PageSize},
 	}
-	if m.playerFocus {
+	if m.focus.player() {
 		owned := m.playerKeys()
 		return []helpSection{
 			{"Player (has the keys)", m.player.FullHelp()},
@@ -363,7 +360,7 @@ func (m *Model) fullHelp(w, h int) string {
 			}
 		}
 	}
-	if !m.playerFocus {
+	if !m.focus.player() {
 		items = append(items, item{desc: "(then ? lists them)"})
 	}
 	rows := max(4, h-1)

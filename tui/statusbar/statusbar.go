@@ -14,10 +14,9 @@ import (
 	"github.com/callscope/callscope/tui/common"
 )
 
-// Model is the status bar. The root sets its fields; it has no keys of its own.
-type Model struct {
-	ctx *common.Context
-
+// Fields are what the status line says about the calls; the root knows them, and the bar asks for them each
+// time it is drawn, so nothing has to copy them in after every message.
+type Fields struct {
 	Source  string // "comx http://10.0.0.5"
 	Range   string // "2024-03-01 → 2024-03-02" or "page 3/12"
 	Shown   int
@@ -26,6 +25,12 @@ type Model struct {
 	Filters string
 	Follow  bool
 	Busy    string // spinner frame + "loading 12,000" while a fetch runs; empty when idle
+}
+
+// Model is the status bar: the fields, the last note or error, and the sticky lines. It has no keys of its own.
+type Model struct {
+	ctx    *common.Context
+	fields func() Fields
 
 	note   string
 	err    error
@@ -36,8 +41,8 @@ type Model struct {
 // maxSticky bounds the sticky lines kept: the oldest gives way.
 const maxSticky = 3
 
-// New returns an empty status bar.
-func New(ctx *common.Context) *Model { return &Model{ctx: ctx} }
+// New returns a status bar that shows what fields reports when it is drawn.
+func New(ctx *common.Context, fields func() Fields) *Model { return &Model{ctx: ctx, fields: fields} }
 
 // Err is the error shown, nil for none.
 func (m *Model) Err() error { return m.err }
@@ -112,29 +117,30 @@ func (m *Model) View() string {
 	if m.w <= 0 {
 		return ""
 	}
+	f := m.fields()
 	sep := st.Status.Render(" │ ")
 	type seg struct {
 		text  string
 		style func(...string) string
 		drop  int // lower drops first
 	}
-	counts := Count(m.Shown) + "/" + Count(m.Loaded) + " calls"
+	counts := Count(f.Shown) + "/" + Count(f.Loaded) + " calls"
 	segs := []seg{}
 
-	if m.Busy != "" {
-		segs = append(segs, seg{m.Busy, st.StatusKV.Render, 9})
+	if f.Busy != "" {
+		segs = append(segs, seg{f.Busy, st.StatusKV.Render, 9})
 	}
-	if m.Range != "" {
-		segs = append(segs, seg{m.Range, st.Status.Render, 6})
+	if f.Range != "" {
+		segs = append(segs, seg{f.Range, st.Status.Render, 6})
 	}
 	segs = append(segs, seg{counts, st.StatusKV.Render, 8})
-	if m.Marked > 0 {
-		segs = append(segs, seg{"● " + Count(m.Marked) + " marked", st.StatusKV.Render, 7})
+	if f.Marked > 0 {
+		segs = append(segs, seg{"● " + Count(f.Marked) + " marked", st.StatusKV.Render, 7})
 	}
-	if m.Filters != "" {
-		segs = append(segs, seg{"filter: " + m.Filters, st.StatusKV.Render, 5})
+	if f.Filters != "" {
+		segs = append(segs, seg{"filter: " + f.Filters, st.StatusKV.Render, 5})
 	}
-	if m.Follow {
+	if f.Follow {
 		segs = append(segs, seg{"following", st.StatusKV.Render, 4})
 	}
 	switch {
@@ -143,8 +149,8 @@ func (m *Model) View() string {
 	case m.note != "":
 		segs = append(segs, seg{m.note, st.Status.Render, 3})
 	}
-	if m.Source != "" {
-		segs = append(segs, seg{m.Source, st.Status.Render, 1})
+	if f.Source != "" {
+		segs = append(segs, seg{f.Source, st.Status.Render, 1})
 	}
 	// Errors and notes quote the PBX's text (a call ID, a file name): shown, never run by the terminal.
 	for i := range segs {

@@ -14,9 +14,8 @@ import (
 // Sticky lines outlive later notes, are said once, are bounded, and go on Dismiss; the status line keeps its
 // counts beside them.
 func TestStickyLines(t *testing.T) {
-	m := New(common.NewContext(theme.New(true, true), nil, nil))
+	m := New(common.NewContext(theme.New(true, true), nil, nil), func() Fields { return Fields{Shown: 9, Loaded: 9} })
 	m.SetSize(80, 1)
-	m.Shown, m.Loaded = 9, 9
 	m.Update(common.StatusMsg{Err: errors.New("cannot go to ID 1: no call with ID 1"), Sticky: true})
 	m.Update(common.StatusMsg{Text: "loaded 9 calls"})
 	m.Update(common.StatusMsg{Err: errors.New("cannot go to ID 1: no call with ID 1"), Sticky: true})
