@@ -151,4 +151,3 @@ func Run(ctx context.Context, o Options) error {
 	}
 	return err
 }
-

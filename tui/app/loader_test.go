@@ -407,7 +407,7 @@ func TestLoaderServerExtension(t *testing.T) {
 			ext     string
 			rows    int
 		}{
-			{[]string{"205"}, false, 1, "", todayCalls},      // typing: not yet
+			{[]string{"205"}, false, 1, "", todayCalls},       // typing: not yet
 			{[]string{"205"}, true, 2, "205", todayCalls / 6}, // the panel closed
 			{[]string{"205"}, true, 2, "205", todayCalls / 6}, // the same again: no fetch
 			{[]string{"201", "205"}, true, 3, "", todayCalls}, // two: the PBX cannot, the table does
