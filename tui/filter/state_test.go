@@ -140,11 +140,11 @@ func TestIsZeroAndString(t *testing.T) {
 
 func TestParseExtensions(t *testing.T) {
 	for in, want := range map[string]string{
-		"":                "",
-		"201":             "201",
+		"":                 "",
+		"201":              "201",
 		"201, 202 203;204": "201|202|203|204",
-		" ,, ; ":          "",
-		"2001,":           "2001",
+		" ,, ; ":           "",
+		"2001,":            "2001",
 	} {
 		if got := strings.Join(ParseExtensions(in), "|"); got != want {
 			t.Errorf("ParseExtensions(%q) = %q, want %q", in, got, want)
