@@ -11,9 +11,9 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/callscope/callscope/client/cdr"
+	"github.com/callscope/callscope/client/human"
 	"github.com/callscope/callscope/tui/calltable"
 	"github.com/callscope/callscope/tui/common"
-	"github.com/callscope/callscope/tui/statusbar"
 )
 
 // errNoSource is what every fetch says when the app was started without a PBX.
@@ -338,7 +338,7 @@ func (l *loader) cancel() (tea.Cmd, bool) {
 	s.cancel()
 	l.fetch = nil
 	l.table.Unpin()
-	return tea.Batch(common.Status(fmt.Sprintf("fetch cancelled; %s rows kept", statusbar.Count(l.table.Loaded()))), l.afterFetch()), true
+	return tea.Batch(common.Status(fmt.Sprintf("fetch cancelled; %s rows kept", human.Count(int64(l.table.Loaded())))), l.afterFetch()), true
 }
 
 // stop ends every fetch and the follow loop (quit).
@@ -455,9 +455,9 @@ func (l *loader) handleDone(msg doneMsg) tea.Cmd {
 	var done string
 	switch s.kind {
 	case fetchLoad:
-		done = fmt.Sprintf("loaded %s calls", statusbar.Count(msg.res.Rows))
+		done = fmt.Sprintf("loaded %s calls", human.Count(int64(msg.res.Rows)))
 	case fetchRefresh:
-		done = fmt.Sprintf("refreshed: %s calls", statusbar.Count(l.table.Loaded()))
+		done = fmt.Sprintf("refreshed: %s calls", human.Count(int64(l.table.Loaded())))
 	case fetchFollow:
 		if l.followNew > 0 {
 			done = fmt.Sprintf("%d new calls", l.followNew)
@@ -734,7 +734,7 @@ func (l *loader) emptyText() string {
 	case l.src == nil:
 		return errNoSource.Error()
 	case l.table.Loaded() > 0:
-		return fmt.Sprintf("no calls match — esc clears the search/filters (%s loaded)", statusbar.Count(l.table.Loaded()))
+		return fmt.Sprintf("no calls match — esc clears the search/filters (%s loaded)", human.Count(int64(l.table.Loaded())))
 	case l.fetch != nil && l.fetch.kind == fetchLoad:
 		return "loading calls " + queryWords(l.fetch.q) + "…"
 	case l.failed:

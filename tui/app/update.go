@@ -6,6 +6,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/callscope/callscope/client/cdr"
+	"github.com/callscope/callscope/client/human"
 	"github.com/callscope/callscope/tui/calltable"
 	"github.com/callscope/callscope/tui/common"
 	"github.com/callscope/callscope/tui/filter"
@@ -180,7 +181,7 @@ func (m *Model) statusFields() statusbar.Fields {
 	if busy, n := m.load.busy(); busy {
 		f.Busy = m.spin.View() + " loading"
 		if n > 0 {
-			f.Busy += " " + statusbar.Count(n)
+			f.Busy += " " + human.Count(int64(n))
 		}
 	}
 	return f

@@ -31,22 +31,6 @@ func Duration(s int) string {
 	return fmt.Sprintf("%d:%02d", s/60, s%60)
 }
 
-// Bytes renders a size in decimal (SI) units, the one style callscope uses everywhere (the app, its export, the
-// CLI): 512 B, 41.3 kB, 2.0 MB; "unknown" for cdr.Unknown.
-func Bytes(n int64) string {
-	switch {
-	case n < 0:
-		return "unknown"
-	case n < 1000:
-		return fmt.Sprintf("%d B", n)
-	case n < 999_950:
-		return fmt.Sprintf("%.1f kB", float64(n)/1e3)
-	case n < 999_950_000:
-		return fmt.Sprintf("%.1f MB", float64(n)/1e6)
-	}
-	return fmt.Sprintf("%.1f GB", float64(n)/1e9)
-}
-
 // RangeWords says which calls a [from, to) range of PBX wall-clock times holds, in the words the app and the
 // CLI share: "from 2026-11-01 00:00 to before 2026-11-20 00:00". "to" is exclusive, as in the Com.X spec and
 // the CLI's --to; a zero end is open.

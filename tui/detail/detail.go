@@ -13,6 +13,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/callscope/callscope/client/cdr"
+	"github.com/callscope/callscope/client/human"
 	"github.com/callscope/callscope/client/safetext"
 	"github.com/callscope/callscope/tui/common"
 )
@@ -155,7 +156,7 @@ func (m *Model) Fields() [][2]string {
 		f = append(f,
 			[2]string{"Recording", path.Base(r.Recording)},
 			[2]string{"Format", recordingFormat(r.Recording)},
-			[2]string{"Size", common.Bytes(r.RecordingSize)},
+			[2]string{"Size", human.Bytes(r.RecordingSize)},
 			[2]string{"Length", m.recordingLength(r)},
 		)
 	} else {

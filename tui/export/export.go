@@ -17,6 +17,7 @@ import (
 
 	"github.com/callscope/callscope/client/cdr"
 	engine "github.com/callscope/callscope/client/export"
+	"github.com/callscope/callscope/client/human"
 	"github.com/callscope/callscope/client/reccache"
 	"github.com/callscope/callscope/tui/common"
 	"github.com/callscope/callscope/tui/theme"
@@ -498,7 +499,7 @@ func (m *Model) summaryLine() string {
 	r := m.result
 	s := fmt.Sprintf("exported %d calls to %s", r.rows, m.path)
 	if m.withRec {
-		s += fmt.Sprintf("; %d recordings (%s) in %s", r.saved, common.Bytes(r.bytes), filepath.Base(m.recDir)+"/")
+		s += fmt.Sprintf("; %d recordings (%s) in %s", r.saved, human.Bytes(r.bytes), filepath.Base(m.recDir)+"/")
 		if r.failed > 0 {
 			s += fmt.Sprintf("; %d failed", r.failed)
 		}

@@ -7,8 +7,8 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/callscope/callscope/client/human"
 	"github.com/callscope/callscope/client/safetext"
-	"github.com/callscope/callscope/tui/common"
 )
 
 // View draws the dialog box (at most 76 columns wide); empty when closed.
@@ -63,7 +63,7 @@ func (m *Model) View() string {
 			lines = append(lines, st.Muted.Render(fit(fmt.Sprintf("Writing %s…", filepath.Base(m.path)), iw)))
 		} else {
 			lines = append(lines, st.OK.Render("✓ ")+fit(fmt.Sprintf("%d calls written to %s", m.result.rows, filepath.Base(m.path)), iw-2))
-			lines = append(lines, fit(fmt.Sprintf("Recordings %d/%d · %s", m.prog.done, m.prog.total, common.Bytes(m.prog.bytes)), iw))
+			lines = append(lines, fit(fmt.Sprintf("Recordings %d/%d · %s", m.prog.done, m.prog.total, human.Bytes(m.prog.bytes)), iw))
 			pct := 0.0
 			if m.prog.total > 0 {
 				pct = float64(m.prog.done) / float64(m.prog.total)
@@ -81,7 +81,7 @@ func (m *Model) View() string {
 		lines = append(lines, st.OK.Render("✓ ")+fit(fmt.Sprintf("%d calls written to %s", r.rows, m.path), iw-2))
 		if m.withRec {
 			lines = append(lines, st.OK.Render("✓ ")+fit(fmt.Sprintf("%d of %d recordings (%s) saved in %s/", r.saved,
-				m.recordingRows, common.Bytes(r.bytes), filepath.Base(m.recDir)), iw-2))
+				m.recordingRows, human.Bytes(r.bytes), filepath.Base(m.recDir)), iw-2))
 			if r.cancelled {
 				lines = append(lines, st.Warning.Render("Stopped before the end; the files saved so far are complete."))
 			}

@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/callscope/callscope/client/cdr"
+	"github.com/callscope/callscope/client/human"
 	"github.com/callscope/callscope/client/safetext"
 )
 
@@ -92,9 +93,9 @@ func (m *Model) summary() string {
 	if s.Calls > 0 {
 		pct = (s.Answered*100 + s.Calls/2) / s.Calls
 	}
-	out := st.Bold.Render(thousands(s.Calls)+" calls") + st.Muted.Render(" · ") +
-		st.Disposition(cdr.DispAnswered).Render(fmt.Sprintf("%s answered (%d%%)", thousands(s.Answered), pct)) +
-		st.Muted.Render(" · ") + st.Disposition(cdr.DispNoAnswer).Render(thousands(s.Missed)+" missed")
+	out := st.Bold.Render(human.Count(int64(s.Calls))+" calls") + st.Muted.Render(" · ") +
+		st.Disposition(cdr.DispAnswered).Render(fmt.Sprintf("%s answered (%d%%)", human.Count(int64(s.Answered)), pct)) +
+		st.Muted.Render(" · ") + st.Disposition(cdr.DispNoAnswer).Render(human.Count(int64(s.Missed))+" missed")
 	if n := len(s.Buckets); n > 0 {
 		first, last := s.Buckets[0].Start, s.Buckets[n-1].Start
 		rng := first.Format("Jan 2 2006")
@@ -287,7 +288,7 @@ func (m *Model) extList(width, height int) []string {
 		extW = max(extW, min(ansi.StringWidth(extLabel(e.Extension)), 8))
 		nameW = max(nameW, min(ansi.StringWidth(e.Name), 14))
 	}
-	countW := len(thousands(top[0].Calls))
+	countW := len(human.Count(int64(top[0].Calls)))
 	fixed := extW + 1 + countW + 1
 	if nameW > 0 {
 		fixed += nameW + 1
@@ -318,7 +319,7 @@ func (m *Model) extList(width, height int) []string {
 		b.WriteString(st.Disposition(cdr.DispAnswered).Render(strings.Repeat("█", ans)))
 		b.WriteString(st.Disposition(cdr.DispNoAnswer).Render(strings.Repeat(missChar, full-ans)))
 		b.WriteString(strings.Repeat(" ", barW-full+1))
-		b.WriteString(fmt.Sprintf("%*s", countW, thousands(e.Calls)))
+		b.WriteString(fmt.Sprintf("%*s", countW, human.Count(int64(e.Calls))))
 		out = append(out, fit(b.String(), width))
 	}
 	return out
@@ -387,24 +388,4 @@ func padRight(s string, w int) string {
 		return s + strings.Repeat(" ", w-n)
 	}
 	return s
-}
-
-// thousands renders 1234567 as 1,234,567.
-func thousands(n int) string {
-	s := strconv.Itoa(n)
-	if n < 0 || len(s) <= 3 {
-		return s
-	}
-	var b strings.Builder
-	pre := len(s) % 3
-	if pre > 0 {
-		b.WriteString(s[:pre])
-	}
-	for i := pre; i < len(s); i += 3 {
-		if b.Len() > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(s[i : i+3])
-	}
-	return b.String()
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/callscope/callscope/audio/output"
+	"github.com/callscope/callscope/client/human"
 	"github.com/callscope/callscope/client/safetext"
 	"github.com/callscope/callscope/tui/common"
 )
@@ -49,7 +50,7 @@ func (m *Model) titleLine() string {
 	case Fetching:
 		s := st.Accent.Render("… ") + st.Bold.Render(name) + st.Muted.Render(" · "+who+" · fetching recording")
 		if m.dlN > 0 {
-			s += st.Muted.Render(" · " + common.Bytes(m.dlN))
+			s += st.Muted.Render(" · " + human.Bytes(m.dlN))
 		}
 		return s
 	case Failed:

@@ -3,13 +3,13 @@
 package statusbar
 
 import (
-	"strconv"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/callscope/callscope/client/human"
 	"github.com/callscope/callscope/client/safetext"
 	"github.com/callscope/callscope/tui/common"
 )
@@ -92,26 +92,6 @@ func errText(err error) string {
 	return err.Error()
 }
 
-// Count formats 12345 as 12,345.
-func Count(n int) string {
-	s := strconv.Itoa(n)
-	if n < 1000 {
-		return s
-	}
-	var b strings.Builder
-	pre := len(s) % 3
-	if pre > 0 {
-		b.WriteString(s[:pre])
-	}
-	for i := pre; i < len(s); i += 3 {
-		if b.Len() > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(s[i : i+3])
-	}
-	return b.String()
-}
-
 func (m *Model) View() string {
 	st := &m.ctx.Styles
 	if m.w <= 0 {
@@ -124,7 +104,7 @@ func (m *Model) View() string {
 		style func(...string) string
 		drop  int // lower drops first
 	}
-	counts := Count(f.Shown) + "/" + Count(f.Loaded) + " calls"
+	counts := human.Count(int64(f.Shown)) + "/" + human.Count(int64(f.Loaded)) + " calls"
 	segs := []seg{}
 
 	if f.Busy != "" {
@@ -135,7 +115,7 @@ func (m *Model) View() string {
 	}
 	segs = append(segs, seg{counts, st.StatusKV.Render, 8})
 	if f.Marked > 0 {
-		segs = append(segs, seg{"● " + Count(f.Marked) + " marked", st.StatusKV.Render, 7})
+		segs = append(segs, seg{"● " + human.Count(int64(f.Marked)) + " marked", st.StatusKV.Render, 7})
 	}
 	if f.Filters != "" {
 		segs = append(segs, seg{"filter: " + f.Filters, st.StatusKV.Render, 5})
