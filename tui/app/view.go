@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/callscope/callscope/tui/common"
+	"github.com/callscope/callscope/tui/fit"
 )
 
 type rect struct{ x, y, w, h int }
@@ -115,7 +116,7 @@ func (m *Model) render() string {
 		return ""
 	}
 	if m.width < minWidth || m.height < minHeight {
-		return fitBlock("terminal too small\nneeds 30×8", m.width, m.height, true)
+		return fit.Block("terminal too small\nneeds 30×8", m.width, m.height, true)
 	}
 	l := m.lay
 	var b strings.Builder
@@ -124,7 +125,7 @@ func (m *Model) render() string {
 	b.WriteByte('\n')
 	switch m.focus.now {
 	case areaHelp:
-		b.WriteString(fitBlock(m.fullHelp(l.body.w, l.body.h), l.body.w, l.body.h, false))
+		b.WriteString(fit.Block(m.fullHelp(l.body.w, l.body.h), l.body.w, l.body.h, false))
 	case areaDialog:
 		b.WriteString(overlay(m.calls(), m.focus.dialog.View(), l.body.w, l.body.h))
 	default:
@@ -132,7 +133,7 @@ func (m *Model) render() string {
 	}
 	if l.searchY >= 0 {
 		b.WriteByte('\n')
-		b.WriteString(fitLine(m.search.View(), m.width))
+		b.WriteString(fit.Line(m.search.View(), m.width))
 	}
 	if l.player.h > 0 {
 		b.WriteByte('\n')
@@ -154,9 +155,9 @@ func (m *Model) calls() string {
 	l := m.lay
 	switch {
 	case m.showDetail && l.detailSide:
-		return lipgloss.JoinHorizontal(lipgloss.Top, m.table.View(), fitBlock(m.detail.View(), l.detail.w, l.detail.h, false))
+		return lipgloss.JoinHorizontal(lipgloss.Top, m.table.View(), fit.Block(m.detail.View(), l.detail.w, l.detail.h, false))
 	case m.showDetail:
-		return m.table.View() + "\n" + fitBlock(m.detail.View(), l.detail.w, l.detail.h, false)
+		return m.table.View() + "\n" + fit.Block(m.detail.View(), l.detail.w, l.detail.h, false)
 	}
 	return m.table.View()
 }
@@ -164,15 +165,15 @@ func (m *Model) calls() string {
 // overlay draws a dialog box centred over the body, so the calls stay in view around it.
 func overlay(bg, box string, w, h int) string {
 	if box == "" {
-		return fitBlock(bg, w, h, false)
+		return fit.Block(bg, w, h, false)
 	}
 	bw, bh := lipgloss.Width(box), lipgloss.Height(box)
 	if bw >= w || bh >= h {
-		return fitBlock(box, w, h, true)
+		return fit.Block(box, w, h, true)
 	}
 	c := lipgloss.NewCanvas(w, h)
 	c.Compose(lipgloss.NewCompositor(lipgloss.NewLayer(bg), lipgloss.NewLayer(box).X((w-bw)/2).Y((h-bh)/2).Z(1)))
-	return fitBlock(c.Render(), w, h, false)
+	return fit.Block(c.Render(), w, h, false)
 }
 
 // header is the top line: the app, the PBX kind and what is loaded; the help key on the right.
@@ -195,7 +196,7 @@ func (m *Model) header() string {
 	right := st.Muted.Render("? help ")
 	gap := m.width - lipgloss.Width(left) - lipgloss.Width(right)
 	if gap < 1 {
-		return fitLine(left, m.width)
+		return fit.Line(left, m.width)
 	}
 	return left + strings.Repeat(" ", gap) + right
 }
@@ -267,7 +268,7 @@ func (m *Model) shortHelpLine() string {
 		b.WriteString(item)
 		used += w
 	}
-	return fitLine(b.String(), m.width)
+	return fit.Line(b.String(), m.width)
 }
 
 // ShortHelp and FullHelp make the root a help.KeyMap like every component.
@@ -388,7 +389,7 @@ func (m *Model) fullHelp(w, h int) string {
 				lines[i] = st.Title.Render(it.title)
 				continue
 			}
-			lines[i] = st.Help.FullKey.Render(padRight(it.key, kw)) + " " + st.Help.FullDesc.Render(it.desc)
+			lines[i] = st.Help.FullKey.Render(fit.Pad(it.key, kw)) + " " + st.Help.FullDesc.Render(it.desc)
 		}
 		cols = append(cols, strings.Join(lines, "\n"))
 	}
@@ -405,37 +406,4 @@ func (m *Model) fullHelp(w, h int) string {
 
 func indent(s string) string {
 	return " " + strings.ReplaceAll(s, "\n", "\n ")
-}
-
-func padRight(s string, w int) string {
-	if n := ansi.StringWidth(s); n < w {
-		return s + strings.Repeat(" ", w-n)
-	}
-	return s
-}
-
-// fitLine cuts or pads one line to exactly w cells.
-func fitLine(s string, w int) string {
-	s = ansi.Truncate(s, w, "…")
-	return padRight(s, w)
-}
-
-// fitBlock makes s exactly h lines of w cells, centred in the area when centre is set.
-func fitBlock(s string, w, h int, centre bool) string {
-	if centre && (lipgloss.Width(s) < w || lipgloss.Height(s) < h) {
-		s = lipgloss.Place(w, h, lipgloss.Center, lipgloss.Center, s)
-	}
-	lines := strings.Split(s, "\n")
-	if len(lines) > h {
-		lines = lines[:h]
-	}
-	for i, ln := range lines {
-		if ansi.StringWidth(ln) != w {
-			lines[i] = fitLine(ln, w)
-		}
-	}
-	for len(lines) < h {
-		lines = append(lines, strings.Repeat(" ", w))
-	}
-	return strings.Join(lines, "\n")
 }

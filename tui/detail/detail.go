@@ -16,6 +16,7 @@ import (
 	"github.com/callscope/callscope/client/human"
 	"github.com/callscope/callscope/client/safetext"
 	"github.com/callscope/callscope/tui/common"
+	"github.com/callscope/callscope/tui/fit"
 )
 
 // KeyMap is the pane's bindings while it is shown: the root toggles the pane (d) and hands it these keys, so
@@ -221,7 +222,7 @@ func (m *Model) View() string {
 	}
 	const labelW = 13
 	for _, kv := range m.Fields() {
-		label := st.Label.Render(padRight(kv[0], labelW))
+		label := st.Label.Render(fit.Pad(kv[0], labelW))
 		v := safetext.Terminal(kv[1]) // the PBX's text: shown, never run by the terminal
 		vw := inner - labelW - 1
 		if vw < 4 {
@@ -247,15 +248,8 @@ func (m *Model) View() string {
 			" of " + strconv.Itoa(len(lines)) + " · J/K scroll")
 	}
 	lines = lines[m.offset:min(len(lines), m.offset+rows)]
-	out := append([]string{ansi.Truncate(title, inner, "…")}, lines...)
+	out := append([]string{fit.Cut(title, inner)}, lines...)
 	return st.Pane.Width(m.w).Height(m.h).Render(strings.Join(out, "\n"))
-}
-
-func padRight(s string, w int) string {
-	if n := ansi.StringWidth(s); n < w {
-		return s + strings.Repeat(" ", w-n)
-	}
-	return s
 }
 
 func itoa(n int) string { return itoa64(int64(n)) }

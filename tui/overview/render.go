@@ -12,6 +12,7 @@ import (
 	"github.com/callscope/callscope/client/cdr"
 	"github.com/callscope/callscope/client/human"
 	"github.com/callscope/callscope/client/safetext"
+	"github.com/callscope/callscope/tui/fit"
 )
 
 // lower holds the lower-eighth blocks: lower[n] fills n eighths of a cell from the bottom.
@@ -38,22 +39,22 @@ func (m *Model) View() string {
 	if m.computing {
 		title += st.Muted.Render(" · counting…")
 	}
-	lines = append(lines, fit(title, iw))
+	lines = append(lines, fit.Cut(title, iw))
 
 	s := m.stats
 	switch {
 	case !m.counted:
 		lines = append(lines, st.Muted.Render("Counting calls…"))
 	case s.Calls == 0:
-		lines = append(lines, "", st.Muted.Render(fit("No calls to chart: load a range or clear the filters.", iw)))
+		lines = append(lines, "", st.Muted.Render(fit.Cut("No calls to chart: load a range or clear the filters.", iw)))
 	default:
-		lines = append(lines, fit(m.summary(), iw), "")
+		lines = append(lines, fit.Cut(m.summary(), iw), "")
 		body := ih - len(lines)
 		if iw >= sideBySideMin {
 			chart := m.chart(iw-extPaneWidth-2, body)
 			ext := m.extList(extPaneWidth, body)
 			for i := range body {
-				lines = append(lines, padRight(line(chart, i), iw-extPaneWidth-2)+"  "+line(ext, i))
+				lines = append(lines, fit.Pad(line(chart, i), iw-extPaneWidth-2)+"  "+line(ext, i))
 			}
 		} else {
 			extRows := min(len(s.TopExt), max(2, body/3))
@@ -74,7 +75,7 @@ func (m *Model) View() string {
 	}
 	lines = lines[:ih]
 	for i, l := range lines {
-		lines[i] = padRight(l, iw)
+		lines[i] = fit.Pad(l, iw)
 	}
 	return st.Dialog.Width(m.width).Render(strings.Join(lines, "\n"))
 }
@@ -228,7 +229,7 @@ func (m *Model) chart(width, height int) []string {
 		st.Muted.Render(" missed  · "+unit)
 	out = append(out, strings.Repeat(" ", margin)+legend)
 	for i := range out {
-		out[i] = fit(out[i], width)
+		out[i] = fit.Cut(out[i], width)
 	}
 	return out
 }
@@ -276,7 +277,7 @@ func (m *Model) extList(width, height int) []string {
 	if height < 1 || len(s.TopExt) == 0 {
 		return nil
 	}
-	out := []string{st.Title.Render(fit("Top extensions", width))}
+	out := []string{st.Title.Render(fit.Cut("Top extensions", width))}
 	n := min(len(s.TopExt), height-1)
 	// Extensions and names are the PBX's text: cleaned before they are measured and shown.
 	top := slices.Clone(s.TopExt[:n])
@@ -304,9 +305,9 @@ func (m *Model) extList(width, height int) []string {
 	}
 	for _, e := range top {
 		var b strings.Builder
-		b.WriteString(padRight(ansi.Truncate(extLabel(e.Extension), extW, "…"), extW) + " ")
+		b.WriteString(fit.Line(extLabel(e.Extension), extW) + " ")
 		if nameW > 0 {
-			b.WriteString(st.Muted.Render(padRight(ansi.Truncate(e.Name, nameW, "…"), nameW)) + " ")
+			b.WriteString(st.Muted.Render(fit.Line(e.Name, nameW)) + " ")
 		}
 		full := max(1, (e.Calls*barW+top[0].Calls/2)/top[0].Calls)
 		ans := (e.Answered*full + e.Calls/2) / max(1, e.Calls)
@@ -320,7 +321,7 @@ func (m *Model) extList(width, height int) []string {
 		b.WriteString(st.Disposition(cdr.DispNoAnswer).Render(strings.Repeat(missChar, full-ans)))
 		b.WriteString(strings.Repeat(" ", barW-full+1))
 		b.WriteString(fmt.Sprintf("%*s", countW, human.Count(int64(e.Calls))))
-		out = append(out, fit(b.String(), width))
+		out = append(out, fit.Cut(b.String(), width))
 	}
 	return out
 }
@@ -372,20 +373,4 @@ func (r *runs) emit() {
 func (r *runs) flush() string {
 	r.emit()
 	return r.b.String()
-}
-
-// fit truncates a styled line to w cells.
-func fit(s string, w int) string {
-	if ansi.StringWidth(s) <= w {
-		return s
-	}
-	return ansi.Truncate(s, w, "…")
-}
-
-// padRight pads a styled line with spaces to w cells.
-func padRight(s string, w int) string {
-	if n := ansi.StringWidth(s); n < w {
-		return s + strings.Repeat(" ", w-n)
-	}
-	return s
 }
