@@ -263,3 +263,18 @@ func TestInvolvesExtension(t *testing.T) {
 		}
 	}
 }
+
+func TestRef(t *testing.T) {
+	start := time.Date(2014, 3, 28, 11, 48, 35, 0, time.FixedZone("UTC+02:00", 7200))
+	for _, tc := range []struct {
+		r    Record
+		want string
+	}{
+		{Record{UniqueID: "1396000115.1", Start: start}, "1396000115.1"},
+		{Record{Start: start}, "at 2014-03-28 11:48:35"}, // the PBX's wall clock, as everywhere
+	} {
+		if got := tc.r.Ref(); got != tc.want {
+			t.Errorf("Ref() = %q, want %q", got, tc.want)
+		}
+	}
+}

@@ -537,7 +537,7 @@ func (l *loader) dedupe(rows []cdr.Record) []cdr.Record {
 	seen := l.table.KeysStartingAt(newest)
 	out := rows[:0:0]
 	for i := range rows {
-		if rows[i].Start.Before(newest) || seen[calltable.Key(&rows[i])] {
+		if rows[i].Start.Before(newest) || seen[common.CallKey(&rows[i])] {
 			continue
 		}
 		out = append(out, rows[i])
@@ -547,7 +547,7 @@ func (l *loader) dedupe(rows []cdr.Record) []cdr.Record {
 
 // selectPending puts the cursor on the call asked for once it has streamed in.
 func (l *loader) selectPending() {
-	if l.pending != nil && l.table.SelectKey(calltable.Key(l.pending)) {
+	if l.pending != nil && l.table.SelectKey(common.CallKey(l.pending)) {
 		l.pending = nil
 	}
 }
@@ -568,14 +568,14 @@ func (l *loader) selectPendingRecord() string {
 // cleared. It returns the status note that says what happened; it replaces the "fetching …" note, as a status
 // line never outlives what it describes.
 func (l *loader) show(rec cdr.Record) string {
-	k := calltable.Key(&rec)
+	k := common.CallKey(&rec)
 	if l.table.SelectKey(k) {
-		return "on call " + lookupName(rec) + ": enter plays it"
+		return "on call " + rec.Ref() + ": enter plays it"
 	}
 	if l.table.IsLoaded(k) {
 		l.unfilter()
 		l.table.SelectKey(k)
-		return "filters cleared to show call " + lookupName(rec)
+		return "filters cleared to show call " + rec.Ref()
 	}
 	l.table.Append([]cdr.Record{rec})
 	l.changed = true
@@ -583,14 +583,7 @@ func (l *loader) show(rec cdr.Record) string {
 		l.unfilter()
 		l.table.SelectKey(k)
 	}
-	return "call " + lookupName(rec) + " is outside the loaded range: added to the list"
-}
-
-func lookupName(r cdr.Record) string {
-	if r.UniqueID != "" {
-		return r.UniqueID
-	}
-	return r.Start.Format("2006-01-02 15:04:05")
+	return "call " + rec.Ref() + " is outside the loaded range: added to the list"
 }
 
 // gotoCall fetches one call by ID or start time to select it; at start-up (--id without a range) the call's
@@ -622,7 +615,7 @@ func (l *loader) handleGoto(msg gotoMsg) tea.Cmd {
 		// Load the call's whole day and put the cursor on it when it streams in.
 		day := midnight(cdr.WallClock(rec.Start))
 		l.pending = &rec
-		return tea.Batch(common.Status("opened on call "+lookupName(rec)+": enter plays it"),
+		return tea.Batch(common.Status("opened on call "+rec.Ref()+": enter plays it"),
 			l.load(cdr.Query{From: day, To: day.AddDate(0, 0, 1)}, day.Format("2006-01-02")))
 	}
 	if l.fetch != nil && l.fetch.kind == fetchLoad {

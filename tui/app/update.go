@@ -7,7 +7,6 @@ import (
 
 	"github.com/callscope/callscope/client/cdr"
 	"github.com/callscope/callscope/client/human"
-	"github.com/callscope/callscope/tui/calltable"
 	"github.com/callscope/callscope/tui/common"
 	"github.com/callscope/callscope/tui/filter"
 	"github.com/callscope/callscope/tui/playerbar"
@@ -143,7 +142,7 @@ func (m *Model) afterUpdate() tea.Cmd {
 		// The recording's real length, for the details pane: known once the player has decoded it.
 		if d := m.player.State().Length; d > 0 {
 			r := m.player.Record()
-			m.detail.SetRecordingLength(calltable.Key(&r), d)
+			m.detail.SetRecordingLength(common.CallKey(&r), d)
 		}
 	}
 	if sel := m.table.Selected(); sel != m.sel {
@@ -286,7 +285,7 @@ func (m *Model) tableKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		if !r.HasRecording() {
 			// Say so without stopping what plays: the player keeps the call it has.
-			return common.Status("call " + lookupName(*r) + " has no recording")
+			return common.Status("call " + r.Ref() + " has no recording")
 		}
 		return common.Cmd(common.PlayRequest{Record: *r})
 	case key.Matches(msg, k.Player):

@@ -179,9 +179,6 @@ func (m *Model) Reset() {
 // leave the cursor on its call.
 func (m *Model) Unpin() { m.pinned = false }
 
-// Pinned reports whether the cursor is kept on the first row as rows stream in.
-func (m *Model) Pinned() bool { return m.pinned }
-
 // Replace swaps in a new set of rows (a refresh), keeping the cursor on the same call when it is still there.
 func (m *Model) Replace(recs []cdr.Record) {
 	var sel string
@@ -295,7 +292,7 @@ func (m *Model) rebuildView() {
 	m.clampOffset()
 }
 
-// SelectKey moves the cursor to the shown call with this unique ID (or start/extension key); false when it is
+// SelectKey moves the cursor to the shown call with this key (common.CallKey); false when it is
 // not shown.
 func (m *Model) SelectKey(k string) bool {
 	for p, i := range m.view {

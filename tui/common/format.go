@@ -7,6 +7,15 @@ import (
 	"github.com/callscope/callscope/client/cdr"
 )
 
+// CallKey names a call across reloads, as the call table's marks and selection and the detail pane's decoded
+// lengths remember it: its unique ID, or its start time and extension when the PBX gave no ID.
+func CallKey(r *cdr.Record) string {
+	if r.UniqueID != "" {
+		return r.UniqueID
+	}
+	return r.Start.Format("20060102150405") + "/" + r.Extension
+}
+
 // TypeGlyph is the one-cell mark for a call type, readable without colour.
 func TypeGlyph(t cdr.CallType) string {
 	switch t {

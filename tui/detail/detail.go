@@ -49,7 +49,7 @@ func New(ctx *common.Context) *Model {
 }
 
 // SetRecordingLength records the length of a call's recording as decoded (by the player), so "Length" shows
-// the file's real length rather than an estimate. key is the call's calltable.Key.
+// the file's real length rather than an estimate. key is the call's common.CallKey.
 func (m *Model) SetRecordingLength(key string, d time.Duration) {
 	if m.played == nil {
 		m.played = map[string]time.Duration{}
@@ -58,14 +58,6 @@ func (m *Model) SetRecordingLength(key string, d time.Duration) {
 		clear(m.played)
 	}
 	m.played[key] = d
-}
-
-// recordKey names a call as calltable.Key does (the unique ID, else start and extension).
-func recordKey(r *cdr.Record) string {
-	if r.UniqueID != "" {
-		return r.UniqueID
-	}
-	return r.Start.Format("20060102150405") + "/" + r.Extension
 }
 
 // SetNames gives the extension → name map used when the record has no friendly name.
@@ -126,7 +118,7 @@ func (m *Model) Fields() [][2]string {
 		if s < 0 {
 			return "not reported"
 		}
-		return common.Duration(s) + " (" + itoa(s) + " s)"
+		return common.Duration(s) + " (" + strconv.Itoa(s) + " s)"
 	}
 	ext := unknown(r.Extension)
 	name := r.FriendlyName
@@ -164,7 +156,7 @@ func (m *Model) Fields() [][2]string {
 		f = append(f, [2]string{"Recording", "none"})
 	}
 	if r.Epoch > 0 {
-		f = append(f, [2]string{"Epoch", itoa64(r.Epoch)})
+		f = append(f, [2]string{"Epoch", strconv.FormatInt(r.Epoch, 10)})
 	}
 	if r.Extended || r.AccountCode != "" || r.Channel != "" || r.DestChannel != "" {
 		f = append(f,
@@ -183,7 +175,7 @@ const gsmBytesPerSecond = 33 * 50
 // stop early or hold only part of the call): as the player decoded it, or computed from the size for raw GSM,
 // whose frames are all the same size. Other formats say how long they are in their header, read when played.
 func (m *Model) recordingLength(r *cdr.Record) string {
-	if d, ok := m.played[recordKey(r)]; ok {
+	if d, ok := m.played[common.CallKey(r)]; ok {
 		return common.Duration(int(d.Round(time.Second) / time.Second))
 	}
 	if strings.EqualFold(path.Ext(r.Recording), ".gsm") && r.RecordingSize > 0 {
@@ -250,30 +242,6 @@ func (m *Model) View() string {
 	lines = lines[m.offset:min(len(lines), m.offset+rows)]
 	out := append([]string{fit.Cut(title, inner)}, lines...)
 	return st.Pane.Width(m.w).Height(m.h).Render(strings.Join(out, "\n"))
-}
-
-func itoa(n int) string { return itoa64(int64(n)) }
-
-func itoa64(n int64) string {
-	if n == 0 {
-		return "0"
-	}
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	var b [20]byte
-	i := len(b)
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
 }
 
 func (m *Model) ShortHelp() []key.Binding  { return []key.Binding{m.Keys.ScrollDown} }

@@ -209,7 +209,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 				return nil
 			}
 			m.phase, m.err = Failed, msg.err
-			return common.Error(fmt.Errorf("cannot play call %s: %w", title(m.record), msg.err))
+			return common.Error(fmt.Errorf("cannot play call %s: %w", m.record.Ref(), msg.err))
 		}
 		m.phase = Loaded
 		m.entry, m.info = msg.entry, msg.info

@@ -42,7 +42,7 @@ func (m *Model) titleLine() string {
 	st := &m.ctx.Styles
 	r := m.record
 	// The PBX's text (IDs, numbers, errors quoting them) is shown, never run by the terminal.
-	name := safetext.Terminal(title(r))
+	name := safetext.Terminal(r.Ref())
 	who := safetext.Terminal(r.Extension)
 	if other := r.OtherParty(); other != "" {
 		who += " " + common.TypeGlyph(r.CallType) + " " + safetext.Terminal(other)
