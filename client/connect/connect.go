@@ -13,12 +13,6 @@ import (
 	"github.com/callscope/callscope/client/transport"
 )
 
-// Kinds of PBX callscope talks to.
-const (
-	KindComX   = "comx"
-	KindDifuse = "difuse"
-)
-
 // Settings say how to reach a PBX.
 type Settings struct {
 	Kind     string // comx (default) or difuse
@@ -60,10 +54,10 @@ func Open(s Settings) (cdr.Source, error) {
 		warn("TLS certificate checks are off (--insecure): anyone on the network path can read the PBX's answers and your credentials")
 	}
 	switch strings.ToLower(s.Kind) {
-	case "", KindComX:
+	case "", cdr.KindComX:
 		return comx.New(comx.Config{Endpoint: ep, Zone: s.Zone, Timeout: s.Timeout, CAFile: s.CAFile,
 			Insecure: s.Insecure, MaxZipBytes: s.MaxZipBytes, Extended: s.Extended})
-	case KindDifuse:
+	case cdr.KindDifuse:
 		return difuse.New(difuse.Config{Endpoint: ep, Hashed: s.Hashed, KeyParam: s.KeyParam, Zone: s.Zone,
 			Timeout: s.Timeout, CAFile: s.CAFile, Insecure: s.Insecure, Parallel: s.Parallel, Limit: s.Limit,
 			Warn: warn})

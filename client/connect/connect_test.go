@@ -20,10 +20,10 @@ func TestOpenEachKind(t *testing.T) {
 		s    Settings
 		kind string
 	}{
-		{Settings{URL: srv.URL(), User: pbxsim.DefaultComxUser, Password: pbxsim.DefaultComxPassword}, KindComX},
-		{Settings{Kind: "DIFUSE", URL: srv.URL(), User: pbxsim.DefaultDifuseExtension, Password: pbxsim.DefaultDifuseSecret}, KindDifuse},
+		{Settings{URL: srv.URL(), User: pbxsim.DefaultComxUser, Password: pbxsim.DefaultComxPassword}, cdr.KindComX},
+		{Settings{Kind: "DIFUSE", URL: srv.URL(), User: pbxsim.DefaultDifuseExtension, Password: pbxsim.DefaultDifuseSecret}, cdr.KindDifuse},
 		// Credentials in the URL, and a user given apart from it that wins.
-		{Settings{URL: strings.Replace(srv.URL(), "://", "://nobody:C%4011Me@", 1), User: "admin"}, KindComX},
+		{Settings{URL: strings.Replace(srv.URL(), "://", "://nobody:C%4011Me@", 1), User: "admin"}, cdr.KindComX},
 	} {
 		src, err := Open(tc.s)
 		if err != nil {
