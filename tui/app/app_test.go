@@ -8,8 +8,9 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/charmbracelet/x/ansi"
+
 	"github.com/callscope/callscope/client/cdr"
-	"github.com/callscope/callscope/tui/calltable"
 	"github.com/callscope/callscope/tui/common"
 	"github.com/callscope/callscope/tui/export"
 )
@@ -143,12 +144,12 @@ func TestSort(t *testing.T) {
 	inWorld(t, func(t *testing.T) {
 		h, _ := newWorld(t, 120, 40)
 		m := h.m
-		if c, desc := m.table.SortBy(); c != calltable.ColStart || !desc {
-			t.Fatalf("default sort %v desc=%v", c, desc)
+		if got := sortedBy(h); got != "Start▼" {
+			t.Fatalf("default sort %q", got)
 		}
 		h.keys("s", "s") // start → type → extension
-		if c, desc := m.table.SortBy(); c != calltable.ColExtension || desc {
-			t.Fatalf("after s s sort is %v desc=%v, want extension ascending", c, desc)
+		if got := sortedBy(h); got != "Extension▲" {
+			t.Fatalf("after s s the header says %q, want extension ascending", got)
 		}
 		rows := rowsOf(m)
 		if rows[0].Extension != "201" || rows[len(rows)-1].Extension != "206" {
@@ -160,10 +161,21 @@ func TestSort(t *testing.T) {
 		}
 		h.keys("S")
 		rows = rowsOf(m)
-		if c, desc := m.table.SortBy(); c != calltable.ColExtension || !desc || rows[0].Extension != "206" {
-			t.Fatalf("S gives %v desc=%v first %s", c, desc, rows[0].Extension)
+		if got := sortedBy(h); got != "Extension▼" || rows[0].Extension != "206" {
+			t.Fatalf("S gives %q, first %s", got, rows[0].Extension)
 		}
 	})
+}
+
+// sortedBy is the column the table's header marks as sorted, with its arrow: "Start▼".
+func sortedBy(h *harness) string {
+	header := strings.Split(ansi.Strip(h.screen()), "\n")[1]
+	for _, w := range strings.Fields(header) {
+		if strings.HasSuffix(w, "▲") || strings.HasSuffix(w, "▼") {
+			return w
+		}
+	}
+	return ""
 }
 
 func TestMarkThreeAndExport(t *testing.T) {
@@ -197,14 +209,12 @@ func TestMarkThreeAndExport(t *testing.T) {
 		}
 		// Write it for real and read it back.
 		path := t.TempDir() + "/three.csv"
-		for range len(m.export.Input()) {
-			h.keys("backspace")
-		}
+		h.keys("ctrl+u") // clear the default name
 		h.typeText(path)
 		h.keys("enter")
 		h.waitFor("the export", func() bool { return m.export.State() == export.Done })
-		if !strings.Contains(m.status.Note(), "exported 3 calls") {
-			t.Fatalf("status after export: %q %v", m.status.Note(), m.status.Err())
+		if !strings.Contains(h.statusLine(), "exported 3 calls") {
+			t.Fatalf("status after export: %q", h.statusLine())
 		}
 		h.keys("enter")
 		if m.focus.dialog != nil {
@@ -271,8 +281,8 @@ func TestStaleFetchDropped(t *testing.T) {
 		late := makeRecords(7, time.Date(2024, 2, 27, 9, 0, 0, 0, pbxZone))
 		h.send(batchMsg{s: stale, rows: late})
 		h.send(doneMsg{s: stale, err: errors.New("late failure")})
-		if m.table.Loaded() != todayCalls || m.status.Err() != nil {
-			t.Fatalf("a late answer changed the table: %d rows, status error %v", m.table.Loaded(), m.status.Err())
+		if m.table.Loaded() != todayCalls || h.shownErr() != "" {
+			t.Fatalf("a late answer changed the table: %d rows, status error %q", m.table.Loaded(), h.shownErr())
 		}
 		if m.load.fetch == nil {
 			t.Fatal("the late answer ended the current fetch")
@@ -296,9 +306,9 @@ func TestFailedFetchKeepsRows(t *testing.T) {
 		if m.table.Loaded() != todayCalls {
 			t.Fatalf("a failed refresh left %d rows, want %d", m.table.Loaded(), todayCalls)
 		}
-		err := m.status.Err()
-		if err == nil || !strings.Contains(err.Error(), "connection refused") || !strings.Contains(err.Error(), "kept") {
-			t.Fatalf("status error %v", err)
+		err := h.shownErr()
+		if !strings.Contains(err, "connection refused") || !strings.Contains(err, "kept") {
+			t.Fatalf("status error %q", err)
 		}
 		if !strings.Contains(h.screen(), "connection refused") {
 			t.Fatalf("the error is not on screen:\n%s", h.screen())
@@ -316,8 +326,8 @@ func TestFailedFetchKeepsRows(t *testing.T) {
 		if m.table.Loaded() != 120 || !strings.HasPrefix(m.statusFields().Range, "last 7 days") {
 			t.Fatalf("cut-off load: %d rows, range %q", m.table.Loaded(), m.statusFields().Range)
 		}
-		if err := m.status.Err(); err == nil || !strings.Contains(err.Error(), "cut off") {
-			t.Fatalf("cut-off load: status %v", err)
+		if err := h.shownErr(); !strings.Contains(err, "cut off") {
+			t.Fatalf("cut-off load: status %q", err)
 		}
 	})
 }
@@ -337,8 +347,8 @@ func TestCancelFetch(t *testing.T) {
 		if m.load.fetch != nil {
 			t.Fatal("esc did not cancel the fetch")
 		}
-		if m.table.Loaded() != todayCalls || !strings.Contains(m.status.Note(), "cancelled") {
-			t.Fatalf("after cancel: %d rows, note %q", m.table.Loaded(), m.status.Note())
+		if m.table.Loaded() != todayCalls || !strings.Contains(h.statusLine(), "cancelled") {
+			t.Fatalf("after cancel: %d rows, status %q", m.table.Loaded(), h.statusLine())
 		}
 		close(src.gate)
 		h.drain()
@@ -364,17 +374,17 @@ func TestGotoCall(t *testing.T) {
 		h.typeText(cdr.WallClock(old.Start).Format("2006-01-02 15:04:05"))
 		h.keys("enter")
 		h.waitFor("the old call", func() bool { s := m.table.Selected(); return s != nil && s.UniqueID == old.UniqueID })
-		if m.table.Loaded() != todayCalls+1 || !strings.Contains(m.status.Note(), "added") {
-			t.Fatalf("old call: %d loaded, note %q", m.table.Loaded(), m.status.Note())
+		if m.table.Loaded() != todayCalls+1 || !strings.Contains(h.statusLine(), "added") {
+			t.Fatalf("old call: %d loaded, status %q", m.table.Loaded(), h.statusLine())
 		}
 
 		// Unknown: said in the status bar, selection unchanged.
 		h.keys(":")
 		h.typeText("1709000000.999")
 		h.keys("enter")
-		h.waitFor("the error", func() bool { return m.status.Err() != nil })
-		if !strings.Contains(m.status.Err().Error(), "no call with ID 1709000000.999") {
-			t.Fatalf("status %v", m.status.Err())
+		h.waitFor("the error", func() bool { return h.shownErr() != "" })
+		if !strings.Contains(h.shownErr(), "no call with ID 1709000000.999") {
+			t.Fatalf("status %q", h.statusLine())
 		}
 		if s := m.table.Selected(); s.UniqueID != old.UniqueID {
 			t.Fatal("a failed go-to moved the cursor")
@@ -501,8 +511,8 @@ func TestPBXPages(t *testing.T) {
 		}
 		h.keys("]", "]")
 		h.idle()
-		if m.load.query.Page != 3 || !strings.Contains(m.status.Note(), "last page") {
-			t.Fatalf("past the end: page %d, note %q", m.load.query.Page, m.status.Note())
+		if m.load.query.Page != 3 || !strings.Contains(h.statusLine(), "last page") {
+			t.Fatalf("past the end: page %d, status %q", m.load.query.Page, h.statusLine())
 		}
 		h.keys("[")
 		h.idle()
@@ -596,8 +606,8 @@ func TestMouse(t *testing.T) {
 		}
 		// A click on the header sorts by the column under it.
 		h.send(tea.MouseClickMsg{X: 30, Y: 1, Button: tea.MouseLeft})
-		if c, _ := m.table.SortBy(); c != calltable.ColExtension {
-			t.Fatalf("a click on the Extension header sorts by %v", c)
+		if got := sortedBy(h); got != "Extension▲" {
+			t.Fatalf("a click on the Extension header sorts by %q", got)
 		}
 		// With a dialog open the mouse does not reach the table.
 		before := m.table.Cursor()

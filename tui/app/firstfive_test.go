@@ -356,8 +356,8 @@ func TestGotoCallTheLoadDoesNotListSaysSo(t *testing.T) {
 		if n := h.m.table.Loaded(); n != todayCalls+1 {
 			t.Fatalf("%d rows loaded, want today's %d and the call", n, todayCalls+1)
 		}
-		if note := h.m.status.Note(); !strings.Contains(note, "call "+extra.UniqueID+" is outside the loaded range") {
-			t.Fatalf("status note %q does not say the call was added", note)
+		if line := h.statusLine(); !strings.Contains(line, "call "+extra.UniqueID+" is outside the loaded range") {
+			t.Fatalf("the status bar %q does not say the call was added", line)
 		}
 	}
 	t.Run("startup", func(t *testing.T) {

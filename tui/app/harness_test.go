@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -11,6 +12,7 @@ import (
 	"charm.land/bubbles/v2/cursor"
 	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/callscope/callscope/client/cdr"
 )
@@ -157,7 +159,7 @@ func (h *harness) waitFor(what string, cond func() bool) {
 			h.pending--
 			h.handle(msg)
 		case <-deadline.C:
-			h.t.Fatalf("timed out waiting for %s; status %q / %v", what, h.m.status.Note(), h.m.status.Err())
+			h.t.Fatalf("timed out waiting for %s; status bar %q", what, h.statusLine())
 		}
 	}
 	h.drain()
@@ -170,6 +172,29 @@ func (h *harness) idle() {
 }
 
 func (h *harness) screen() string { return h.m.View().Content }
+
+// statusLine is the status bar as the user sees it (the line above the short help), without styling.
+func (h *harness) statusLine() string {
+	lines := strings.Split(ansi.Strip(h.screen()), "\n")
+	if len(lines) < 2 {
+		return ""
+	}
+	return lines[len(lines)-2]
+}
+
+// shownErr is the error the status bar shows, "" for none.
+func (h *harness) shownErr() string {
+	l := h.statusLine()
+	i := strings.Index(l, "✗ ")
+	if i < 0 {
+		return ""
+	}
+	l = l[i+len("✗ "):]
+	if j := strings.Index(l, " │ "); j >= 0 {
+		l = l[:j]
+	}
+	return strings.TrimSpace(l)
+}
 
 func winSize(w, h int) tea.WindowSizeMsg { return tea.WindowSizeMsg{Width: w, Height: h} }
 

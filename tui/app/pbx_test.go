@@ -197,8 +197,8 @@ func TestSimulatorSession(t *testing.T) {
 		if want := w.dayCount(today); want == 0 || m.table.Loaded() != want {
 			t.Fatalf("today shows %d calls, the PBX has %d", m.table.Loaded(), want)
 		}
-		if err := m.status.Err(); err != nil {
-			t.Fatalf("status error %v", err)
+		if err := h.shownErr(); err != "" {
+			t.Fatalf("status error %q", err)
 		}
 		h.keys("y")
 		h.idle()
@@ -258,9 +258,7 @@ func TestSimulatorSession(t *testing.T) {
 		h.keys("g", "space", "space", "space", "e")
 		h.waitFor("the export dialog", func() bool { return m.focus.dialog == m.export })
 		path := filepath.Join(t.TempDir(), "three.csv")
-		for range len(m.export.Input()) {
-			h.keys("backspace")
-		}
+		h.keys("ctrl+u") // clear the default name
 		h.typeText(path)
 		h.keys("enter")
 		h.waitFor("the export", func() bool { return m.export.State() == export.Done })
@@ -290,10 +288,9 @@ func TestSimulatorWrongPassword(t *testing.T) {
 	inWorld(t, func(t *testing.T) {
 		h := w.harness(t, Options{}, 120, 40)
 		h.idle()
-		h.waitFor("the error", func() bool { return h.m.status.Err() != nil })
-		err := h.m.status.Err()
-		if err == nil || !strings.Contains(err.Error(), "wrong user or password") {
-			t.Fatalf("status error %v, want wrong user or password", err)
+		h.waitFor("the error", func() bool { return h.shownErr() != "" })
+		if err := h.shownErr(); !strings.Contains(err, "wrong user or password") {
+			t.Fatalf("status error %q, want wrong user or password", err)
 		}
 		if strings.Contains(h.screen(), "not-the-password") {
 			t.Fatal("the password is on screen")
@@ -313,12 +310,12 @@ func TestSimulatorDown(t *testing.T) {
 		w.srv.Close()
 		h.keys("r")
 		h.idle()
-		h.waitFor("the error", func() bool { return h.m.status.Err() != nil })
-		if h.m.table.Loaded() != loaded || h.m.status.Err() == nil {
-			t.Fatalf("PBX down: %d rows (had %d), status %v", h.m.table.Loaded(), loaded, h.m.status.Err())
+		h.waitFor("the error", func() bool { return h.shownErr() != "" })
+		if h.m.table.Loaded() != loaded {
+			t.Fatalf("PBX down: %d rows (had %d), status %q", h.m.table.Loaded(), loaded, h.statusLine())
 		}
 		if !strings.Contains(h.screen(), "connection refused") {
-			t.Fatalf("the screen does not say why; status %v:\n%s", h.m.status.Err(), ansi.Strip(h.screen()))
+			t.Fatalf("the screen does not say why:\n%s", ansi.Strip(h.screen()))
 		}
 	})
 }
@@ -332,11 +329,8 @@ func TestSimulatorCutOff(t *testing.T) {
 		h.keys("w")
 		h.idle()
 		m := h.m
-		h.waitFor("the error", func() bool { return m.status.Err() != nil })
-		err := m.status.Err()
-		if err == nil {
-			t.Fatal("a cut-off answer gave no error")
-		}
+		h.waitFor("the error", func() bool { return h.shownErr() != "" })
+		err := h.shownErr()
 		all := 0
 		for d := range 3 {
 			all += w.dayCount(time.Date(2026, 3, 2+d, 0, 0, 0, 0, time.UTC))
@@ -344,8 +338,8 @@ func TestSimulatorCutOff(t *testing.T) {
 		if m.table.Loaded() == 0 || m.table.Loaded() >= all {
 			t.Fatalf("cut off: %d rows of %d kept", m.table.Loaded(), all)
 		}
-		if !strings.Contains(err.Error(), "kept") {
-			t.Fatalf("status %v does not say the rows were kept", err)
+		if !strings.Contains(err, "kept") {
+			t.Fatalf("status %q does not say the rows were kept", err)
 		}
 		t.Logf("cut off after 20000 bytes: %d rows kept; status: %v", m.table.Loaded(), err)
 	})
@@ -373,12 +367,11 @@ func TestSimulatorMalformedRecording(t *testing.T) {
 		}
 		h.keys("enter")
 		h.waitFor("the player to give up", func() bool { return m.player.Phase() == playerbar.Failed })
-		h.waitFor("the error", func() bool { return m.status.Err() != nil })
-		err = m.status.Err()
-		if err == nil || !strings.Contains(err.Error(), "cannot play call") {
-			t.Fatalf("status %v", err)
+		h.waitFor("the error", func() bool { return h.shownErr() != "" })
+		if err := h.shownErr(); !strings.Contains(err, "cannot play call") {
+			t.Fatalf("status %q", err)
 		}
-		t.Logf("malformed recording: %v", err)
+		t.Logf("malformed recording: %v", h.shownErr())
 		if m.table.Loaded() == 0 {
 			t.Fatal("the rows went away")
 		}
@@ -410,22 +403,19 @@ func TestPlayClearsStaleStatus(t *testing.T) {
 			h.keys("enter")
 			h.waitFor("the recording to load", func() bool { return m.player.Phase() == playerbar.Loaded })
 			h.drain()
-			if strings.Contains(h.screen(), "has no recording") || m.status.Err() != nil {
-				t.Fatalf("stale status after playing a recorded call (err %v):\n%s", m.status.Err(), h.screen())
+			if strings.Contains(h.screen(), "has no recording") || h.shownErr() != "" {
+				t.Fatalf("stale status after playing a recorded call:\n%s", h.screen())
 			}
 		}
 
 		silent := find(false)
 		h.keys("enter")
-		h.waitFor("the note", func() bool { return strings.Contains(m.status.Note(), "has no recording") })
+		h.waitFor("the note", func() bool { return strings.Contains(h.statusLine(), "has no recording") })
 		playRecorded()
 
 		// The player's own error, for a request that reaches it.
 		h.send(common.PlayRequest{Record: silent})
-		h.waitFor("the player's error", func() bool {
-			err := m.status.Err()
-			return err != nil && strings.Contains(err.Error(), "has no recording")
-		})
+		h.waitFor("the player's error", func() bool { return strings.Contains(h.shownErr(), "has no recording") })
 		playRecorded()
 	})
 }

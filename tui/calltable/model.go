@@ -268,9 +268,6 @@ func (m *Model) SetSort(col Column, desc bool) {
 	m.rebuildView()
 }
 
-// SortBy is the current sort.
-func (m *Model) SortBy() (Column, bool) { return m.srt.col, m.srt.desc }
-
 func (m *Model) rebuildView() {
 	sel := int32(-1)
 	if m.cursor < len(m.view) {
@@ -420,9 +417,6 @@ func (m *Model) ClearMarks() {
 
 // Marked is the number of marked loaded rows.
 func (m *Model) Marked() int { return m.marks.count() }
-
-// IsMarked reports whether the shown row at view position p is marked.
-func (m *Model) IsMarked(p int) bool { return p < len(m.view) && m.marks.has(m.view[p]) }
 
 // Rows is the shown rows in display order, as a view (no copy).
 func (m *Model) Rows() common.Rows {

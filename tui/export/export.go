@@ -124,11 +124,6 @@ func (m *Model) newBar(w int) progress.Model {
 	return progress.New(progress.WithWidth(w), progress.WithColors(m.ctx.Theme.Accent))
 }
 
-// SetSource changes where recordings come from (after a profile switch).
-func (m *Model) SetSource(src cdr.Source, cache *reccache.Cache) {
-	m.opts.Source, m.opts.Cache = src, cache
-}
-
 // State is where the dialog is.
 func (m *Model) State() State { return m.state }
 
@@ -137,12 +132,6 @@ func (m *Model) Path() string { return m.path }
 
 // Err is the last error shown.
 func (m *Model) Err() error { return m.err }
-
-// Input is the path as typed.
-func (m *Model) Input() string { return m.input.Value() }
-
-// WithRecordings reports whether recordings will be saved.
-func (m *Model) WithRecordings() bool { return m.withRec }
 
 // Focus gives the dialog the keyboard (the root calls it after an ExportRequest).
 func (m *Model) Focus() tea.Cmd {

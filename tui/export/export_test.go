@@ -197,8 +197,8 @@ func TestExportWritesTheOneCSVRowByRow(t *testing.T) {
 		t.Fatalf("state %v after the request", m.State())
 	}
 	want := filepath.Join(m.opts.Dir, "calls-20240301-1504.csv")
-	if m.Input() != want {
-		t.Fatalf("default path %q, want %q", m.Input(), want)
+	if m.input.Value() != want {
+		t.Fatalf("default path %q, want %q", m.input.Value(), want)
 	}
 	msgs := drive(t, m, m.Update(press("enter")))
 	if m.State() != Done || m.Err() != nil {
@@ -334,7 +334,7 @@ func TestExportWithRecordings(t *testing.T) {
 	drive(t, m, m.Open(rows, false))
 	m.Update(press("tab"))
 	m.Update(press("space"))
-	if !m.WithRecordings() {
+	if !m.withRec {
 		t.Fatal("space on the checkbox did not select recordings")
 	}
 	msgs := drive(t, m, m.Update(press("enter")))

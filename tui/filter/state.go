@@ -44,12 +44,6 @@ func (s State) IsZero() bool {
 		strings.TrimSpace(s.Search) == ""
 }
 
-// WithoutSearch is the state with the free-text search cleared.
-func (s State) WithoutSearch() State {
-	s.Search = ""
-	return s
-}
-
 func typeBit(t cdr.CallType) uint8 {
 	switch t {
 	case cdr.CallInbound:
@@ -74,11 +68,6 @@ func dispBit(d cdr.Disposition) uint8 {
 		return DispFailed
 	}
 	return DispOther
-}
-
-// Matcher is MatcherWith without a country code: numbers still match however they are spaced.
-func (s State) Matcher(names map[string]string) func(*cdr.Record) bool {
-	return s.MatcherWith(names, Dialling{})
 }
 
 // MatcherWith returns the predicate for the call table, or nil when nothing is filtered. names maps extensions

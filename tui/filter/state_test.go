@@ -20,7 +20,7 @@ var calls = []cdr.Record{
 
 // matching is the IDs of calls that s lets through, all of them when s filters nothing.
 func matching(s State) string {
-	m := s.Matcher(nil)
+	m := s.MatcherWith(nil, Dialling{})
 	var ids []string
 	for i := range calls {
 		if m == nil || m(&calls[i]) {
@@ -128,13 +128,9 @@ func TestIsZeroAndString(t *testing.T) {
 		if tc.s.IsZero() != tc.zero || tc.s.String() != tc.text {
 			t.Errorf("%+v: IsZero %v, String %q; want %v, %q", tc.s, tc.s.IsZero(), tc.s.String(), tc.zero, tc.text)
 		}
-		if tc.zero && tc.s.Matcher(nil) != nil {
+		if tc.zero && tc.s.MatcherWith(nil, Dialling{}) != nil {
 			t.Errorf("%+v filters nothing but has a matcher", tc.s)
 		}
-	}
-	s := State{Extensions: []string{"201"}, Search: "x"}
-	if w := s.WithoutSearch(); w.Search != "" || len(w.Extensions) != 1 || s.Search != "x" {
-		t.Errorf("WithoutSearch: %+v from %+v", w, s)
 	}
 }
 

@@ -296,8 +296,8 @@ func TestWaveformAndSpeechJumps(t *testing.T) {
 	h := newHarness(t, m)
 	m.Focus()
 	h.send(common.PlayRequest{Record: call("1.1", "cb.wav")})
-	h.until("the waveform", func() bool { return m.Waveform() != nil })
-	w := m.Waveform()
+	h.until("the waveform", func() bool { return m.wave != nil })
+	w := m.wave
 	if d := w.Duration(); d < 15*time.Second || d > 25*time.Second {
 		t.Fatalf("analysed %v of a 19 s call", d)
 	}
@@ -352,14 +352,14 @@ func TestPlaysWhileDownloadingAndAnotherCallReplaces(t *testing.T) {
 	h := newHarness(t, m)
 	h.send(common.PlayRequest{Record: call("2.1", "slow.gsm")})
 	h.until("playing the first half", func() bool { return m.Phase() == Loaded && m.State().Playing })
-	if !m.downloading || m.Waveform() != nil {
-		t.Fatalf("downloading=%v wave=%v before the rest arrived", m.downloading, m.Waveform() != nil)
+	if !m.downloading || m.wave != nil {
+		t.Fatalf("downloading=%v wave=%v before the rest arrived", m.downloading, m.wave != nil)
 	}
 	if v := ansi.Strip(m.View()); !strings.Contains(v, "downloading") || !strings.Contains(v, "+") {
 		t.Fatalf("view while downloading:\n%s", v)
 	}
 	close(gate)
-	h.until("the download to finish", func() bool { return !m.downloading && m.Waveform() != nil })
+	h.until("the download to finish", func() bool { return !m.downloading && m.wave != nil })
 	if m.info.Format != "gsm" {
 		t.Fatalf("format %q", m.info.Format)
 	}
@@ -478,7 +478,7 @@ func TestLateAnswerForAnOldCallIsDropped(t *testing.T) {
 	m.Play(call("5.2", "a.wav"))
 	m.Update(loadedMsg{gen: old, err: errors.New("pbx: the answer was cut off")})
 	m.Update(waveMsg{gen: old, analysis: &waveform.Analysis{}})
-	if m.Phase() != Fetching || m.Err() != nil || m.Waveform() != nil || m.Record().UniqueID != "5.2" {
+	if m.Phase() != Fetching || m.Err() != nil || m.wave != nil || m.Record().UniqueID != "5.2" {
 		t.Fatalf("an answer for the old call changed the bar: phase %v err %v", m.Phase(), m.Err())
 	}
 }

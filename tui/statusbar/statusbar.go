@@ -44,12 +44,6 @@ const maxSticky = 3
 // New returns a status bar that shows what fields reports when it is drawn.
 func New(ctx *common.Context, fields func() Fields) *Model { return &Model{ctx: ctx, fields: fields} }
 
-// Err is the error shown, nil for none.
-func (m *Model) Err() error { return m.err }
-
-// Note is the informational message shown.
-func (m *Model) Note() string { return m.note }
-
 func (m *Model) SetSize(w, _ int) { m.w = w }
 
 // Sticky is the lines kept until dismissed, oldest first.

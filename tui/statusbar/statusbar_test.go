@@ -19,8 +19,8 @@ func TestStickyLines(t *testing.T) {
 	m.Update(common.StatusMsg{Err: errors.New("cannot go to ID 1: no call with ID 1"), Sticky: true})
 	m.Update(common.StatusMsg{Text: "loaded 9 calls"})
 	m.Update(common.StatusMsg{Err: errors.New("cannot go to ID 1: no call with ID 1"), Sticky: true})
-	if len(m.Sticky()) != 1 || m.Note() != "loaded 9 calls" {
-		t.Fatalf("sticky %v, note %q", m.Sticky(), m.Note())
+	if len(m.Sticky()) != 1 || m.note != "loaded 9 calls" {
+		t.Fatalf("sticky %v, note %q", m.Sticky(), m.note)
 	}
 	if v := ansi.Strip(m.StickyView(2)); !strings.HasPrefix(v, " ✗ cannot go to ID 1") || ansi.StringWidth(v) != 80 {
 		t.Fatalf("sticky view %q", v)
