@@ -115,3 +115,19 @@ func TestHostileTextShowsAsText(t *testing.T) {
 		t.Errorf("the caller ID does not show as text:\n%s", screen)
 	}
 }
+
+// A link from a ticket opens the app on a call (--id): an ID that carries escape sequences is shown, in the
+// error that stays on screen, as text.
+func TestHostileStartupIDShowsAsText(t *testing.T) {
+	inWorld(t, func(t *testing.T) {
+		h := newHarness(t, Options{Source: &memSource{recs: makeRecords(20, fixedNow())}, Goto: cdr.ByID(escCallerID + "1.2")}, 200, 50)
+		h.idle()
+		screen := h.screen()
+		if strings.Contains(screen, "\x1b]0;") || strings.Contains(screen, "\x07") {
+			t.Fatalf("the ID's escape sequences reach the terminal: %q", screen)
+		}
+		if !strings.Contains(ansi.Strip(screen), `cannot go to ID \x1b]0;PWNED`) {
+			t.Fatalf("the error does not show the ID as text:\n%s", ansi.Strip(screen))
+		}
+	})
+}

@@ -63,9 +63,6 @@ func (m *Model) SetRecordingLength(key string, d time.Duration) {
 // SetNames gives the extension → name map used when the record has no friendly name.
 func (m *Model) SetNames(names map[string]string) { m.names = names }
 
-// Record is the call shown, nil for none.
-func (m *Model) Record() *cdr.Record { return m.rec }
-
 func (m *Model) SetSize(w, h int) { m.w, m.h = w, h }
 
 // Update follows the selection and, when the root hands it keys or the wheel, scrolls. The scroll position is
@@ -102,8 +99,8 @@ func (m *Model) Owns(msg tea.KeyPressMsg) bool {
 	return key.Matches(msg, m.Keys.ScrollDown, m.Keys.ScrollUp)
 }
 
-// Fields are the label/value pairs shown, in order; unknown values say so rather than show blanks.
-func (m *Model) Fields() [][2]string {
+// fields are the label/value pairs shown, in order; unknown values say so rather than show blanks.
+func (m *Model) fields() [][2]string {
 	r := m.rec
 	if r == nil {
 		return nil
@@ -213,7 +210,7 @@ func (m *Model) View() string {
 		lines = append(lines, st.Muted.Render("no call selected"))
 	}
 	const labelW = 13
-	for _, kv := range m.Fields() {
+	for _, kv := range m.fields() {
 		label := st.Label.Render(fit.Pad(kv[0], labelW))
 		v := safetext.Terminal(kv[1]) // the PBX's text: shown, never run by the terminal
 		vw := inner - labelW - 1

@@ -179,6 +179,7 @@ func (m *Model) StickyView(n int) string {
 		if s.Err != nil {
 			text, style = "✗ "+s.Err.Error(), st.Error.Inherit(st.Status)
 		}
+		text = safetext.Terminal(text) // a start-up error quotes the --id asked for and the PBX's answer
 		line := ansi.Truncate(style.Render(" "+text), m.w, "…")
 		if pad := m.w - ansi.StringWidth(line); pad > 0 {
 			line += st.Status.Render(strings.Repeat(" ", pad))
