@@ -52,6 +52,34 @@ func TestGoldenScreens(t *testing.T) {
 	}
 }
 
+// TestGoldenColour keeps one screen per theme with its colours and styles, so a change to the palette or to a
+// style shows in a diff: the calls with two marked and the cursor on a third, the details pane, a filter and a
+// sticky warning. The frames hold the escape sequences as the app writes them.
+func TestGoldenColour(t *testing.T) {
+	for _, dark := range []bool{true, false} {
+		name := map[bool]string{true: "dark", false: "light"}[dark]
+		t.Run(name+"-120x40", func(t *testing.T) {
+			inWorld(t, func(t *testing.T) {
+				warn := make(chan string, 1)
+				warn <- "memory archive accepts the factory default password for user admin: change it on the PBX"
+				close(warn)
+				recs := makeRecords(todayCalls, fixedNow())
+				h := newHarness(t, Options{Source: &memSource{recs: recs}, Dark: &dark, Warnings: warn}, 120, 40)
+				h.idle()
+				h.keys("space", "down", "space", "down", "d", "f")
+				h.typeText("201,202,203")
+				h.keys("enter")
+				screen := h.screen()
+				checkSize(t, screen, 120, 40)
+				if !strings.Contains(screen, "\x1b[") {
+					t.Fatal("the frame has no colour")
+				}
+				golden.RequireEqual(t, screen)
+			})
+		})
+	}
+}
+
 // checkSize makes sure a frame fills the terminal exactly: no line too long, none missing.
 func checkSize(t *testing.T, screen string, w, h int) {
 	t.Helper()

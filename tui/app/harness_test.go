@@ -43,8 +43,10 @@ func inWorld(t *testing.T, f func(t *testing.T)) { synctest.Test(t, f) }
 // newHarness starts the model at w×h; call it inside inWorld.
 func newHarness(t testing.TB, o Options, w, h int) *harness {
 	t.Helper()
-	dark := true
-	o.Dark = &dark
+	if o.Dark == nil {
+		dark := true
+		o.Dark = &dark
+	}
 	if o.Now == nil {
 		o.Now = fixedNow
 	}
