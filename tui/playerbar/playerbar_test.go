@@ -426,17 +426,18 @@ func TestNoSoundNoticeOnce(t *testing.T) {
 	}
 }
 
-// golden builds a loaded bar without a player, so the screen does not depend on timing.
+// goldenModel is a bar playing a call, brought there through Update with the messages its Cmds answer with
+// (none is run, so no player opens and the screen does not depend on timing): loaded, a position report from the
+// player, download progress and the waveform.
 func goldenModel(t *testing.T, w int) *Model {
 	ctx := common.NewContext(theme.New(true, false), nil, nil)
 	m := New(ctx, Options{})
 	m.SetSize(w, 3)
-	m.phase = Loaded
-	m.record = call("1709287200.12", "x.wav")
-	m.info = decode.Info{Format: "gsm", SampleRate: 8000}
-	m.state = player.State{Title: "1709287200.12", Loaded: true, Playing: true, Position: 47 * time.Second,
-		Length: 3*time.Minute + 5*time.Second, Speed: 1.5, Volume: 1, Output: "pulse"}
-	m.downloading, m.dlN, m.dlTotal = true, 600, 1000
+	m.Play(call("1709287200.12", "x.wav"))
+	m.Update(loadedMsg{gen: m.gen, info: decode.Info{Format: "gsm", SampleRate: 8000}, name: "x.wav"})
+	m.Update(stateMsg{state: player.State{Title: "1709287200.12", Loaded: true, Playing: true, Position: 47 * time.Second,
+		Length: 3*time.Minute + 5*time.Second, Speed: 1.5, Volume: 1, Output: "pulse"}})
+	m.Update(dlMsg{gen: m.gen, n: 600, total: 1000})
 	// A synthetic call: two speakers taking turns with silences, 185 s at 8 kHz.
 	rate := 8000
 	x := make([]float64, 185*rate)
@@ -446,7 +447,7 @@ func goldenModel(t *testing.T, w int) *Model {
 			x[i] = 0.3 * math.Sin(float64(i)*0.05) * (0.5 + 0.5*math.Sin(float64(i)/900))
 		}
 	}
-	m.wave = waveform.AnalyzeSamples(x, 8000)
+	m.Update(waveMsg{gen: m.gen, analysis: waveform.AnalyzeSamples(x, 8000)})
 	return m
 }
 
@@ -456,9 +457,13 @@ func TestGolden(t *testing.T) {
 			m := goldenModel(t, w)
 			var b strings.Builder
 			b.WriteString(m.View() + "\n")
-			m.state.Paused, m.downloading = true, false
+			st := m.state
+			st.Paused = true
+			m.Update(stateMsg{state: st})
+			m.Update(dlMsg{gen: m.gen, done: true})
 			b.WriteString(m.View() + "\n")
-			m.phase, m.err = Failed, errors.New("pbx 10.0.0.5: wrong user or password (HTTP 401)")
+			m.Play(call("1709287200.12", "x.wav"))
+			m.Update(loadedMsg{gen: m.gen, err: errors.New("pbx 10.0.0.5: wrong user or password (HTTP 401)")})
 			m.SetSize(w, 1)
 			b.WriteString(m.View())
 			for _, l := range strings.Split(b.String(), "\n") {
