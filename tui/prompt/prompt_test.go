@@ -155,8 +155,7 @@ func TestParseLookup(t *testing.T) {
 // closed). The text input's cursor blinks wait on their timers and are never answered.
 func drive(m *Model, keys ...tea.KeyPressMsg) (out []tea.Msg, closed bool) {
 	msgs := make(chan tea.Msg, 64)
-	var exec func(c tea.Cmd)
-	exec = func(c tea.Cmd) {
+	exec := func(c tea.Cmd) {
 		if c != nil {
 			go func() { msgs <- c() }()
 		}
