@@ -1,6 +1,6 @@
 // Package app is callscope's root TUI model: it owns the call table, the status bar, the detail pane, the
-// filters, the prompts and dialogs and the player bar, routes window size to all of them, keys and mouse to the
-// focused one, and runs every fetch in tea.Cmds tagged so a late answer is dropped.
+// filters, the prompts and dialogs and the player bar, routes window size to all of them and keys and mouse to
+// the one that has focus. Its loader runs every fetch in tea.Cmds tagged so a late answer is dropped.
 package app
 
 import (
