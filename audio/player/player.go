@@ -68,6 +68,7 @@ type Player struct {
 	pos     float64 // position in source samples
 	notice  string
 	retryAt time.Time // when to look again for more of a growing stream
+	shut    bool      // Close has run: Load refuses new streams
 
 	// firstSample is closed when the output takes the first sample after
 	// Play; it measures time to first sound.
@@ -94,14 +95,30 @@ func New(out output.Output) *Player {
 		stop:   make(chan struct{}),
 	}
 	p.volume = &effects.Volume{Base: 2}
-	_ = out.Start(beep.StreamerFunc(p.stream))
+	if err := out.Start(beep.StreamerFunc(p.stream)); err != nil {
+		p.startSilent(out, err)
+	}
 	p.stopped.Add(1)
 	go p.tick()
-	if n, ok := out.(interface{ Notices() <-chan string }); ok {
+	if n, ok := p.out.(interface{ Notices() <-chan string }); ok {
 		p.stopped.Add(1)
 		go p.watchNotices(n.Notices())
 	}
 	return p
+}
+
+// startSilent is New's way out when out will not start: an output that never pulls would leave the player
+// silent with its clock stopped and no word why. The null output at the same rate keeps the clock running, and
+// the notice says why there is no sound, as output.Open's fallback does.
+func (p *Player) startSilent(out output.Output, err error) {
+	p.notice = fmt.Sprintf("no audio device: %s: %v; playing silently", out.Name(), err)
+	_ = out.Close() // it never started: there is nothing it could still report
+	null := output.NewNull(p.rate)
+	if nerr := null.Start(beep.StreamerFunc(p.stream)); nerr != nil {
+		// A fresh null output always starts; should it not, the notice says that too.
+		p.notice += fmt.Sprintf(" (the null output would not start either: %v)", nerr)
+	}
+	p.out = null
 }
 
 // Events delivers the player's state about ten times a second while playing
@@ -121,6 +138,11 @@ func (p *Player) Load(s beep.StreamSeekCloser, format beep.Format, title string)
 		return fmt.Errorf("player: %s has no sample rate", title)
 	}
 	p.mu.Lock()
+	if p.shut {
+		p.mu.Unlock()
+		// Close has released everything; a stream taken now would never be closed. It stays the caller's.
+		return fmt.Errorf("player: closed; %s was not loaded", title)
+	}
 	old := p.src
 	p.src, p.format, p.title = s, format, title
 	p.playing, p.ended, p.err = false, false, nil
@@ -492,6 +514,7 @@ func (p *Player) Close() error {
 		p.mu.Lock()
 		src := p.src
 		p.src, p.ctrl, p.playing = nil, nil, false
+		p.shut = true
 		p.mu.Unlock()
 		if src != nil {
 			if cerr := src.Close(); err == nil {

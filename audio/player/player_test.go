@@ -374,3 +374,70 @@ func TestConcurrentControl(t *testing.T) {
 	}()
 	wg.Wait()
 }
+
+// refusing is an output whose Start fails, as a sound server that went away between opening and starting
+// does.
+type refusing struct{ closed atomic.Bool }
+
+func (o *refusing) Name() string                { return "pulse" }
+func (o *refusing) SampleRate() beep.SampleRate { return 8000 }
+func (o *refusing) Start(beep.Streamer) error {
+	return errors.New("connection to the sound server lost")
+}
+func (o *refusing) Close() error { o.closed.Store(true); return nil }
+
+// An output that will not start must not leave a player that is silent with its clock stopped and no word why:
+// the player says so once and plays on the null output, whose clock runs.
+func TestOutputThatWillNotStart(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		out  func() output.Output
+	}{
+		{"start fails", func() output.Output { return &refusing{} }},
+		{"started already", func() output.Output {
+			o := output.NewNull(8000)
+			if err := o.Start(beep.StreamerFunc(func(buf [][2]float64) (int, bool) { clear(buf); return len(buf), true })); err != nil {
+				t.Fatal(err)
+			}
+			return o
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := tc.out()
+			p := New(out)
+			defer p.Close()
+			s := p.State()
+			if !strings.HasPrefix(s.Notice, "no audio device: ") || s.Output != output.Null {
+				t.Fatalf("state after a failed start: output %q, notice %q", s.Output, s.Notice)
+			}
+			if r, ok := out.(*refusing); ok && !r.closed.Load() {
+				t.Fatal("the output that failed to start was not closed")
+			}
+			if err := p.Load(newMem(sine(8000, 440, 0.5, 2*time.Second)), phone, "x"); err != nil {
+				t.Fatal(err)
+			}
+			p.Play()
+			deadline := time.Now().Add(5 * time.Second)
+			for p.State().Position == 0 {
+				if time.Now().After(deadline) {
+					t.Fatalf("the clock does not run: %+v", p.State())
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		})
+	}
+}
+
+// A Load after Close is refused, so the caller keeps the stream and closes it: a closed player would hold it
+// for ever.
+func TestLoadAfterCloseIsRefused(t *testing.T) {
+	p := New(output.NewNull(8000))
+	p.Close()
+	s := newMem(sine(8000, 440, 0.5, time.Second))
+	if err := p.Load(s, phone, "late"); err == nil {
+		t.Fatal("Load after Close gave no error")
+	}
+	if s.closed.Load() {
+		t.Fatal("a refused stream was closed by the player; it is the caller's")
+	}
+}

@@ -381,7 +381,7 @@ func (a *Archive) Describe() string {
 
 // Capabilities: everything is answered from the local index.
 func (a *Archive) Capabilities() cdr.Capabilities {
-	return cdr.Capabilities{Kind: "archive", TimeRange: true, Pages: true, ServerExtension: true, Extended: true,
+	return cdr.Capabilities{Kind: cdr.KindArchive, TimeRange: true, Pages: true, ServerExtension: true, Extended: true,
 		LookupByStart: true}
 }
 

@@ -263,3 +263,44 @@ func TestInvolvesExtension(t *testing.T) {
 		}
 	}
 }
+
+func TestRef(t *testing.T) {
+	start := time.Date(2014, 3, 28, 11, 48, 35, 0, time.FixedZone("UTC+02:00", 7200))
+	for _, tc := range []struct {
+		r    Record
+		want string
+	}{
+		{Record{UniqueID: "1396000115.1", Start: start}, "1396000115.1"},
+		{Record{Start: start}, "at 2014-03-28 11:48:35"}, // the PBX's wall clock, as everywhere
+	} {
+		if got := tc.r.Ref(); got != tc.want {
+			t.Errorf("Ref() = %q, want %q", got, tc.want)
+		}
+	}
+}
+
+// The offset a wall clock and its Unix time imply, to the quarter hour, within real zones only.
+func TestEpochOffset(t *testing.T) {
+	wall := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		skew   time.Duration // wall clock minus the real instant
+		offset int
+		ok     bool
+	}{
+		{2 * time.Hour, 7200, true},
+		{2*time.Hour + 7*time.Minute, 7200, true}, // a PBX clock a few minutes off
+		{2*time.Hour + 8*time.Minute, 8100, true},
+		{-(5*time.Hour + 30*time.Minute), -19800, true},
+		{5*time.Hour + 45*time.Minute, 20700, true}, // Nepal
+		{14 * time.Hour, 14 * 3600, true},
+		{-12 * time.Hour, -12 * 3600, true},
+		{15 * time.Hour, 0, false},
+		{-13 * time.Hour, 0, false},
+		{-7 * time.Minute, 0, true},
+	} {
+		off, ok := EpochOffset(wall, wall.Add(-tc.skew).Unix())
+		if ok != tc.ok || (ok && off != tc.offset) {
+			t.Errorf("skew %v: offset %d, %v; want %d, %v", tc.skew, off, ok, tc.offset, tc.ok)
+		}
+	}
+}

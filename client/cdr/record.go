@@ -66,6 +66,15 @@ func (r *Record) HasRecording() bool {
 	return r.Recording != "" && r.RecordingSize != 0
 }
 
+// Ref names the call for people, as a status line or a ticket quotes it: its unique ID, or "at" its start time
+// when the PBX gave it none ("1396000115.1", "at 2014-03-28 11:48:35"), so "call " + Ref() reads either way.
+func (r *Record) Ref() string {
+	if r.UniqueID != "" {
+		return r.UniqueID
+	}
+	return "at " + r.Start.Format("2006-01-02 15:04:05")
+}
+
 // PeerExtension is the extension at the other end of a call that stays inside the PBX: the one an internal
 // call dialled, or that a call routed through the dialplan (a ring group, a queue) or of unknown direction
 // reached. It is "" for inbound and outbound calls, whose far end is outside (an inbound call's answering

@@ -30,9 +30,16 @@ type Source interface {
 	Zone() ZoneInfo
 }
 
+// Kinds of source, as Capabilities.Kind names them and profiles and --kind spell them.
+const (
+	KindComX    = "comx"
+	KindDifuse  = "difuse"
+	KindArchive = "archive"
+)
+
 // Capabilities of a source.
 type Capabilities struct {
-	Kind            string // "comx", "difuse", "archive"
+	Kind            string // KindComX, KindDifuse or KindArchive
 	TimeRange       bool   // the PBX filters by start time itself (Com.X), or the client emulates it (Difuse)
 	Pages           bool   // the PBX pages its rows (Difuse); Com.X pages are emulated over a range
 	ServerExtension bool   // the PBX can filter by one extension itself (Difuse `extension`)

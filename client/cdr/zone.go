@@ -57,9 +57,8 @@ func (z *Zone) Vote(wall time.Time, epoch int64) {
 	if epoch <= 0 || z.fixed {
 		return
 	}
-	diff := wall.Unix() - epoch
-	q := int((diff + sign(diff)*450) / 900 * 900)
-	if q < -12*3600 || q > maxOffset {
+	q, ok := EpochOffset(wall, epoch)
+	if !ok {
 		return
 	}
 	z.mu.Lock()
@@ -68,6 +67,15 @@ func (z *Zone) Vote(wall time.Time, epoch int64) {
 		z.samples++
 	}
 	z.mu.Unlock()
+}
+
+// EpochOffset is the UTC offset, in seconds, that a PBX wall-clock time (read as UTC) and the same moment's Unix
+// time imply, rounded to the nearest quarter hour (every zone is whole quarter hours); ok is false when it is no
+// zone's (beyond UTC-12 … UTC+14).
+func EpochOffset(wall time.Time, epoch int64) (offset int, ok bool) {
+	diff := wall.Unix() - epoch
+	q := int((diff + sign(diff)*450) / 900 * 900)
+	return q, q >= -12*3600 && q <= maxOffset
 }
 
 func sign(v int64) int64 {

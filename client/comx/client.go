@@ -90,7 +90,7 @@ func (c *Client) Describe() string {
 // Capabilities of a Com.X: time ranges and exact-start look-ups natively; pages and the extension filter are
 // emulated over a range.
 func (c *Client) Capabilities() cdr.Capabilities {
-	return cdr.Capabilities{Kind: "comx", TimeRange: true, Extended: true, LookupByStart: true}
+	return cdr.Capabilities{Kind: cdr.KindComX, TimeRange: true, Extended: true, LookupByStart: true}
 }
 
 // Zone says which zone times are placed in and how it was chosen.

@@ -13,12 +13,6 @@ import (
 	"github.com/callscope/callscope/client/transport"
 )
 
-// Kinds of PBX callscope talks to.
-const (
-	KindComX   = "comx"
-	KindDifuse = "difuse"
-)
-
 // Settings say how to reach a PBX.
 type Settings struct {
 	Kind     string // comx (default) or difuse
@@ -59,10 +53,10 @@ func Open(s Settings) (cdr.Source, error) {
 		warn = func(string) {}
 	}
 	switch strings.ToLower(s.Kind) {
-	case "", KindComX:
+	case "", cdr.KindComX:
 		return comx.New(comx.Config{Endpoint: ep, Zone: s.Zone, Timeout: s.Timeout, CAFile: s.CAFile,
 			Insecure: s.Insecure, MaxZipBytes: s.MaxZipBytes, Extended: s.Extended})
-	case KindDifuse:
+	case cdr.KindDifuse:
 		return difuse.New(difuse.Config{Endpoint: ep, Hashed: s.Hashed, KeyParam: s.KeyParam, Zone: s.Zone,
 			Timeout: s.Timeout, CAFile: s.CAFile, Insecure: s.Insecure, Parallel: s.Parallel, Limit: s.Limit,
 			Warn: warn})

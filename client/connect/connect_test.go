@@ -21,10 +21,10 @@ func TestOpenEachKind(t *testing.T) {
 		s    Settings
 		kind string
 	}{
-		{Settings{URL: srv.URL(), User: pbxsim.DefaultComxUser, Password: pbxsim.DefaultComxPassword}, KindComX},
-		{Settings{Kind: "DIFUSE", URL: srv.URL(), User: pbxsim.DefaultDifuseExtension, Password: pbxsim.DefaultDifuseSecret}, KindDifuse},
+		{Settings{URL: srv.URL(), User: pbxsim.DefaultComxUser, Password: pbxsim.DefaultComxPassword}, cdr.KindComX},
+		{Settings{Kind: "DIFUSE", URL: srv.URL(), User: pbxsim.DefaultDifuseExtension, Password: pbxsim.DefaultDifuseSecret}, cdr.KindDifuse},
 		// Credentials in the URL, and a user given apart from it that wins.
-		{Settings{URL: strings.Replace(srv.URL(), "://", "://nobody:C%4011Me@", 1), User: "admin"}, KindComX},
+		{Settings{URL: strings.Replace(srv.URL(), "://", "://nobody:C%4011Me@", 1), User: "admin"}, cdr.KindComX},
 	} {
 		src, err := Open(tc.s)
 		if err != nil {
@@ -51,7 +51,7 @@ func TestOpenEachKind(t *testing.T) {
 func TestWarningsNameNoFlag(t *testing.T) {
 	for _, s := range []Settings{
 		{URL: "https://pbx.example", Insecure: true},
-		{Kind: KindDifuse, URL: "https://pbx.example", User: "4001", Password: "secret", Insecure: true, KeyParam: true},
+		{Kind: cdr.KindDifuse, URL: "https://pbx.example", User: "4001", Password: "secret", Insecure: true, KeyParam: true},
 	} {
 		var warned []string
 		s.Warn = func(w string) { warned = append(warned, w) }
@@ -81,7 +81,7 @@ func TestObserverHearsEachKind(t *testing.T) {
 	}{
 		{Settings{URL: srv.URL(), User: pbxsim.DefaultComxUser, Password: pbxsim.DefaultComxPassword},
 			pbxsim.Faults{MalformedEvery: 25}},
-		{Settings{Kind: KindDifuse, URL: srv.URL(), User: pbxsim.DefaultDifuseExtension, Password: pbxsim.DefaultDifuseSecret},
+		{Settings{Kind: cdr.KindDifuse, URL: srv.URL(), User: pbxsim.DefaultDifuseExtension, Password: pbxsim.DefaultDifuseSecret},
 			pbxsim.Faults{ServerErrorEvery: 2}},
 	} {
 		src, err := Open(tc.s)
@@ -115,7 +115,7 @@ func TestPBXClockOfEachKind(t *testing.T) {
 	defer srv.Close()
 	for _, s := range []Settings{
 		{URL: srv.URL(), User: pbxsim.DefaultComxUser, Password: pbxsim.DefaultComxPassword},
-		{Kind: KindDifuse, URL: srv.URL(), User: pbxsim.DefaultDifuseExtension, Password: pbxsim.DefaultDifuseSecret},
+		{Kind: cdr.KindDifuse, URL: srv.URL(), User: pbxsim.DefaultDifuseExtension, Password: pbxsim.DefaultDifuseSecret},
 	} {
 		src, err := Open(s)
 		if err != nil {

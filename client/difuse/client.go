@@ -154,7 +154,7 @@ func (c *Client) Describe() string {
 
 // Capabilities of a Difuse PBX: pages natively; time ranges and look-ups by the client's search.
 func (c *Client) Capabilities() cdr.Capabilities {
-	return cdr.Capabilities{Kind: "difuse", TimeRange: true, Pages: true, ServerExtension: !c.cfg.KeyParam,
+	return cdr.Capabilities{Kind: cdr.KindDifuse, TimeRange: true, Pages: true, ServerExtension: !c.cfg.KeyParam,
 		LookupByStart: true}
 }
 

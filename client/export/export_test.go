@@ -598,7 +598,7 @@ func TestDifuseRerunSkipsByManifest(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	src, err := connect.Open(connect.Settings{Kind: connect.KindDifuse, URL: srv.URL(), User: pbxsim.DefaultDifuseExtension,
+	src, err := connect.Open(connect.Settings{Kind: cdr.KindDifuse, URL: srv.URL(), User: pbxsim.DefaultDifuseExtension,
 		Password: cdr.Secret(pbxsim.DefaultDifuseSecret), Zone: loc, Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)

@@ -96,14 +96,7 @@ func (s Summary) FirstErr() error {
 		return nil
 	}
 	f := s.Failures[0]
-	return fmt.Errorf("call %s: %w", callName(&f.Call), f.Err)
-}
-
-func callName(r *cdr.Record) string {
-	if r.UniqueID != "" {
-		return r.UniqueID
-	}
-	return "at " + r.Start.Format("2006-01-02 15:04:05")
+	return fmt.Errorf("call %s: %w", f.Call.Ref(), f.Err)
 }
 
 // item is one call's recording in the plan.

@@ -394,21 +394,12 @@ func place(w time.Time, epoch int64, loc *time.Location) time.Time {
 	if loc == nil {
 		loc = time.UTC
 		if epoch > 0 {
-			diff := w.Unix() - epoch
-			q := (diff + sign(diff)*450) / 900 * 900
-			if q >= -12*3600 && q <= 14*3600 {
-				loc = cdr.OffsetZone(int(q))
+			if off, ok := cdr.EpochOffset(w, epoch); ok {
+				loc = cdr.OffsetZone(off)
 			}
 		}
 	}
 	y, mo, d := w.Date()
 	h, mi, s := w.Clock()
 	return time.Date(y, mo, d, h, mi, s, w.Nanosecond(), loc)
-}
-
-func sign(v int64) int64 {
-	if v < 0 {
-		return -1
-	}
-	return 1
 }

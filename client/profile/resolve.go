@@ -12,12 +12,6 @@ import (
 	"github.com/callscope/callscope/client/transport"
 )
 
-// Kinds of PBX a profile may name (the same words as client/connect's).
-const (
-	KindComX   = "comx"
-	KindDifuse = "difuse"
-)
-
 // Layer is the settings one place gives: the command-line flags or the environment. An empty string or a nil
 // pointer means "not given here", so a lower layer shows through.
 type Layer struct {
@@ -171,8 +165,8 @@ func Resolve(in Inputs) (*Effective, error) {
 		return false
 	}
 
-	e.Kind = strings.ToLower(pickStr("kind", "kind", EnvKind, func(l Layer) string { return l.Kind }, KindComX))
-	if e.Kind != KindComX && e.Kind != KindDifuse {
+	e.Kind = strings.ToLower(pickStr("kind", "kind", EnvKind, func(l Layer) string { return l.Kind }, cdr.KindComX))
+	if e.Kind != cdr.KindComX && e.Kind != cdr.KindDifuse {
 		return nil, fmt.Errorf("unknown PBX kind %q (from %s): use comx or difuse", e.Kind, e.Origin["kind"])
 	}
 	e.TZ = pickStr("tz", "tz", EnvTZ, func(l Layer) string { return l.TZ }, "")
@@ -292,7 +286,7 @@ func sameHost(a, b string) bool {
 // Validate checks a profile on its own: a known kind, a URL, at most one password source, a clear-text password
 // only where the user said so, a readable range and durations.
 func (p Profile) Validate(name string) error {
-	if p.Kind != "" && !strings.EqualFold(p.Kind, KindComX) && !strings.EqualFold(p.Kind, KindDifuse) {
+	if p.Kind != "" && !strings.EqualFold(p.Kind, cdr.KindComX) && !strings.EqualFold(p.Kind, cdr.KindDifuse) {
 		return fmt.Errorf("profile %s: kind %q: use comx or difuse", name, p.Kind)
 	}
 	if p.URL == "" {

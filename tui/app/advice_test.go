@@ -30,26 +30,29 @@ func TestErrorsGetTheAppsRemedy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := newHarness(t, Options{Source: stalled, Now: w.now}, 160, 40)
-	h.idle()
-	got := h.m.Status().Err()
-	if !errors.Is(got, transport.ErrTimeout) || !strings.Contains(got.Error(), "no answer within 300ms") ||
-		!strings.Contains(got.Error(), "longer timeout in its profile") || strings.Contains(got.Error(), "--") {
-		t.Errorf("status error %q, want the timeout with the app's remedy", got)
-	}
-
 	ep.User, ep.Password = pbxsim.DefaultDifuseExtension, cdr.Secret(pbxsim.DefaultDifuseSecret)
 	d, err := difuse.New(difuse.Config{Endpoint: ep, Timeout: 300 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h = newHarness(t, Options{Source: d, Now: w.now}, 160, 40)
-	h.keys("u")
-	screen := strings.Join(strings.Fields(h.screen()), " ")
-	if !strings.Contains(screen, "offers no list of users") || !strings.Contains(screen, "f filters the calls by extension") ||
-		strings.Contains(screen, "--ext") {
-		t.Errorf("the users view does not give the app's remedy:\n%s", h.screen())
-	}
+	stalledSrc, difuseSrc := offBubble(t, stalled), offBubble(t, d)
+	inWorld(t, func(t *testing.T) {
+		h := newHarness(t, Options{Source: stalledSrc, Now: w.now}, 160, 40)
+		h.idle()
+		got := strings.Join(strings.Fields(h.screen()), " ")
+		if !strings.Contains(got, "no answer within 300ms") || !strings.Contains(got, "longer timeout in its profile") ||
+			strings.Contains(got, "--timeout") {
+			t.Errorf("the screen does not show the timeout with the app's remedy:\n%s", h.screen())
+		}
+
+		h = newHarness(t, Options{Source: difuseSrc, Now: w.now}, 160, 40)
+		h.keys("u")
+		screen := strings.Join(strings.Fields(h.screen()), " ")
+		if !strings.Contains(screen, "offers no list of users") || !strings.Contains(screen, "f filters the calls by extension") ||
+			strings.Contains(screen, "--ext") {
+			t.Errorf("the users view does not give the app's remedy:\n%s", h.screen())
+		}
+	})
 }
 
 // TestRemedyOnce: an error already advised is not advised again on its way through the root, and an error

@@ -1,6 +1,6 @@
 // Package app is callscope's root TUI model: it owns the call table, the status bar, the detail pane, the
-// filters, the prompts and dialogs and the player bar, routes window size to all of them, keys and mouse to the
-// focused one, and runs every fetch in tea.Cmds tagged so a late answer is dropped.
+// filters, the prompts and dialogs and the player bar, routes window size to all of them and keys and mouse to
+// the one that has focus. Its loader runs every fetch in tea.Cmds tagged so a late answer is dropped.
 package app
 
 import (
@@ -10,7 +10,6 @@ import (
 	"log"
 	"time"
 
-	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
 
@@ -51,13 +50,14 @@ type Options struct {
 	Warnings <-chan string
 }
 
-// Model is the root tea.Model.
+// Model is the root tea.Model: it routes messages to the components and to the loader, and holds what belongs
+// to no one component (the filters, the names, who has the keyboard, the layout).
 type Model struct {
 	o    Options
 	ctx  *common.Context
 	keys KeyMap
 	src  cdr.Source
-	caps cdr.Capabilities
+	load *loader
 
 	table    *calltable.Model
 	status   *statusbar.Model
@@ -68,37 +68,16 @@ type Model struct {
 	player   *playerbar.Model
 	export   *export.Model
 	overview *overview.Model
-	help     help.Model
 	spin     spinner.Model
+	spinning bool // a chain of spinner ticks runs
 
-	dialog      common.Focusable // the open dialog, nil for none
-	searching   bool
-	playerFocus bool
-	showHelp    bool
-	showDetail  bool
+	focus      focus
+	showDetail bool
 
 	filters   filter.State
 	names     map[string]string
 	sel       *cdr.Record // last selection broadcast
 	rowsDirty bool        // the shown rows changed since the overview last heard
-
-	query      cdr.Query // what is loaded: a range, or a page
-	rangeLabel string
-	fetch      *stream
-	fetchFirst bool // the running load has not yet replaced the rows on screen
-	loadFailed bool // the last load failed before any row arrived
-	spinning   bool
-	tag        int
-	loadedN    int // rows received by the running fetch
-	shadow     []cdr.Record
-	follow     bool
-	followGen  int
-	followNew  int
-	pageSize   int
-	totalPages int
-	pendingSel string      // select this call when it streams in (--id)
-	pendingRec *cdr.Record // and add it if its day does not list it
-	gotoTag    int
 
 	width, height int
 	lay           layout
@@ -120,14 +99,17 @@ func New(o Options) *Model {
 	m := &Model{
 		o: o, ctx: ctx, keys: DefaultKeyMap(), src: o.Source,
 		table:    calltable.New(ctx),
-		status:   statusbar.New(ctx),
 		detail:   detail.New(ctx),
 		users:    users.New(ctx),
 		panel:    filter.NewPanel(ctx),
 		search:   filter.NewSearch(ctx),
 		overview: overview.New(ctx),
-		help:     help.New(),
-		pageSize: 100,
+	}
+	m.status = statusbar.New(ctx, m.statusFields)
+	m.load = newLoader(o.Source, m.table, o.Log, ctx.Now)
+	m.load.unfilter = func() {
+		m.filters = filter.State{}
+		m.applyFilters()
 	}
 	var cache *reccache.Cache
 	if o.CacheDir != "" {
@@ -139,39 +121,24 @@ func New(o Options) *Model {
 	}
 	m.player = playerbar.New(ctx, playerbar.Options{Player: o.Player, Source: o.Source, Cache: cache})
 	m.export = export.New(ctx, export.Options{Source: o.Source, Cache: cache, CSVRaw: o.CSVRaw})
-	m.help.Styles = ctx.Styles.Help
 	m.spin = spinner.New(spinner.WithSpinner(spinner.MiniDot), spinner.WithStyle(ctx.Styles.StatusKV))
-	if o.Source != nil {
-		m.caps = o.Source.Capabilities()
-		m.status.Source = o.Source.Describe()
-	}
 	m.table.SetNames(nil)
 	return m
 }
 
-// Init starts the first fetches: the users list, the call to open (--id) or the initial range.
+// Init starts the first fetches: the users list, the call to open (--id) and the initial range.
 func (m *Model) Init() tea.Cmd {
 	var cmds []tea.Cmd
 	if m.o.Dark == nil && !m.o.NoColor {
 		cmds = append(cmds, tea.RequestBackgroundColor)
 	}
 	if m.src == nil {
-		return tea.Batch(append(cmds, common.Error(errors.New("no PBX configured: run callscope with --demo or set up a profile")))...)
+		return tea.Batch(append(cmds, common.Error(errNoSource))...)
 	}
-	cmds = append(cmds, fetchUsers(m.src), waitWarning(m.o.Warnings))
 	if !m.o.Goto.IsZero() {
-		m.gotoTag++
-		cmds = append(cmds, fetchCall(m.gotoTag, m.src, m.o.Goto, m.o.Initial.From.IsZero() && m.o.Initial.Page == 0))
 		m.status.Update(common.StatusMsg{Text: "fetching " + m.o.Goto.String() + "…"})
-		if m.o.Initial.From.IsZero() && m.o.Initial.Page == 0 {
-			return tea.Batch(cmds...) // the call's day is loaded once we know it
-		}
 	}
-	q := m.o.Initial
-	if q.From.IsZero() && q.To.IsZero() && q.Page == 0 {
-		return tea.Batch(append(cmds, m.loadPreset(presetToday))...)
-	}
-	return tea.Batch(append(cmds, m.load(q, describeQuery(q)))...)
+	return tea.Batch(append(cmds, fetchUsers(m.src), waitWarning(m.o.Warnings), m.load.start(m.o.Initial, m.o.Goto))...)
 }
 
 // Run runs the app until the user quits or ctx ends.
@@ -184,16 +151,3 @@ func Run(ctx context.Context, o Options) error {
 	}
 	return err
 }
-
-// Table, Status, Filters and friends expose state to tests and to the lead's wiring.
-func (m *Model) Table() *calltable.Model     { return m.table }
-func (m *Model) Status() *statusbar.Model    { return m.status }
-func (m *Model) Filters() filter.State       { return m.filters }
-func (m *Model) Query() cdr.Query            { return m.query }
-func (m *Model) Loading() bool               { return m.fetch != nil }
-func (m *Model) Dialog() common.Focusable    { return m.dialog }
-func (m *Model) DetailShown() bool           { return m.showDetail }
-func (m *Model) Following() bool             { return m.follow }
-func (m *Model) PlayerFocused() bool         { return m.playerFocus }
-func (m *Model) Player() *playerbar.Model    { return m.player }
-func (m *Model) ExportDialog() *export.Model { return m.export }

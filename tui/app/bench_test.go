@@ -118,7 +118,7 @@ func BenchmarkStartup(b *testing.B) {
 		h.handle(tea.WindowSizeMsg{Width: 120, Height: 40})
 		h.exec(h.m.Init())
 		deadline := time.After(10 * time.Second)
-		for h.m.Table().Loaded() == 0 {
+		for h.m.table.Loaded() == 0 {
 			select {
 			case msg := <-h.msgs:
 				h.handle(msg)

@@ -22,27 +22,29 @@ func TestTodayIsThePBXsDayByItsClock(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	src := comxSource(t, srv.URL(), pbxsim.DefaultComxPassword)
+	src := offBubble(t, comxSource(t, srv.URL(), pbxsim.DefaultComxPassword))
 	workstation := func() time.Time { return time.Date(2026, 3, 4, 12, 0, 0, 0, loc) }
-	h := newHarness(t, Options{Source: src, Now: workstation}, 120, 40)
-	h.idle()
-	day := time.Date(2019, 6, 15, 0, 0, 0, 0, time.UTC)
-	want := 0
-	srv.Calls(time.Date(2019, 6, 15, 0, 0, 0, 0, loc), time.Date(2019, 6, 16, 0, 0, 0, 0, loc), func(r cdr.Record) bool {
-		if !r.Start.After(pbxNow) {
-			want++
+	inWorld(t, func(t *testing.T) {
+		h := newHarness(t, Options{Source: src, Now: workstation}, 120, 40)
+		h.idle()
+		day := time.Date(2019, 6, 15, 0, 0, 0, 0, time.UTC)
+		want := 0
+		srv.Calls(time.Date(2019, 6, 15, 0, 0, 0, 0, loc), time.Date(2019, 6, 16, 0, 0, 0, 0, loc), func(r cdr.Record) bool {
+			if !r.Start.After(pbxNow) {
+				want++
+			}
+			return true
+		})
+		if q := h.m.load.query; !q.From.Equal(day) || !q.To.Equal(day.AddDate(0, 0, 1)) || want == 0 || h.m.table.Loaded() != want {
+			t.Fatalf("today loaded %v → %v with %d calls; want the PBX's 2019-06-15 with %d", q.From, q.To, h.m.table.Loaded(), want)
 		}
-		return true
+		if sc := h.screen(); !strings.Contains(sc, "today 2019-06-15") {
+			t.Errorf("the screen does not say the PBX's today:\n%s", sc)
+		}
+		h.keys("y")
+		h.idle()
+		if q := h.m.load.query; !q.From.Equal(day.AddDate(0, 0, -1)) {
+			t.Errorf("yesterday loaded %v, want 2019-06-14", q.From)
+		}
 	})
-	if q := h.m.Query(); !q.From.Equal(day) || !q.To.Equal(day.AddDate(0, 0, 1)) || want == 0 || h.m.Table().Loaded() != want {
-		t.Fatalf("today loaded %v → %v with %d calls; want the PBX's 2019-06-15 with %d", q.From, q.To, h.m.Table().Loaded(), want)
-	}
-	if sc := h.screen(); !strings.Contains(sc, "today 2019-06-15") {
-		t.Errorf("the screen does not say the PBX's today:\n%s", sc)
-	}
-	h.keys("y")
-	h.idle()
-	if q := h.m.Query(); !q.From.Equal(day.AddDate(0, 0, -1)) {
-		t.Errorf("yesterday loaded %v, want 2019-06-14", q.From)
-	}
 }

@@ -3,42 +3,77 @@ package app
 import (
 	"context"
 	"fmt"
-	"reflect"
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
+	"charm.land/bubbles/v2/cursor"
 	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/callscope/callscope/client/cdr"
 )
 
 // harness is a small Bubble Tea runtime for tests: it runs each Cmd in a goroutine, as the real program does,
-// feeds the messages back to Update and lets a test wait for a condition. Periodic messages (spinner frames,
-// cursor blinks, follow polls) are dropped so a test ends when the work does.
+// feeds the messages back to Update and lets a test wait until the model has settled, or for a condition.
+//
+// Settled is an exact signal, not a quiet spell: a model test runs in a synctest bubble (inWorld), where every
+// goroutine it starts (each Cmd, each fetch) belongs to the test, and the model has settled when every one of
+// them is durably blocked (on a timer, a gate, the next row of a source that holds it back) and no message waits
+// to be handled. Time in the bubble is fake: a timer fires only when nothing else can run, so a 30 s follow
+// poll costs nothing, and a wait that can never end fails at once. Periodic messages (spinner frames, cursor
+// blinks, follow polls) are dropped so their chains end; a test that wants a poll sends the tick itself. Tests
+// against the simulator keep the client's HTTP outside the bubble (offBubble).
 type harness struct {
 	t       testing.TB
 	m       *Model
 	msgs    chan tea.Msg
-	pending int
+	pending int // Cmds started and not yet answered
 	quit    bool
 	// seen records every message handed to Update, for tests that look at what was sent.
 	seen []tea.Msg
 }
 
+// inWorld runs a model test in a synctest bubble (see harness).
+func inWorld(t *testing.T, f func(t *testing.T)) { synctest.Test(t, f) }
+
+// newHarness starts the model at w×h; call it inside inWorld.
 func newHarness(t testing.TB, o Options, w, h int) *harness {
 	t.Helper()
-	dark := true
-	o.Dark = &dark
+	if o.Dark == nil {
+		dark := true
+		o.Dark = &dark
+	}
 	if o.Now == nil {
 		o.Now = fixedNow
 	}
 	hs := &harness{t: t, m: New(o), msgs: make(chan tea.Msg, 1024)}
+	// Every goroutine of the bubble must end before the test does: stop what runs, then let the clock run until
+	// each Cmd has answered.
+	t.Cleanup(hs.stop)
 	hs.send(tea.WindowSizeMsg{Width: w, Height: h})
 	hs.exec(hs.m.Init())
 	return hs
+}
+
+// stop quits the model, closes the player and handles messages until every Cmd has answered.
+func (h *harness) stop() {
+	h.m.quit()
+	h.m.player.Close()
+	h.quit = true
+	for h.pending > 0 {
+		h.pending--
+		if msg := <-h.msgs; msg != nil {
+			if b, ok := msg.(tea.BatchMsg); ok {
+				for _, c := range b {
+					h.exec(c)
+				}
+			}
+		}
+	}
 }
 
 func (h *harness) exec(cmd tea.Cmd) {
@@ -52,12 +87,10 @@ func (h *harness) exec(cmd tea.Cmd) {
 // periodic messages are dropped: answering them would keep the loop alive forever.
 func periodic(msg tea.Msg) bool {
 	switch msg.(type) {
-	case spinner.TickMsg, followTick:
+	case spinner.TickMsg, cursor.BlinkMsg, followTick:
 		return true
 	}
-	name := reflect.TypeOf(msg).String()
-	return strings.Contains(name, "BlinkMsg") || strings.Contains(name, "blinkMsg") ||
-		strings.Contains(name, "backgroundColor")
+	return false
 }
 
 func (h *harness) handle(msg tea.Msg) {
@@ -73,7 +106,7 @@ func (h *harness) handle(msg tea.Msg) {
 		h.quit = true
 		return
 	}
-	if periodic(msg) {
+	if periodic(msg) || h.quit {
 		return
 	}
 	h.seen = append(h.seen, msg)
@@ -81,7 +114,7 @@ func (h *harness) handle(msg tea.Msg) {
 	h.exec(cmd)
 }
 
-// send delivers a message (a key, a size) and runs what it starts.
+// send delivers a message (a key, a size) and runs what it starts until the model settles.
 func (h *harness) send(msg tea.Msg) {
 	h.handle(msg)
 	h.drain()
@@ -101,42 +134,69 @@ func (h *harness) typeText(s string) {
 	}
 }
 
-// drain handles every message that arrives within a short quiet spell.
+// drain handles messages until the model has settled: every goroutine of the test is durably blocked and no
+// message is waiting.
 func (h *harness) drain() {
 	for {
+		synctest.Wait()
 		select {
 		case msg := <-h.msgs:
 			h.pending--
 			h.handle(msg)
-		case <-time.After(20 * time.Millisecond):
+		default:
 			return
 		}
 	}
 }
 
-// waitFor handles messages until cond holds, failing after timeout.
+// waitFor handles messages until cond holds, failing after timeout (fake time in a bubble: a wait that can
+// never end fails as soon as nothing else can run).
 func (h *harness) waitFor(what string, cond func() bool) {
 	h.t.Helper()
-	deadline := time.After(15 * time.Second)
+	deadline := time.NewTimer(15 * time.Second)
+	defer deadline.Stop()
 	for !cond() {
 		select {
 		case msg := <-h.msgs:
 			h.pending--
 			h.handle(msg)
-		case <-deadline:
-			h.t.Fatalf("timed out waiting for %s; status %q / %v", what, h.m.Status().Note(), h.m.Status().Err())
+		case <-deadline.C:
+			h.t.Fatalf("timed out waiting for %s; status bar %q", what, h.statusLine())
 		}
 	}
 	h.drain()
 }
 
-// idle waits for the running fetch to end.
+// idle waits for the running fetch to end and the model to settle.
 func (h *harness) idle() {
 	h.t.Helper()
-	h.waitFor("the fetch to finish", func() bool { return !h.m.Loading() })
+	h.waitFor("the fetch to finish", func() bool { return h.m.load.fetch == nil })
 }
 
 func (h *harness) screen() string { return h.m.View().Content }
+
+// statusLine is the status bar as the user sees it (the line above the short help), without styling.
+func (h *harness) statusLine() string {
+	lines := strings.Split(ansi.Strip(h.screen()), "\n")
+	if len(lines) < 2 {
+		return ""
+	}
+	return lines[len(lines)-2]
+}
+
+// shownErr is the error the status bar shows, "" for none.
+func (h *harness) shownErr() string {
+	l := h.statusLine()
+	i := strings.Index(l, "✗ ")
+	if i < 0 {
+		return ""
+	}
+	l = l[i+len("✗ "):]
+	if j := strings.Index(l, " │ "); j >= 0 {
+		l = l[:j]
+	}
+	return strings.TrimSpace(l)
+}
 
 func winSize(w, h int) tea.WindowSizeMsg { return tea.WindowSizeMsg{Width: w, Height: h} }
 
@@ -244,6 +304,13 @@ func (s *memSource) Users(context.Context) ([]cdr.User, error) {
 		us[i] = cdr.User{Extension: fmt.Sprint(201 + i), Name: n}
 	}
 	return us, nil
+}
+
+// fetches is how many times Calls was asked.
+func (s *memSource) fetches() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls
 }
 
 func (s *memSource) set(fail error, after int) {

@@ -70,7 +70,7 @@ func TestHostileTextShowsAsText(t *testing.T) {
 		{"users", func(h *harness) { h.keys("u") }},
 		{"overview", func(h *harness) {
 			h.keys("o")
-			h.waitFor("the count", func() bool { _, ok := h.m.overview.Stats(); return ok })
+			h.waitFor("the count", func() bool { return !strings.Contains(h.screen(), "Counting calls") })
 		}},
 		{"player", func(h *harness) { h.keys("enter") }},
 		{"search", func(h *harness) { h.keys("/"); h.typeText("PWNED"); h.keys("enter") }},
@@ -90,8 +90,9 @@ func TestHostileTextShowsAsText(t *testing.T) {
 	for _, size := range [][2]int{{80, 24}, {200, 50}} {
 		for _, sc := range screens {
 			t.Run(fmt.Sprintf("%s-%dx%d", sc.name, size[0], size[1]), func(t *testing.T) {
-				got := frame(t, hostile, size[0], size[1], sc.setup)
-				want := frame(t, safetext.Terminal, size[0], size[1], sc.setup)
+				var got, want string
+				inWorld(t, func(t *testing.T) { got = frame(t, hostile, size[0], size[1], sc.setup) })
+				inWorld(t, func(t *testing.T) { want = frame(t, safetext.Terminal, size[0], size[1], sc.setup) })
 				if got != want {
 					gl, wl := strings.Split(got, "\n"), strings.Split(want, "\n")
 					for i := range min(len(gl), len(wl)) {
@@ -108,8 +109,25 @@ func TestHostileTextShowsAsText(t *testing.T) {
 		}
 	}
 	// And the hostile caller ID is there to see, as text.
-	screen := ansi.Strip(frame(t, hostile, 200, 50, func(*harness) {}))
+	var screen string
+	inWorld(t, func(t *testing.T) { screen = ansi.Strip(frame(t, hostile, 200, 50, func(*harness) {})) })
 	if !strings.Contains(screen, `\x1b]0;PWNED`) {
 		t.Errorf("the caller ID does not show as text:\n%s", screen)
 	}
+}
+
+// A link from a ticket opens the app on a call (--id): an ID that carries escape sequences is shown, in the
+// error that stays on screen, as text.
+func TestHostileStartupIDShowsAsText(t *testing.T) {
+	inWorld(t, func(t *testing.T) {
+		h := newHarness(t, Options{Source: &memSource{recs: makeRecords(20, fixedNow())}, Goto: cdr.ByID(escCallerID + "1.2")}, 200, 50)
+		h.idle()
+		screen := h.screen()
+		if strings.Contains(screen, "\x1b]0;") || strings.Contains(screen, "\x07") {
+			t.Fatalf("the ID's escape sequences reach the terminal: %q", screen)
+		}
+		if !strings.Contains(ansi.Strip(screen), `cannot go to ID \x1b]0;PWNED`) {
+			t.Fatalf("the error does not show the ID as text:\n%s", ansi.Strip(screen))
+		}
+	})
 }

@@ -85,40 +85,42 @@ func without(bs []named, taken []named) []named {
 // once. The player bar takes some of the calls' keys while it has focus (space, s, [, ], esc, tab): that is by
 // design, and the help shows the meaning that holds (TestHelpFollowsFocus).
 func TestNoKeyConflicts(t *testing.T) {
-	h, _ := newWorld(t, 120, 40)
-	m := h.m
-	calls := append(bindingsOf("app", m.keys), bindingsOf("calltable", m.table.Keys)...)
-	calls = append(calls, bindingsOf("detail", m.detail.Keys)...)
-	calls = append(calls, bindingsOf("player.Global", m.player.Global)...)
-	player := bindingsOf("player", m.player.Keys)
-	exp := bindingsOf("export", export.DefaultKeyMap())
-	var expEdit, expConfirm []named
-	for _, nb := range exp {
-		if strings.HasSuffix(nb.name, ".Yes") || strings.HasSuffix(nb.name, ".No") {
-			expConfirm = append(expConfirm, nb) // only while asking whether to overwrite
-		} else {
-			expEdit = append(expEdit, nb)
+	inWorld(t, func(t *testing.T) {
+		h, _ := newWorld(t, 120, 40)
+		m := h.m
+		calls := append(bindingsOf("app", m.keys), bindingsOf("calltable", m.table.Keys)...)
+		calls = append(calls, bindingsOf("detail", m.detail.Keys)...)
+		calls = append(calls, bindingsOf("player.Global", m.player.Global)...)
+		player := bindingsOf("player", m.player.Keys)
+		exp := bindingsOf("export", export.DefaultKeyMap())
+		var expEdit, expConfirm []named
+		for _, nb := range exp {
+			if strings.HasSuffix(nb.name, ".Yes") || strings.HasSuffix(nb.name, ".No") {
+				expConfirm = append(expConfirm, nb) // only while asking whether to overwrite
+			} else {
+				expEdit = append(expEdit, nb)
+			}
 		}
-	}
-	contexts := map[string][]named{
-		"calls":           calls,
-		"player focused":  append(player, without(calls, player)...),
-		"search":          bindingsOf("search", filter.NewSearch(m.ctx).Keys),
-		"filter panel":    bindingsOf("panel", filter.NewPanel(m.ctx).Keys),
-		"prompt":          bindingsOf("prompt", prompt.Range(m.ctx, fixedNow(), fixedNow()).Keys),
-		"export":          expEdit,
-		"export, confirm": expConfirm,
-		"overview":        bindingsOf("overview", overview.DefaultKeyMap()),
-		"users":           bindingsOf("users", m.users.Keys),
-	}
-	for name, bs := range contexts {
-		if len(bs) == 0 {
-			t.Errorf("%s: no bindings found", name)
+		contexts := map[string][]named{
+			"calls":           calls,
+			"player focused":  append(player, without(calls, player)...),
+			"search":          bindingsOf("search", filter.NewSearch(m.ctx).Keys),
+			"filter panel":    bindingsOf("panel", filter.NewPanel(m.ctx).Keys),
+			"prompt":          bindingsOf("prompt", prompt.Range(m.ctx, fixedNow(), fixedNow()).Keys),
+			"export":          expEdit,
+			"export, confirm": expConfirm,
+			"overview":        bindingsOf("overview", overview.DefaultKeyMap()),
+			"users":           bindingsOf("users", m.users.Keys),
 		}
-		for _, c := range clashes(bs) {
-			t.Errorf("%s: %s", name, c)
+		for name, bs := range contexts {
+			if len(bs) == 0 {
+				t.Errorf("%s: no bindings found", name)
+			}
+			for _, c := range clashes(bs) {
+				t.Errorf("%s: %s", name, c)
+			}
 		}
-	}
+	})
 }
 
 // The player bar and `callscope play` share one keymap (the CLI's is checked in playline's tests): + is louder,
@@ -141,41 +143,43 @@ func TestPlayerKeymapIsTheSharedOne(t *testing.T) {
 // `?` says space marks and s sorts; with the player focused it says space pauses and s stops, and not the
 // calls' meanings.
 func TestHelpFollowsFocus(t *testing.T) {
-	h, _ := newWorld(t, 200, 50)
-	m := h.m
-	h.keys("?")
-	calls := squeeze(h.screen())
-	for _, want := range []string{" space mark ", " s sort column ", " [ previous page ", " tab player keys "} {
-		if !strings.Contains(calls, want) {
-			t.Errorf("calls help lacks %q:\n%s", want, calls)
+	inWorld(t, func(t *testing.T) {
+		h, _ := newWorld(t, 200, 50)
+		m := h.m
+		h.keys("?")
+		calls := squeeze(h.screen())
+		for _, want := range []string{" space mark ", " s sort column ", " [ previous page ", " tab player keys "} {
+			if !strings.Contains(calls, want) {
+				t.Errorf("calls help lacks %q:\n%s", want, calls)
+			}
 		}
-	}
-	if strings.Contains(calls, "space/p") {
-		t.Errorf("calls help shows the player's space:\n%s", calls)
-	}
-	h.keys("esc")
-	h.send(playRequestFor(m))
-	h.waitFor("the player bar", func() bool { return m.Player().Active() })
-	h.keys("tab")
-	if !m.PlayerFocused() {
-		t.Fatal("tab did not give the player the keys")
-	}
-	h.keys("?")
-	player := squeeze(h.screen())
-	for _, want := range []string{"Player (has the keys)", " space/p pause/play ", " s stop ", " [/] previous/next speech ", " -/+ quieter/louder "} {
-		if !strings.Contains(player, want) {
-			t.Errorf("player help lacks %q:\n%s", want, player)
+		if strings.Contains(calls, "space/p") {
+			t.Errorf("calls help shows the player's space:\n%s", calls)
 		}
-	}
-	for _, not := range []string{" space mark ", " s sort column ", " [ previous page ", " ] next page ", " tab player keys"} {
-		if strings.Contains(player, not) {
-			t.Errorf("player help still shows the calls' %q:\n%s", not, player)
+		h.keys("esc")
+		h.send(playRequestFor(m))
+		h.waitFor("the player bar", func() bool { return m.player.Active() })
+		h.keys("tab")
+		if !m.focus.player() {
+			t.Fatal("tab did not give the player the keys")
 		}
-	}
+		h.keys("?")
+		player := squeeze(h.screen())
+		for _, want := range []string{"Player (has the keys)", " space/p pause/play ", " s stop ", " [/] previous/next speech ", " -/+ quieter/louder "} {
+			if !strings.Contains(player, want) {
+				t.Errorf("player help lacks %q:\n%s", want, player)
+			}
+		}
+		for _, not := range []string{" space mark ", " s sort column ", " [ previous page ", " ] next page ", " tab player keys"} {
+			if strings.Contains(player, not) {
+				t.Errorf("player help still shows the calls' %q:\n%s", not, player)
+			}
+		}
+	})
 }
 
 func playRequestFor(m *Model) common.PlayRequest {
-	return common.PlayRequest{Record: *m.Table().Selected()}
+	return common.PlayRequest{Record: *m.table.Selected()}
 }
 
 // squeeze is a screen's text with every run of spaces made one, so help lines compare whatever the column widths.

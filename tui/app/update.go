@@ -1,15 +1,12 @@
 package app
 
 import (
-	"errors"
-	"fmt"
-
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/callscope/callscope/client/cdr"
-	"github.com/callscope/callscope/tui/calltable"
+	"github.com/callscope/callscope/client/human"
 	"github.com/callscope/callscope/tui/common"
 	"github.com/callscope/callscope/tui/filter"
 	"github.com/callscope/callscope/tui/playerbar"
@@ -19,29 +16,18 @@ import (
 	"github.com/callscope/callscope/tui/users"
 )
 
-func (k fetchKind) String() string {
-	switch k {
-	case fetchRefresh:
-		return "refresh"
-	case fetchFollow:
-		return "follow"
-	}
-	return "load"
-}
-
-func isZeroQuery(q cdr.Query) bool { return q.From.IsZero() && q.To.IsZero() && q.Page == 0 }
-
-func filterZero() filter.State { return filter.State{} }
-
-// Update routes a message: window size to every component, keys and mouse to the focused one, the app's own
-// results to their handlers, and everything else to every component (each ignores what is not its own). After
-// each message it tells the components what changed: the selection, the shown rows, the status line.
+// Update routes a message: window size to every component, keys and mouse to the focused one, the loader's
+// answers to the loader, and everything else to every component (each ignores what is not its own). After each
+// message it tells the components what changed: the selection, the shown rows, the layout.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	cmd := m.update(msg)
-	return m, tea.Batch(cmd, m.sync())
+	return m, tea.Batch(cmd, m.afterUpdate())
 }
 
 func (m *Model) update(msg tea.Msg) tea.Cmd {
+	if cmd, ok := m.load.update(msg); ok {
+		return cmd
+	}
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
@@ -50,7 +36,6 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	case tea.BackgroundColorMsg:
 		if m.o.Dark == nil && !m.o.NoColor {
 			m.ctx.SetTheme(theme.New(msg.IsDark(), false))
-			m.help.Styles = m.ctx.Styles.Help
 			m.spin.Style = m.ctx.Styles.StatusKV
 		}
 		return nil
@@ -59,17 +44,13 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	case tea.MouseWheelMsg, tea.MouseClickMsg:
 		return m.handleMouse(msg.(tea.MouseMsg))
 	case spinner.TickMsg:
-		if m.fetch == nil || m.fetch.kind == fetchFollow {
+		if busy, _ := m.load.busy(); !busy {
 			m.spinning = false // the chain of ticks ends with the fetch
 			return nil
 		}
 		var cmd tea.Cmd
 		m.spin, cmd = m.spin.Update(msg)
 		return cmd
-	case batchMsg:
-		return m.handleBatch(msg)
-	case doneMsg:
-		return m.handleDone(msg)
 	case usersMsg:
 		m.users.SetUsers(msg.users, advise(msg.err))
 		if msg.err != nil {
@@ -88,47 +69,35 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 			m.applyFilters() // names take part in the search
 		}
 		return nil
-	case gotoMsg:
-		return m.handleGoto(msg)
 	case warningMsg:
 		m.o.Log.Printf("warning: %s", msg.text)
 		return tea.Batch(common.Warning(msg.text), waitWarning(msg.ch))
-	case followTick:
-		if !m.follow || msg.gen != m.followGen {
-			return nil
-		}
-		if m.fetch != nil {
-			return m.scheduleFollow() // the user's fetch first; poll after it
-		}
-		return m.poll()
 	case filter.Changed:
 		m.filters = msg.State
 		m.applyFilters()
-		if msg.Final {
-			return m.serverFilterRefetch()
-		}
-		return nil
+		return m.load.filterBy(m.filters.Extensions, msg.Final)
 	case users.FilterExtension:
 		m.filters.Extensions = []string{msg.Extension}
 		m.applyFilters()
-		return tea.Batch(common.Status("showing the calls of extension "+msg.Extension+"; esc clears"), m.serverFilterRefetch())
+		return tea.Batch(common.Status("showing the calls of extension "+msg.Extension+"; esc clears"),
+			m.load.filterBy(m.filters.Extensions, true))
 	case prompt.GotoMsg:
 		return m.gotoCall(msg.Lookup)
 	case prompt.RangeMsg:
 		q := cdr.Query{From: msg.From, To: msg.To}
-		return m.load(q, describeQuery(q))
+		return m.load.load(q, describeQuery(q))
 	case prompt.PageMsg:
-		return m.gotoPage(msg.Page)
+		return m.load.gotoPage(msg.Page)
 	case prompt.PageSizeMsg:
-		return m.setPageSize(msg.Size)
+		return m.load.setPageSize(msg.Size)
 	case common.StatusMsg:
 		msg.Err = advise(msg.Err) // from any component: the remedy in the app's words
 		return m.broadcast(msg)
 	case common.CloseDialog:
-		m.closeDialog()
+		m.closeOverlay()
 		return nil
 	case common.FocusTable:
-		m.playerFocus = false
+		m.focus.give(areaCalls)
 		m.player.Blur()
 		return nil
 	case common.ExportRequest:
@@ -158,135 +127,102 @@ func (m *Model) broadcast(msg tea.Msg) tea.Cmd {
 		m.status.Update(msg),
 		m.detail.Update(msg),
 	}
-	if m.dialog != nil && m.dialog != common.Focusable(m.export) && m.dialog != common.Focusable(m.overview) {
-		cmds = append(cmds, m.dialog.Update(msg))
+	if d := m.focus.dialog; d != nil && d != common.Focusable(m.export) && d != common.Focusable(m.overview) {
+		cmds = append(cmds, d.Update(msg))
 	}
-	if m.searching {
+	if m.focus.is(areaSearch) {
 		cmds = append(cmds, m.search.Update(msg))
 	}
 	return tea.Batch(cmds...)
 }
 
-// sync tells the components what the last message changed: the status line's fields, a new selection for the
-// detail pane, new rows for an open overview, the layout when the player bar appeared.
-func (m *Model) sync() tea.Cmd {
+// afterUpdate tells the components what the last message changed: a new selection for the detail pane, new rows
+// for an open overview, the recording's length once decoded, the table's empty text, the layout when the player
+// bar appeared; and it starts the spinner when a fetch began.
+func (m *Model) afterUpdate() tea.Cmd {
 	var cmds []tea.Cmd
 	if m.player.Phase() == playerbar.Loaded {
 		// The recording's real length, for the details pane: known once the player has decoded it.
 		if d := m.player.State().Length; d > 0 {
 			r := m.player.Record()
-			m.detail.SetRecordingLength(calltable.Key(&r), d)
+			m.detail.SetRecordingLength(common.CallKey(&r), d)
 		}
 	}
 	if sel := m.table.Selected(); sel != m.sel {
 		m.sel = sel
 		m.detail.Update(common.SelectionChanged{Record: sel})
 	}
-	if m.rowsDirty {
+	if m.load.rowsChanged() || m.rowsDirty {
 		m.rowsDirty = false
 		if m.overview.Focused() {
 			cmds = append(cmds, m.overview.Update(m.rowsChanged()))
 		}
 	}
-	m.table.SetEmptyText(m.emptyText())
-	st := m.status
-	st.Shown, st.Loaded, st.Marked = m.table.Shown(), m.table.Loaded(), m.table.Marked()
-	st.Filters = m.filters.String()
-	st.Follow = m.follow
-	st.Range = m.rangeText()
-	st.Busy = ""
-	if m.fetch != nil && m.fetch.kind != fetchFollow {
-		st.Busy = m.spin.View() + " loading"
-		if m.loadedN > 0 {
-			st.Busy += " " + statusbar.Count(m.loadedN)
-		}
+	m.table.SetEmptyText(m.load.emptyText())
+	if busy, _ := m.load.busy(); busy && !m.spinning {
+		m.spinning = true
+		cmds = append(cmds, m.spin.Tick)
 	}
 	m.relayout(false)
 	return tea.Batch(cmds...)
 }
 
-// emptyText is what the table says when it shows no row: why, and what to do about it.
-func (m *Model) emptyText() string {
-	switch {
-	case m.src == nil:
-		return "no PBX configured: run callscope with --demo or set up a profile"
-	case m.table.Loaded() > 0:
-		return fmt.Sprintf("no calls match — esc clears the search/filters (%s loaded)", statusbar.Count(m.table.Loaded()))
-	case m.fetch != nil && m.fetch.kind == fetchLoad:
-		return "loading calls " + queryWords(m.fetch.q) + "…"
-	case m.loadFailed:
-		return "no calls: the fetch failed (the status bar says why) — r retries"
-	case isZeroQuery(m.query):
-		return "no calls yet"
+// statusFields is what the status bar shows about the calls, read when it is drawn.
+func (m *Model) statusFields() statusbar.Fields {
+	f := statusbar.Fields{
+		Range:   m.load.rangeText(),
+		Shown:   m.table.Shown(),
+		Loaded:  m.table.Loaded(),
+		Marked:  m.table.Marked(),
+		Filters: m.filters.String(),
+		Follow:  m.load.follow,
 	}
-	if f, t := cdr.WallClock(m.query.From), cdr.WallClock(m.query.To); m.query.Page == 0 && !f.IsZero() &&
-		f.Equal(midnight(f)) && t.Equal(f.AddDate(0, 0, 1)) {
-		return "no calls on " + f.Format("2006-01-02") + " — y, w, m or R load other days"
+	if m.src != nil {
+		f.Source = m.src.Describe()
 	}
-	return "no calls " + queryWords(m.query) + " — t, y, w, m or R load other days"
-}
-
-// queryWords names what a query asks for, in the words of common.RangeWords.
-func queryWords(q cdr.Query) string {
-	if q.Page > 0 {
-		return fmt.Sprintf("on page %d", q.Page)
+	if busy, n := m.load.busy(); busy {
+		f.Busy = m.spin.View() + " loading"
+		if n > 0 {
+			f.Busy += " " + human.Count(int64(n))
+		}
 	}
-	return common.RangeWords(cdr.WallClock(q.From), cdr.WallClock(q.To))
+	return f
 }
 
 func (m *Model) rowsChanged() common.RowsChanged {
 	return common.RowsChanged{Rows: m.table.Rows(), Loaded: m.table.Loaded(), Filters: m.filters.String(),
-		Range: m.rangeText()}
+		Range: m.load.rangeText()}
 }
 
-// rangeText is what is loaded, for the status bar: the range, the PBX's page, or the local page of the range.
-func (m *Model) rangeText() string {
-	s := m.rangeLabel
-	if m.query.Page > 0 {
-		s = fmt.Sprintf("page %d", m.query.Page)
-		if m.totalPages > 0 {
-			s += fmt.Sprintf("/%d", m.totalPages)
-		}
-		return s
-	}
-	if p, n := m.table.Page(); n > 0 {
-		s += fmt.Sprintf(" · page %d/%d", p, n)
-	}
-	return s
-}
-
+// applyFilters shows the rows the filters let through and tells the loader which extension the PBX could filter
+// by itself.
 func (m *Model) applyFilters() {
 	m.table.SetFilter(m.filters.MatcherWith(m.names, filter.Dialling{CountryCode: m.o.CountryCode}))
+	m.load.filterBy(m.filters.Extensions, false)
 	m.rowsDirty = true
 }
 
-// serverFilterRefetch fetches again when the extension the PBX should filter by changed (Difuse's extension
-// parameter): the local filter has already narrowed the rows; the PBX then sends only that extension's calls.
-func (m *Model) serverFilterRefetch() tea.Cmd {
-	if !m.caps.ServerExtension || isZeroQuery(m.query) || m.serverExtension() == m.query.Extension {
-		return nil
-	}
-	return m.startFetch(fetchRefresh, m.query, m.rangeLabel)
-}
-
+// openDialog puts a dialog over the calls with the keyboard; what was open over them gives way.
 func (m *Model) openDialog(d common.Focusable) {
-	if m.dialog != nil && m.dialog != d {
-		m.dialog.Blur()
+	if old := m.focus.dialog; old != nil && old != d {
+		old.Blur()
 	}
-	m.dialog = d
-	m.showHelp = false
+	if m.focus.is(areaSearch) {
+		m.search.Blur()
+	}
+	m.focus.openDialog(d)
 	m.relayout(true)
 }
 
-func (m *Model) closeDialog() {
-	if m.dialog != nil {
-		m.dialog.Blur()
-		m.dialog = nil
+// closeOverlay closes the dialog or the search line and gives the keys back to what is under it.
+func (m *Model) closeOverlay() {
+	if d := m.focus.dialog; d != nil {
+		d.Blur()
 	}
-	if m.searching {
-		m.searching = false
+	if m.focus.is(areaSearch) {
 		m.search.Blur()
 	}
+	m.focus.close()
 	m.relayout(true)
 }
 
@@ -300,23 +236,23 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	if msg.String() == "ctrl+c" {
 		return m.quit()
 	}
+	switch m.focus.now {
+	case areaDialog:
+		return m.focus.dialog.Update(msg)
+	case areaSearch:
+		return m.search.Update(msg)
+	}
 	// Pause works from anywhere a key is not text being typed.
-	if m.dialog == nil && !m.searching {
-		if cmd, ok := m.player.HandleGlobal(msg); ok {
-			return cmd
-		}
+	if cmd, ok := m.player.HandleGlobal(msg); ok {
+		return cmd
 	}
 	switch {
-	case m.dialog != nil:
-		return m.dialog.Update(msg)
-	case m.searching:
-		return m.search.Update(msg)
-	case m.showHelp:
+	case m.focus.is(areaHelp):
 		if key.Matches(msg, m.keys.Help, m.keys.Escape, m.keys.Quit) {
-			m.showHelp = false
+			m.focus.close()
 		}
 		return nil
-	case m.playerFocus && m.playerOwns(msg):
+	case m.focus.is(areaPlayer) && m.playerOwns(msg):
 		return m.player.Update(msg)
 	}
 	return m.tableKey(msg)
@@ -334,11 +270,7 @@ func (m *Model) playerKeys() []key.Binding {
 }
 
 func (m *Model) quit() tea.Cmd {
-	if m.fetch != nil {
-		m.fetch.cancel()
-		m.fetch = nil
-	}
-	m.follow = false
+	m.load.stop()
 	return tea.Quit
 }
 
@@ -348,7 +280,7 @@ func (m *Model) tableKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Quit):
 		return m.quit()
 	case key.Matches(msg, k.Help):
-		m.showHelp = true
+		m.focus.open(areaHelp)
 	case key.Matches(msg, k.Play):
 		r := m.table.Selected()
 		if r == nil {
@@ -356,14 +288,14 @@ func (m *Model) tableKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		if !r.HasRecording() {
 			// Say so without stopping what plays: the player keeps the call it has.
-			return common.Status("call " + lookupName(*r) + " has no recording")
+			return common.Status("call " + r.Ref() + " has no recording")
 		}
 		return common.Cmd(common.PlayRequest{Record: *r})
 	case key.Matches(msg, k.Player):
 		if !m.player.Active() {
 			return common.Status("nothing is playing: enter plays the selected call")
 		}
-		m.playerFocus = true
+		m.focus.give(areaPlayer)
 		return m.player.Focus()
 	case key.Matches(msg, k.Detail):
 		m.showDetail = !m.showDetail
@@ -385,7 +317,7 @@ func (m *Model) tableKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		return common.Cmd(common.ExportRequest{Rows: rows, Marked: marked})
 	case key.Matches(msg, k.Search):
-		m.searching = true
+		m.focus.open(areaSearch)
 		m.relayout(true)
 		return m.search.Open(m.filters)
 	case key.Matches(msg, k.Filters):
@@ -393,65 +325,46 @@ func (m *Model) tableKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.openDialog(m.panel)
 		return cmd
 	case key.Matches(msg, k.Escape):
-		if m.fetch != nil && m.fetch.kind != fetchFollow {
-			return m.cancelFetch()
+		if cmd, ok := m.load.cancel(); ok {
+			return cmd
 		}
 		if m.status.Dismiss() {
 			return nil
 		}
 		if !m.filters.IsZero() {
-			m.filters = filterZero()
+			m.filters = filter.State{}
 			m.applyFilters()
-			return tea.Batch(common.Status("filters cleared"), m.serverFilterRefetch())
+			return tea.Batch(common.Status("filters cleared"), m.load.filterBy(nil, true))
 		}
 		if m.table.Marked() > 0 {
 			return common.Status("esc has nothing to clear; C clears the marks")
 		}
 	case key.Matches(msg, k.Refresh):
-		return m.refresh()
+		return m.load.refresh()
 	case key.Matches(msg, k.Follow):
-		m.follow = !m.follow
-		if !m.follow {
-			m.followGen++
-			if m.fetch != nil && m.fetch.kind == fetchFollow {
-				m.fetch.cancel()
-				m.fetch = nil
-			}
-			return common.Status("follow off")
-		}
-		return tea.Batch(common.Status(fmt.Sprintf("following: new calls are added at the top every %s", followEvery)),
-			m.poll())
+		return m.load.toggleFollow()
 	case key.Matches(msg, k.Today):
-		return m.loadPreset(presetToday)
+		return m.load.loadPreset(presetToday)
 	case key.Matches(msg, k.Yesterday):
-		return m.loadPreset(presetYesterday)
+		return m.load.loadPreset(presetYesterday)
 	case key.Matches(msg, k.Week):
-		return m.loadPreset(presetWeek)
+		return m.load.loadPreset(presetWeek)
 	case key.Matches(msg, k.Month):
-		return m.loadPreset(presetMonth)
+		return m.load.loadPreset(presetMonth)
 	case key.Matches(msg, k.Range):
-		from, to := m.query.From, m.query.To
-		if m.query.Page > 0 || from.IsZero() {
-			from, to, _ = m.presetRange(presetToday)
-		}
+		from, to := m.load.rangeToEdit()
 		return m.openPrompt(prompt.Range(m.ctx, from, to))
 	case key.Matches(msg, k.Goto):
 		return m.openPrompt(prompt.Goto(m.ctx))
 	case key.Matches(msg, k.NextPage):
-		return m.pageBy(1)
+		return m.load.pageBy(1)
 	case key.Matches(msg, k.PrevPage):
-		return m.pageBy(-1)
+		return m.load.pageBy(-1)
 	case key.Matches(msg, k.GotoPage):
-		if m.caps.Pages {
-			return m.openPrompt(prompt.Page(m.ctx, max(1, m.query.Page), m.totalPages))
-		}
-		if _, n := m.table.Page(); n == 0 {
-			m.table.SetPageSize(m.pageSize)
-		}
-		cur, n := m.table.Page()
-		return m.openPrompt(prompt.Page(m.ctx, cur, n))
+		cur, pages := m.load.pageNow()
+		return m.openPrompt(prompt.Page(m.ctx, cur, pages))
 	case key.Matches(msg, k.PageSize):
-		return m.openPrompt(prompt.PageSize(m.ctx, m.pageSize))
+		return m.openPrompt(prompt.PageSize(m.ctx, m.load.pageSize))
 	case m.showDetail && m.detail.Owns(msg):
 		return m.detail.Update(msg)
 	default:
@@ -462,73 +375,16 @@ func (m *Model) tableKey(msg tea.KeyPressMsg) tea.Cmd {
 
 // gotoCall fetches one call by ID or start time and selects it.
 func (m *Model) gotoCall(l cdr.Lookup) tea.Cmd {
-	if m.src == nil {
-		return common.Error(errors.New("no PBX configured: run callscope with --demo or set up a profile"))
+	if m.src != nil {
+		// The note is set here, not by a Cmd, so it can never land after the answer.
+		m.status.Update(common.StatusMsg{Text: "fetching " + l.String() + "…"})
 	}
-	m.gotoTag++
-	// The note is set here, not by a Cmd, so it can never land after the answer.
-	m.status.Update(common.StatusMsg{Text: "fetching " + l.String() + "…"})
-	return fetchCall(m.gotoTag, m.src, l, false)
-}
-
-// pageBy moves d pages: the PBX's pages where it has them, else local pages over the loaded range.
-func (m *Model) pageBy(d int) tea.Cmd {
-	if m.caps.Pages {
-		p := m.query.Page + d
-		if m.query.Page == 0 {
-			p = 1 // from a range into the PBX's pages
-		}
-		switch {
-		case p < 1:
-			return common.Status("already on the first page")
-		case m.totalPages > 0 && p > m.totalPages:
-			return common.Status(fmt.Sprintf("already on the last page (%d)", m.totalPages))
-		}
-		return m.gotoPage(p)
-	}
-	cur, n := m.table.Page()
-	if n == 0 {
-		m.table.SetPageSize(m.pageSize)
-		cur, n = m.table.Page()
-		return common.Status(fmt.Sprintf("showing the loaded calls %d per page: page %d of %d ([ ] move, Z sets the size)", m.pageSize, cur, n))
-	}
-	switch {
-	case cur+d < 1:
-		return common.Status("already on the first page")
-	case cur+d > n:
-		return common.Status(fmt.Sprintf("already on the last page (%d)", n))
-	}
-	m.table.SetPage(cur + d)
-	return nil
-}
-
-func (m *Model) gotoPage(p int) tea.Cmd {
-	if m.caps.Pages {
-		return m.load(cdr.Query{Page: p, Limit: m.pageSize}, fmt.Sprintf("page %d", p))
-	}
-	if _, n := m.table.Page(); n == 0 {
-		m.table.SetPageSize(m.pageSize)
-	}
-	m.table.SetPage(p)
-	return nil
-}
-
-func (m *Model) setPageSize(n int) tea.Cmd {
-	m.pageSize = n
-	if m.caps.Pages {
-		if m.query.Page > 0 {
-			return m.gotoPage(1)
-		}
-		return common.Status(fmt.Sprintf("pages of %d calls: ] fetches page 1", n))
-	}
-	m.table.SetPageSize(n)
-	cur, pages := m.table.Page()
-	return common.Status(fmt.Sprintf("showing the loaded calls %d per page: page %d of %d", n, cur, pages))
+	return m.load.gotoCall(l, false)
 }
 
 // handleMouse scrolls the table with the wheel and selects the row clicked (or sorts by the header clicked).
 func (m *Model) handleMouse(msg tea.MouseMsg) tea.Cmd {
-	if m.dialog != nil || m.showHelp {
+	if m.focus.is(areaDialog) || m.focus.is(areaHelp) {
 		return nil
 	}
 	ms := msg.Mouse()

@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/callscope/callscope/tui/common"
+	"github.com/callscope/callscope/tui/fit"
 )
 
 type rect struct{ x, y, w, h int }
@@ -46,7 +47,7 @@ func (m *Model) relayout(force bool) {
 	// Sticky messages (start-up errors, warnings) get a line each above the status bar, two at most, and none
 	// on a terminal too short to spare them.
 	sticky := min(len(m.status.Sticky()), 2, max(0, m.height-minHeight))
-	sig := [7]int{m.width, m.height, b2i(m.searching), b2i(m.player.Active()), b2i(m.showDetail), b2i(m.dialog != nil), sticky}
+	sig := [7]int{m.width, m.height, b2i(m.focus.is(areaSearch)), b2i(m.player.Active()), b2i(m.showDetail), b2i(m.focus.is(areaDialog)), sticky}
 	if !force && sig == m.lay.sig {
 		return
 	}
@@ -61,7 +62,7 @@ func (m *Model) relayout(force bool) {
 		y -= playerH
 		l.player = rect{0, y, w, playerH}
 	}
-	if m.searching {
+	if m.focus.is(areaSearch) {
 		y--
 		l.searchY = y
 	}
@@ -87,15 +88,14 @@ func (m *Model) relayout(force bool) {
 	m.player.SetSize(w, playerH)
 	m.status.SetSize(w, 1)
 	m.search.SetSize(w, 1)
-	m.help.SetWidth(w)
 	bw, bh := l.body.w, l.body.h
 	m.panel.SetSize(bw, bh)
 	m.users.SetSize(bw, bh)
 	m.export.SetSize(bw, bh)
 	m.overview.SetSize(min(bw, 120), min(bh, 34))
-	if p, ok := m.dialog.(interface{ SetSize(int, int) }); ok {
-		p.SetSize(bw, bh)
-		if m.dialog == common.Focusable(m.overview) {
+	if d := m.focus.dialog; d != nil {
+		d.SetSize(bw, bh)
+		if d == common.Focusable(m.overview) {
 			m.overview.SetSize(min(bw, 120), min(bh, 34))
 		}
 	}
@@ -116,24 +116,24 @@ func (m *Model) render() string {
 		return ""
 	}
 	if m.width < minWidth || m.height < minHeight {
-		return fitBlock("terminal too small\nneeds 30×8", m.width, m.height, true)
+		return fit.Block("terminal too small\nneeds 30×8", m.width, m.height, true)
 	}
 	l := m.lay
 	var b strings.Builder
 	b.Grow(m.width * m.height * 3)
 	b.WriteString(m.header())
 	b.WriteByte('\n')
-	switch {
-	case m.showHelp:
-		b.WriteString(fitBlock(m.fullHelp(l.body.w, l.body.h), l.body.w, l.body.h, false))
-	case m.dialog != nil:
-		b.WriteString(overlay(m.calls(), m.dialog.View(), l.body.w, l.body.h))
+	switch m.focus.now {
+	case areaHelp:
+		b.WriteString(fit.Block(m.fullHelp(l.body.w, l.body.h), l.body.w, l.body.h, false))
+	case areaDialog:
+		b.WriteString(overlay(m.calls(), m.focus.dialog.View(), l.body.w, l.body.h))
 	default:
 		b.WriteString(m.calls())
 	}
 	if l.searchY >= 0 {
 		b.WriteByte('\n')
-		b.WriteString(fitLine(m.search.View(), m.width))
+		b.WriteString(fit.Line(m.search.View(), m.width))
 	}
 	if l.player.h > 0 {
 		b.WriteByte('\n')
@@ -155,9 +155,9 @@ func (m *Model) calls() string {
 	l := m.lay
 	switch {
 	case m.showDetail && l.detailSide:
-		return lipgloss.JoinHorizontal(lipgloss.Top, m.table.View(), fitBlock(m.detail.View(), l.detail.w, l.detail.h, false))
+		return lipgloss.JoinHorizontal(lipgloss.Top, m.table.View(), fit.Block(m.detail.View(), l.detail.w, l.detail.h, false))
 	case m.showDetail:
-		return m.table.View() + "\n" + fitBlock(m.detail.View(), l.detail.w, l.detail.h, false)
+		return m.table.View() + "\n" + fit.Block(m.detail.View(), l.detail.w, l.detail.h, false)
 	}
 	return m.table.View()
 }
@@ -165,38 +165,38 @@ func (m *Model) calls() string {
 // overlay draws a dialog box centred over the body, so the calls stay in view around it.
 func overlay(bg, box string, w, h int) string {
 	if box == "" {
-		return fitBlock(bg, w, h, false)
+		return fit.Block(bg, w, h, false)
 	}
 	bw, bh := lipgloss.Width(box), lipgloss.Height(box)
 	if bw >= w || bh >= h {
-		return fitBlock(box, w, h, true)
+		return fit.Block(box, w, h, true)
 	}
 	c := lipgloss.NewCanvas(w, h)
 	c.Compose(lipgloss.NewCompositor(lipgloss.NewLayer(bg), lipgloss.NewLayer(box).X((w-bw)/2).Y((h-bh)/2).Z(1)))
-	return fitBlock(c.Render(), w, h, false)
+	return fit.Block(c.Render(), w, h, false)
 }
 
 // header is the top line: the app, the PBX kind and what is loaded; the help key on the right.
 func (m *Model) header() string {
 	st := &m.ctx.Styles
 	left := st.Title.Render(" callscope")
-	kind := m.caps.Kind
+	kind := m.load.caps.Kind
 	if kind == "" && m.src == nil {
 		kind = "no PBX"
 	}
 	if kind != "" {
 		left += st.Muted.Render(" · " + kind)
 	}
-	if r := m.rangeText(); r != "" {
+	if r := m.load.rangeText(); r != "" {
 		left += st.Muted.Render(" · ") + st.Normal.Render(r)
 	}
-	if z := m.pbxZoneNote(); z != "" {
+	if z := m.load.pbxZoneNote(); z != "" {
 		left += st.Muted.Render(" · " + z)
 	}
 	right := st.Muted.Render("? help ")
 	gap := m.width - lipgloss.Width(left) - lipgloss.Width(right)
 	if gap < 1 {
-		return fitLine(left, m.width)
+		return fit.Line(left, m.width)
 	}
 	return left + strings.Repeat(" ", gap) + right
 }
@@ -204,7 +204,6 @@ func (m *Model) header() string {
 // Bindings shown only in help: several keys under one label.
 var (
 	helpRanges  = key.NewBinding(key.WithKeys("t"), key.WithHelp("t/y/w/m", "today…month"))
-	helpPages   = key.NewBinding(key.WithKeys("]"), key.WithHelp("[/]", "pages"))
 	helpClose   = key.NewBinding(key.WithKeys("?"), key.WithHelp("?/esc", "close help"))
 	helpPause   = key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "pause"))
 	helpHide    = key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "hide details"))
@@ -214,14 +213,14 @@ var (
 // shortHelp is the focused part's keys, always shown on the last line.
 func (m *Model) shortHelp() []key.Binding {
 	k := m.keys
-	switch {
-	case m.dialog != nil:
-		return m.dialog.ShortHelp()
-	case m.searching:
+	switch m.focus.now {
+	case areaDialog:
+		return m.focus.dialog.ShortHelp()
+	case areaSearch:
 		return m.search.ShortHelp()
-	case m.showHelp:
+	case areaHelp:
 		return []key.Binding{helpClose}
-	case m.playerFocus:
+	case areaPlayer:
 		return m.player.ShortHelp()
 	}
 	var out []key.Binding
@@ -263,14 +262,13 @@ func (m *Model) shortHelpLine() string {
 		if used+w > m.width {
 			if used+2 <= m.width {
 				b.WriteString(st.Ellipsis.Render(" …"))
-				used += 2
 			}
 			break
 		}
 		b.WriteString(item)
 		used += w
 	}
-	return fitLine(b.String(), m.width)
+	return fit.Line(b.String(), m.width)
 }
 
 // ShortHelp and FullHelp make the root a help.KeyMap like every component.
@@ -304,7 +302,7 @@ func (m *Model) helpSections() []helpSection {
 		{k.Search, k.Filters, k.Escape, k.Refresh, k.Follow, k.Goto},
 		{k.Today, k.Yesterday, k.Week, k.Month, k.Range, k.NextPage, k.PrevPage, k.GotoPage, k.PageSize},
 	}
-	if m.playerFocus {
+	if m.focus.player() {
 		owned := m.playerKeys()
 		return []helpSection{
 			{"Player (has the keys)", m.player.FullHelp()},
@@ -363,7 +361,7 @@ func (m *Model) fullHelp(w, h int) string {
 			}
 		}
 	}
-	if !m.playerFocus {
+	if !m.focus.player() {
 		items = append(items, item{desc: "(then ? lists them)"})
 	}
 	rows := max(4, h-1)
@@ -391,7 +389,7 @@ func (m *Model) fullHelp(w, h int) string {
 				lines[i] = st.Title.Render(it.title)
 				continue
 			}
-			lines[i] = st.Help.FullKey.Render(padRight(it.key, kw)) + " " + st.Help.FullDesc.Render(it.desc)
+			lines[i] = st.Help.FullKey.Render(fit.Pad(it.key, kw)) + " " + st.Help.FullDesc.Render(it.desc)
 		}
 		cols = append(cols, strings.Join(lines, "\n"))
 	}
@@ -408,37 +406,4 @@ func (m *Model) fullHelp(w, h int) string {
 
 func indent(s string) string {
 	return " " + strings.ReplaceAll(s, "\n", "\n ")
-}
-
-func padRight(s string, w int) string {
-	if n := ansi.StringWidth(s); n < w {
-		return s + strings.Repeat(" ", w-n)
-	}
-	return s
-}
-
-// fitLine cuts or pads one line to exactly w cells.
-func fitLine(s string, w int) string {
-	s = ansi.Truncate(s, w, "…")
-	return padRight(s, w)
-}
-
-// fitBlock makes s exactly h lines of w cells, centred in the area when centre is set.
-func fitBlock(s string, w, h int, centre bool) string {
-	if centre && (lipgloss.Width(s) < w || lipgloss.Height(s) < h) {
-		s = lipgloss.Place(w, h, lipgloss.Center, lipgloss.Center, s)
-	}
-	lines := strings.Split(s, "\n")
-	if len(lines) > h {
-		lines = lines[:h]
-	}
-	for i, ln := range lines {
-		if ansi.StringWidth(ln) != w {
-			lines[i] = fitLine(ln, w)
-		}
-	}
-	for len(lines) < h {
-		lines = append(lines, strings.Repeat(" ", w))
-	}
-	return strings.Join(lines, "\n")
 }

@@ -1,9 +1,8 @@
 package calltable
 
 import (
-	"math/bits"
-
 	"github.com/callscope/callscope/client/cdr"
+	"github.com/callscope/callscope/tui/common"
 )
 
 // marks is a bitset over record indices: marking every one of a million shown rows is a pass over an array,
@@ -45,23 +44,5 @@ func (m *marks) clear() {
 
 func (m *marks) count() int { return m.n }
 
-func (m *marks) recount() {
-	n := 0
-	for _, w := range m.bits {
-		n += bits.OnesCount64(w)
-	}
-	m.n = n
-}
-
-// markKey identifies a call across reloads: its unique ID, or its start time and extension when the PBX gave no
-// ID.
-func markKey(r *cdr.Record) string {
-	if r.UniqueID != "" {
-		return r.UniqueID
-	}
-	return r.Start.Format("20060102150405") + "/" + r.Extension
-}
-
-// Key is how the table names a call across reloads (marks, selection): its unique ID, or its start time and
-// extension when the PBX gave no ID. SelectKey and IsLoaded take it.
-func Key(r *cdr.Record) string { return markKey(r) }
+// markKey identifies a call across reloads (common.CallKey).
+func markKey(r *cdr.Record) string { return common.CallKey(r) }

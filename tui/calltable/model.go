@@ -179,9 +179,6 @@ func (m *Model) Reset() {
 // leave the cursor on its call.
 func (m *Model) Unpin() { m.pinned = false }
 
-// Pinned reports whether the cursor is kept on the first row as rows stream in.
-func (m *Model) Pinned() bool { return m.pinned }
-
 // Replace swaps in a new set of rows (a refresh), keeping the cursor on the same call when it is still there.
 func (m *Model) Replace(recs []cdr.Record) {
 	var sel string
@@ -271,9 +268,6 @@ func (m *Model) SetSort(col Column, desc bool) {
 	m.rebuildView()
 }
 
-// SortBy is the current sort.
-func (m *Model) SortBy() (Column, bool) { return m.srt.col, m.srt.desc }
-
 func (m *Model) rebuildView() {
 	sel := int32(-1)
 	if m.cursor < len(m.view) {
@@ -295,7 +289,7 @@ func (m *Model) rebuildView() {
 	m.clampOffset()
 }
 
-// SelectKey moves the cursor to the shown call with this unique ID (or start/extension key); false when it is
+// SelectKey moves the cursor to the shown call with this key (common.CallKey); false when it is
 // not shown.
 func (m *Model) SelectKey(k string) bool {
 	for p, i := range m.view {
@@ -423,9 +417,6 @@ func (m *Model) ClearMarks() {
 
 // Marked is the number of marked loaded rows.
 func (m *Model) Marked() int { return m.marks.count() }
-
-// IsMarked reports whether the shown row at view position p is marked.
-func (m *Model) IsMarked(p int) bool { return p < len(m.view) && m.marks.has(m.view[p]) }
 
 // Rows is the shown rows in display order, as a view (no copy).
 func (m *Model) Rows() common.Rows {

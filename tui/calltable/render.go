@@ -2,14 +2,13 @@ package calltable
 
 import (
 	"strings"
-	"unicode/utf8"
 
 	"charm.land/lipgloss/v2"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/callscope/callscope/client/cdr"
 	"github.com/callscope/callscope/client/safetext"
 	"github.com/callscope/callscope/tui/common"
+	"github.com/callscope/callscope/tui/fit"
 	"github.com/callscope/callscope/tui/theme"
 )
 
@@ -18,6 +17,14 @@ type cell struct {
 	col   Column
 	w     int
 	right bool
+}
+
+// fit makes a cell's text exactly its width, right-aligned for numbers.
+func (c cell) fit(s string) string {
+	if c.right {
+		return fit.LineRight(s, c.w)
+	}
+	return fit.Line(s, c.w)
 }
 
 const gutter = 2 // the mark column: "● "
@@ -198,7 +205,7 @@ func (m *Model) View() string {
 	if len(m.view) == 0 && m.emptyText != "" {
 		b.WriteByte('\n')
 		b.WriteString(cs.muted.open)
-		b.WriteString(fit(" "+m.emptyText, m.width, false))
+		b.WriteString(fit.Line(" "+m.emptyText, m.width))
 		b.WriteString(cs.muted.close)
 		n++
 	}
@@ -237,7 +244,7 @@ func (m *Model) header(b *strings.Builder, cs *codes) {
 				title += "▲"
 			}
 		}
-		b.WriteString(fit(title, c.w, c.right))
+		b.WriteString(c.fit(title))
 		used += c.w
 	}
 	if used < m.width {
@@ -312,10 +319,10 @@ func (m *Model) row(b *strings.Builder, cs *codes, p int) {
 		// rows pass, and before fit measures it. The style codes around it are the table's own.
 		text = safetext.Terminal(text)
 		if selected {
-			b.WriteString(fit(text, c.w, c.right))
+			b.WriteString(c.fit(text))
 		} else {
 			b.WriteString(style.open)
-			b.WriteString(fit(text, c.w, c.right))
+			b.WriteString(c.fit(text))
 			b.WriteString(style.close)
 		}
 		used += c.w
@@ -357,33 +364,4 @@ func typeText(t cdr.CallType, w int) string {
 		return g
 	}
 	return g + " " + string(t)
-}
-
-// fit pads or truncates s to exactly w cells.
-func fit(s string, w int, right bool) string {
-	if w <= 0 {
-		return ""
-	}
-	sw := width(s)
-	if sw > w {
-		return ansi.Truncate(s, w, "…")
-	}
-	if sw == w {
-		return s
-	}
-	pad := strings.Repeat(" ", w-sw)
-	if right {
-		return pad + s
-	}
-	return s + pad
-}
-
-// width is the display width of s, with a fast path for ASCII (phone numbers, IDs, most names).
-func width(s string) int {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return ansi.StringWidth(s)
-		}
-	}
-	return len(s)
 }

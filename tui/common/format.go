@@ -7,6 +7,15 @@ import (
 	"github.com/callscope/callscope/client/cdr"
 )
 
+// CallKey names a call across reloads, as the call table's marks and selection and the detail pane's decoded
+// lengths remember it: its unique ID, or its start time and extension when the PBX gave no ID.
+func CallKey(r *cdr.Record) string {
+	if r.UniqueID != "" {
+		return r.UniqueID
+	}
+	return r.Start.Format("20060102150405") + "/" + r.Extension
+}
+
 // TypeGlyph is the one-cell mark for a call type, readable without colour.
 func TypeGlyph(t cdr.CallType) string {
 	switch t {
@@ -29,22 +38,6 @@ func Duration(s int) string {
 		return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
 	}
 	return fmt.Sprintf("%d:%02d", s/60, s%60)
-}
-
-// Bytes renders a size in decimal (SI) units, the one style callscope uses everywhere (the app, its export, the
-// CLI): 512 B, 41.3 kB, 2.0 MB; "unknown" for cdr.Unknown.
-func Bytes(n int64) string {
-	switch {
-	case n < 0:
-		return "unknown"
-	case n < 1000:
-		return fmt.Sprintf("%d B", n)
-	case n < 999_950:
-		return fmt.Sprintf("%.1f kB", float64(n)/1e3)
-	case n < 999_950_000:
-		return fmt.Sprintf("%.1f MB", float64(n)/1e6)
-	}
-	return fmt.Sprintf("%.1f GB", float64(n)/1e9)
 }
 
 // RangeWords says which calls a [from, to) range of PBX wall-clock times holds, in the words the app and the

@@ -5,17 +5,6 @@ import (
 	"time"
 )
 
-// One size style everywhere: decimal units, lower-case k (the app said "72.1 KB", the CLI "70.4 kB" for the
-// same file).
-func TestBytes(t *testing.T) {
-	for n, want := range map[int64]string{-1: "unknown", 0: "0 B", 999: "999 B", 1000: "1.0 kB", 72058: "72.1 kB",
-		999_949: "999.9 kB", 999_950: "1.0 MB", 1_500_000: "1.5 MB", 2_000_000_000: "2.0 GB"} {
-		if got := Bytes(n); got != want {
-			t.Errorf("Bytes(%d) = %q, want %q", n, got, want)
-		}
-	}
-}
-
 // "to" is exclusive, and the words say so.
 func TestRangeWords(t *testing.T) {
 	d := func(day, h, m, s int) time.Time { return time.Date(2026, 11, day, h, m, s, 0, time.UTC) }

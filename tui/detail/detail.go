@@ -13,8 +13,10 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/callscope/callscope/client/cdr"
+	"github.com/callscope/callscope/client/human"
 	"github.com/callscope/callscope/client/safetext"
 	"github.com/callscope/callscope/tui/common"
+	"github.com/callscope/callscope/tui/fit"
 )
 
 // KeyMap is the pane's bindings while it is shown: the root toggles the pane (d) and hands it these keys, so
@@ -47,7 +49,7 @@ func New(ctx *common.Context) *Model {
 }
 
 // SetRecordingLength records the length of a call's recording as decoded (by the player), so "Length" shows
-// the file's real length rather than an estimate. key is the call's calltable.Key.
+// the file's real length rather than an estimate. key is the call's common.CallKey.
 func (m *Model) SetRecordingLength(key string, d time.Duration) {
 	if m.played == nil {
 		m.played = map[string]time.Duration{}
@@ -58,19 +60,8 @@ func (m *Model) SetRecordingLength(key string, d time.Duration) {
 	m.played[key] = d
 }
 
-// recordKey names a call as calltable.Key does (the unique ID, else start and extension).
-func recordKey(r *cdr.Record) string {
-	if r.UniqueID != "" {
-		return r.UniqueID
-	}
-	return r.Start.Format("20060102150405") + "/" + r.Extension
-}
-
 // SetNames gives the extension → name map used when the record has no friendly name.
 func (m *Model) SetNames(names map[string]string) { m.names = names }
-
-// Record is the call shown, nil for none.
-func (m *Model) Record() *cdr.Record { return m.rec }
 
 func (m *Model) SetSize(w, h int) { m.w, m.h = w, h }
 
@@ -108,8 +99,8 @@ func (m *Model) Owns(msg tea.KeyPressMsg) bool {
 	return key.Matches(msg, m.Keys.ScrollDown, m.Keys.ScrollUp)
 }
 
-// Fields are the label/value pairs shown, in order; unknown values say so rather than show blanks.
-func (m *Model) Fields() [][2]string {
+// fields are the label/value pairs shown, in order; unknown values say so rather than show blanks.
+func (m *Model) fields() [][2]string {
 	r := m.rec
 	if r == nil {
 		return nil
@@ -124,7 +115,7 @@ func (m *Model) Fields() [][2]string {
 		if s < 0 {
 			return "not reported"
 		}
-		return common.Duration(s) + " (" + itoa(s) + " s)"
+		return common.Duration(s) + " (" + strconv.Itoa(s) + " s)"
 	}
 	ext := unknown(r.Extension)
 	name := r.FriendlyName
@@ -155,14 +146,14 @@ func (m *Model) Fields() [][2]string {
 		f = append(f,
 			[2]string{"Recording", path.Base(r.Recording)},
 			[2]string{"Format", recordingFormat(r.Recording)},
-			[2]string{"Size", common.Bytes(r.RecordingSize)},
+			[2]string{"Size", human.Bytes(r.RecordingSize)},
 			[2]string{"Length", m.recordingLength(r)},
 		)
 	} else {
 		f = append(f, [2]string{"Recording", "none"})
 	}
 	if r.Epoch > 0 {
-		f = append(f, [2]string{"Epoch", itoa64(r.Epoch)})
+		f = append(f, [2]string{"Epoch", strconv.FormatInt(r.Epoch, 10)})
 	}
 	if r.Extended || r.AccountCode != "" || r.Channel != "" || r.DestChannel != "" {
 		f = append(f,
@@ -181,7 +172,7 @@ const gsmBytesPerSecond = 33 * 50
 // stop early or hold only part of the call): as the player decoded it, or computed from the size for raw GSM,
 // whose frames are all the same size. Other formats say how long they are in their header, read when played.
 func (m *Model) recordingLength(r *cdr.Record) string {
-	if d, ok := m.played[recordKey(r)]; ok {
+	if d, ok := m.played[common.CallKey(r)]; ok {
 		return common.Duration(int(d.Round(time.Second) / time.Second))
 	}
 	if strings.EqualFold(path.Ext(r.Recording), ".gsm") && r.RecordingSize > 0 {
@@ -219,8 +210,8 @@ func (m *Model) View() string {
 		lines = append(lines, st.Muted.Render("no call selected"))
 	}
 	const labelW = 13
-	for _, kv := range m.Fields() {
-		label := st.Label.Render(padRight(kv[0], labelW))
+	for _, kv := range m.fields() {
+		label := st.Label.Render(fit.Pad(kv[0], labelW))
 		v := safetext.Terminal(kv[1]) // the PBX's text: shown, never run by the terminal
 		vw := inner - labelW - 1
 		if vw < 4 {
@@ -246,39 +237,8 @@ func (m *Model) View() string {
 			" of " + strconv.Itoa(len(lines)) + " · J/K scroll")
 	}
 	lines = lines[m.offset:min(len(lines), m.offset+rows)]
-	out := append([]string{ansi.Truncate(title, inner, "…")}, lines...)
+	out := append([]string{fit.Cut(title, inner)}, lines...)
 	return st.Pane.Width(m.w).Height(m.h).Render(strings.Join(out, "\n"))
-}
-
-func padRight(s string, w int) string {
-	if n := ansi.StringWidth(s); n < w {
-		return s + strings.Repeat(" ", w-n)
-	}
-	return s
-}
-
-func itoa(n int) string { return itoa64(int64(n)) }
-
-func itoa64(n int64) string {
-	if n == 0 {
-		return "0"
-	}
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	var b [20]byte
-	i := len(b)
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
 }
 
 func (m *Model) ShortHelp() []key.Binding  { return []key.Binding{m.Keys.ScrollDown} }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/callscope/callscope/client/cdr"
 	engine "github.com/callscope/callscope/client/export"
+	"github.com/callscope/callscope/client/human"
 	"github.com/callscope/callscope/client/reccache"
 	"github.com/callscope/callscope/tui/common"
 	"github.com/callscope/callscope/tui/theme"
@@ -123,11 +124,6 @@ func (m *Model) newBar(w int) progress.Model {
 	return progress.New(progress.WithWidth(w), progress.WithColors(m.ctx.Theme.Accent))
 }
 
-// SetSource changes where recordings come from (after a profile switch).
-func (m *Model) SetSource(src cdr.Source, cache *reccache.Cache) {
-	m.opts.Source, m.opts.Cache = src, cache
-}
-
 // State is where the dialog is.
 func (m *Model) State() State { return m.state }
 
@@ -136,12 +132,6 @@ func (m *Model) Path() string { return m.path }
 
 // Err is the last error shown.
 func (m *Model) Err() error { return m.err }
-
-// Input is the path as typed.
-func (m *Model) Input() string { return m.input.Value() }
-
-// WithRecordings reports whether recordings will be saved.
-func (m *Model) WithRecordings() bool { return m.withRec }
 
 // Focus gives the dialog the keyboard (the root calls it after an ExportRequest).
 func (m *Model) Focus() tea.Cmd {
@@ -498,7 +488,7 @@ func (m *Model) summaryLine() string {
 	r := m.result
 	s := fmt.Sprintf("exported %d calls to %s", r.rows, m.path)
 	if m.withRec {
-		s += fmt.Sprintf("; %d recordings (%s) in %s", r.saved, common.Bytes(r.bytes), filepath.Base(m.recDir)+"/")
+		s += fmt.Sprintf("; %d recordings (%s) in %s", r.saved, human.Bytes(r.bytes), filepath.Base(m.recDir)+"/")
 		if r.failed > 0 {
 			s += fmt.Sprintf("; %d failed", r.failed)
 		}

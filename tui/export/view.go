@@ -7,8 +7,9 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/callscope/callscope/client/human"
 	"github.com/callscope/callscope/client/safetext"
-	"github.com/callscope/callscope/tui/common"
+	"github.com/callscope/callscope/tui/fit"
 )
 
 // View draws the dialog box (at most 76 columns wide); empty when closed.
@@ -35,7 +36,7 @@ func (m *Model) View() string {
 		if m.onCheckbox {
 			field = st.Muted.Render(m.input.Value())
 		}
-		lines = append(lines, fit(label+field, iw))
+		lines = append(lines, fit.Cut(label+field, iw))
 		if m.opts.Source != nil {
 			box := "[ ]"
 			if m.withRec {
@@ -47,7 +48,7 @@ func (m *Model) View() string {
 			} else {
 				text = "  " + text
 			}
-			lines = append(lines, fit(text, iw))
+			lines = append(lines, fit.Cut(text, iw))
 		}
 		if m.state == Checking {
 			lines = append(lines, "", st.Muted.Render("Checking…"))
@@ -60,10 +61,10 @@ func (m *Model) View() string {
 			"Overwrite? "+st.Bold.Render("y")+st.Muted.Render(" yes · ")+st.Bold.Render("n")+st.Muted.Render(" choose another name"))
 	case Writing:
 		if m.result.rows == 0 && m.prog.gen == 0 {
-			lines = append(lines, st.Muted.Render(fit(fmt.Sprintf("Writing %s…", filepath.Base(m.path)), iw)))
+			lines = append(lines, st.Muted.Render(fit.Cut(fmt.Sprintf("Writing %s…", filepath.Base(m.path)), iw)))
 		} else {
-			lines = append(lines, st.OK.Render("✓ ")+fit(fmt.Sprintf("%d calls written to %s", m.result.rows, filepath.Base(m.path)), iw-2))
-			lines = append(lines, fit(fmt.Sprintf("Recordings %d/%d · %s", m.prog.done, m.prog.total, common.Bytes(m.prog.bytes)), iw))
+			lines = append(lines, st.OK.Render("✓ ")+fit.Cut(fmt.Sprintf("%d calls written to %s", m.result.rows, filepath.Base(m.path)), iw-2))
+			lines = append(lines, fit.Cut(fmt.Sprintf("Recordings %d/%d · %s", m.prog.done, m.prog.total, human.Bytes(m.prog.bytes)), iw))
 			pct := 0.0
 			if m.prog.total > 0 {
 				pct = float64(m.prog.done) / float64(m.prog.total)
@@ -73,15 +74,15 @@ func (m *Model) View() string {
 			}
 			lines = append(lines, m.bar.ViewAs(pct))
 			if m.prog.current != "" {
-				lines = append(lines, st.Muted.Render(fit("call "+safetext.Terminal(m.prog.current), iw)))
+				lines = append(lines, st.Muted.Render(fit.Cut("call "+safetext.Terminal(m.prog.current), iw)))
 			}
 		}
 	case Done:
 		r := m.result
-		lines = append(lines, st.OK.Render("✓ ")+fit(fmt.Sprintf("%d calls written to %s", r.rows, m.path), iw-2))
+		lines = append(lines, st.OK.Render("✓ ")+fit.Cut(fmt.Sprintf("%d calls written to %s", r.rows, m.path), iw-2))
 		if m.withRec {
-			lines = append(lines, st.OK.Render("✓ ")+fit(fmt.Sprintf("%d of %d recordings (%s) saved in %s/", r.saved,
-				m.recordingRows, common.Bytes(r.bytes), filepath.Base(m.recDir)), iw-2))
+			lines = append(lines, st.OK.Render("✓ ")+fit.Cut(fmt.Sprintf("%d of %d recordings (%s) saved in %s/", r.saved,
+				m.recordingRows, human.Bytes(r.bytes), filepath.Base(m.recDir)), iw-2))
 			if r.cancelled {
 				lines = append(lines, st.Warning.Render("Stopped before the end; the files saved so far are complete."))
 			}
@@ -94,13 +95,6 @@ func (m *Model) View() string {
 		}
 	}
 	return st.Dialog.Width(iw + 4).Render(strings.Join(lines, "\n"))
-}
-
-func fit(s string, w int) string {
-	if ansi.StringWidth(s) <= w {
-		return s
-	}
-	return ansi.Truncate(s, w, "…")
 }
 
 // wrap breaks an error message at the dialog's width; errors can name long paths.

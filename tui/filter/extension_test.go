@@ -24,12 +24,12 @@ func TestExtensionFilterMatchesSourceOrDestination(t *testing.T) {
 		{"outbound to a number that looks like it", cdr.Record{CallType: cdr.CallOutbound, Extension: "8260", DialledNumber: "8266"}, false},
 		{"inbound to another", cdr.Record{CallType: cdr.CallInbound, Extension: "8270", DialledNumber: "8266"}, false},
 	} {
-		match := State{Extensions: []string{"8266"}}.Matcher(nil)
+		match := State{Extensions: []string{"8266"}}.MatcherWith(nil, Dialling{})
 		if got := match(&tc.r); got != tc.want {
 			t.Errorf("%s: match = %v, want %v", tc.name, got, tc.want)
 		}
 		// With several extensions chosen, the same rule for each.
-		match = State{Extensions: []string{"1000", "8266"}}.Matcher(nil)
+		match = State{Extensions: []string{"1000", "8266"}}.MatcherWith(nil, Dialling{})
 		if got := match(&tc.r); got != tc.want {
 			t.Errorf("%s, two extensions: match = %v, want %v", tc.name, got, tc.want)
 		}

@@ -6,6 +6,7 @@ package filter
 import (
 	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/callscope/callscope/client/cdr"
@@ -43,12 +44,6 @@ func (s State) IsZero() bool {
 		strings.TrimSpace(s.Search) == ""
 }
 
-// WithoutSearch is the state with the free-text search cleared.
-func (s State) WithoutSearch() State {
-	s.Search = ""
-	return s
-}
-
 func typeBit(t cdr.CallType) uint8 {
 	switch t {
 	case cdr.CallInbound:
@@ -75,11 +70,6 @@ func dispBit(d cdr.Disposition) uint8 {
 	return DispOther
 }
 
-// Matcher is MatcherWith without a country code: numbers still match however they are spaced.
-func (s State) Matcher(names map[string]string) func(*cdr.Record) bool {
-	return s.MatcherWith(names, Dialling{})
-}
-
 // MatcherWith returns the predicate for the call table, or nil when nothing is filtered. names maps extensions
 // to user names so the search finds a call by the name of its extension's user; d says how the PBX's numbers are
 // written, so a search that is a phone number finds it whatever its spacing or prefix (+27, 0). The predicate
@@ -90,9 +80,15 @@ func (s State) MatcherWith(names map[string]string, d Dialling) func(*cdr.Record
 	}
 	exts := s.Extensions
 	types, disps, minDur := s.Types, s.Dispositions, s.MinDuration
-	q := strings.ToLower(strings.TrimSpace(s.Search))
-	asciiQ := isASCII(q)
+	raw := strings.TrimSpace(s.Search)
+	q := strings.ToLower(raw)
 	number, isNumber := phoneQuery(q, d)
+	contains := containsFold
+	if !isASCII(raw) {
+		// Compared as typed, by case folding: lower-casing is not folding (ς and σ are one letter, and İ
+		// lower-cases to an ASCII i that İ in a name would not match).
+		q, contains = raw, containsFoldUnicode
+	}
 	return func(r *cdr.Record) bool {
 		if len(exts) > 0 {
 			ok := false
@@ -117,10 +113,6 @@ func (s State) MatcherWith(names map[string]string, d Dialling) func(*cdr.Record
 		}
 		if q == "" {
 			return true
-		}
-		contains := containsFold
-		if !asciiQ {
-			contains = containsFoldUnicode
 		}
 		return contains(r.DialledNumber, q) || contains(r.CallerID, q) || contains(r.UniqueID, q) ||
 			contains(r.Extension, q) || contains(r.FriendlyName, q) || contains(r.AccountCode, q) ||
@@ -171,11 +163,47 @@ func containsFold(s, q string) bool {
 	return false
 }
 
+// containsFoldUnicode reports whether s contains q, comparing letters as strings.EqualFold does (Unicode simple
+// case folding), without allocating. Lower-casing both sides is not enough: Greek's final ς and σ are one
+// letter, and ΑΛΈΞΑΝΔΡΟΣ lower-cases to …ροσ, not …ρος.
 func containsFoldUnicode(s, q string) bool {
 	if isASCII(s) && len(s) < len(q) {
 		return false
 	}
-	return strings.Contains(strings.ToLower(s), q)
+	for i := 0; i < len(s); {
+		if hasPrefixFold(s[i:], q) {
+			return true
+		}
+		_, n := utf8.DecodeRuneInString(s[i:])
+		i += n
+	}
+	return false
+}
+
+// hasPrefixFold reports whether s starts with prefix under simple case folding.
+func hasPrefixFold(s, prefix string) bool {
+	for prefix != "" {
+		if s == "" {
+			return false
+		}
+		a, n := utf8.DecodeRuneInString(s)
+		b, m := utf8.DecodeRuneInString(prefix)
+		if a != b && !sameFold(a, b) {
+			return false
+		}
+		s, prefix = s[n:], prefix[m:]
+	}
+	return true
+}
+
+// sameFold reports whether a and b are the same letter in another case (one orbit of unicode.SimpleFold).
+func sameFold(a, b rune) bool {
+	for r := unicode.SimpleFold(a); r != a; r = unicode.SimpleFold(r) {
+		if r == b {
+			return true
+		}
+	}
+	return false
 }
 
 // String describes the active filters for the status bar: `ext 201,202 · in,out · answered · ≥1:00 · "smith"`.
@@ -240,23 +268,34 @@ func ParseExtensions(s string) []string {
 	return f
 }
 
+// maxDurationS bounds a duration read, far beyond any call, so no sum of units can overflow.
+const maxDurationS = 100 * 365 * 24 * 3600
+
 // ParseDuration reads a minimum duration: seconds ("90"), m:ss ("1:30"), or with units ("2m", "1m30s", "45s").
+// It allocates only for the error: the filter panel reads it on every key.
 func ParseDuration(s string) (int, error) {
 	s = strings.TrimSpace(strings.ToLower(s))
 	if s == "" {
 		return 0, nil
 	}
-	bad := fmt.Errorf("cannot read duration %q: use seconds (90), m:ss (1:30) or 1m30s", s)
+	if n, ok := parseDuration(s); ok {
+		return n, nil
+	}
+	return 0, fmt.Errorf("cannot read duration %q: use seconds (90), m:ss (1:30) or 1m30s", s)
+}
+
+func parseDuration(s string) (int, bool) {
 	if i := strings.IndexByte(s, ':'); i >= 0 {
-		m, err1 := atoi(s[:i])
-		sec, err2 := atoi(s[i+1:])
-		if err1 != nil || err2 != nil || sec >= 60 {
-			return 0, bad
+		m, ok1 := atoi(s[:i])
+		sec, ok2 := atoi(s[i+1:])
+		if !ok1 || !ok2 || sec >= 60 {
+			return 0, false
 		}
-		return m*60 + sec, nil
+		return m*60 + sec, true
 	}
 	total, num, seen := 0, -1, false
-	for _, c := range s {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
 		switch {
 		case c >= '0' && c <= '9':
 			if num < 0 {
@@ -264,34 +303,52 @@ func ParseDuration(s string) (int, error) {
 			}
 			num = num*10 + int(c-'0')
 			if num > 1e7 {
-				return 0, bad
+				return 0, false
 			}
-		case (c == 'h' || c == 'm' || c == 's') && num >= 0:
-			total += num * map[rune]int{'h': 3600, 'm': 60, 's': 1}[c]
+		case num >= 0 && unitSeconds(c) > 0:
+			total += num * unitSeconds(c)
+			if total > maxDurationS {
+				return 0, false
+			}
 			num, seen = -1, true
 		default:
-			return 0, bad
+			return 0, false
 		}
 	}
 	if num >= 0 {
 		if seen {
-			return 0, bad
+			return 0, false // "1h30": 30 what?
 		}
 		total += num
 	}
-	return total, nil
+	return total, true
 }
 
-func atoi(s string) (int, error) {
+// unitSeconds is the length of a unit letter in seconds, 0 for any other byte.
+func unitSeconds(c byte) int {
+	switch c {
+	case 'h':
+		return 3600
+	case 'm':
+		return 60
+	case 's':
+		return 1
+	}
+	return 0
+}
+
+// atoi reads up to seven digits.
+func atoi(s string) (int, bool) {
 	if s == "" || len(s) > 7 {
-		return 0, fmt.Errorf("bad number")
+		return 0, false
 	}
 	n := 0
-	for _, c := range s {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
 		if c < '0' || c > '9' {
-			return 0, fmt.Errorf("bad number")
+			return 0, false
 		}
 		n = n*10 + int(c-'0')
 	}
-	return n, nil
+	return n, true
 }

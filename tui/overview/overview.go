@@ -80,15 +80,6 @@ func (m *Model) Blur() { m.focused = false }
 // Focused reports whether the dialog is open.
 func (m *Model) Focused() bool { return m.focused }
 
-// Stats is the latest finished count, and whether there is one.
-func (m *Model) Stats() (Stats, bool) { return m.stats, m.counted }
-
-// Granularity is the bar size the user chose.
-func (m *Model) Granularity() Granularity { return m.gran }
-
-// Computing reports a count in flight.
-func (m *Model) Computing() bool { return m.computing }
-
 func (m *Model) recount() tea.Cmd {
 	if m.computing {
 		m.dirty = true

@@ -145,29 +145,29 @@ func TestModelCountsWhenOpenedAndFollowsRows(t *testing.T) {
 		t.Fatal("counted while closed")
 	}
 	run(m, m.Focus())
-	s, ok := m.Stats()
+	s, ok := m.stats, m.counted
 	if !ok || s.Calls != 60 || !s.Hourly {
 		t.Fatalf("after open: ok=%v %+v", ok, s)
 	}
 	// Two changes while a count is in flight: one more count, of the latest rows.
 	cmd := m.Update(common.RowsChanged{Rows: rows[:10]})
-	if cmd == nil || !m.Computing() {
+	if cmd == nil || !m.computing {
 		t.Fatal("no recount on new rows")
 	}
 	if m.Update(common.RowsChanged{Rows: rows[:20]}) != nil {
 		t.Fatal("second count started while one is in flight")
 	}
 	run(m, cmd)
-	if s, _ := m.Stats(); s.Calls != 20 {
+	if s := m.stats; s.Calls != 20 {
 		t.Fatalf("counted %d calls, want the latest 20", s.Calls)
 	}
 	// g switches hours → days → auto.
 	run(m, m.Update(press("g")))
-	if s, _ := m.Stats(); m.Granularity() != Daily || s.Hourly {
-		t.Fatalf("g: granularity %v hourly %v", m.Granularity(), s.Hourly)
+	if s := m.stats; m.gran != Daily || s.Hourly {
+		t.Fatalf("g: granularity %v hourly %v", m.gran, s.Hourly)
 	}
 	run(m, m.Update(press("g")))
-	if m.Granularity() != Auto {
+	if m.gran != Auto {
 		t.Fatal("g did not return to auto")
 	}
 	msgs := run(m, m.Update(press("esc")))
@@ -186,11 +186,11 @@ func TestStaleCountIsDropped(t *testing.T) {
 	old := m.Focus()
 	oldMsg := old()
 	m.Update(statsMsg{gen: -1, stats: Stats{Calls: 999}})
-	if _, ok := m.Stats(); ok {
+	if m.counted {
 		t.Fatal("a count for another request was taken")
 	}
 	m.Update(oldMsg)
-	if s, _ := m.Stats(); s.Calls != 30 {
+	if s := m.stats; s.Calls != 30 {
 		t.Fatalf("calls = %d", s.Calls)
 	}
 }

@@ -10,7 +10,9 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/callscope/callscope/client/cdr"
+	"github.com/callscope/callscope/client/human"
 	"github.com/callscope/callscope/client/safetext"
+	"github.com/callscope/callscope/tui/fit"
 )
 
 // lower holds the lower-eighth blocks: lower[n] fills n eighths of a cell from the bottom.
@@ -37,22 +39,22 @@ func (m *Model) View() string {
 	if m.computing {
 		title += st.Muted.Render(" · counting…")
 	}
-	lines = append(lines, fit(title, iw))
+	lines = append(lines, fit.Cut(title, iw))
 
 	s := m.stats
 	switch {
 	case !m.counted:
 		lines = append(lines, st.Muted.Render("Counting calls…"))
 	case s.Calls == 0:
-		lines = append(lines, "", st.Muted.Render(fit("No calls to chart: load a range or clear the filters.", iw)))
+		lines = append(lines, "", st.Muted.Render(fit.Cut("No calls to chart: load a range or clear the filters.", iw)))
 	default:
-		lines = append(lines, fit(m.summary(), iw), "")
+		lines = append(lines, fit.Cut(m.summary(), iw), "")
 		body := ih - len(lines)
 		if iw >= sideBySideMin {
 			chart := m.chart(iw-extPaneWidth-2, body)
 			ext := m.extList(extPaneWidth, body)
 			for i := range body {
-				lines = append(lines, padRight(line(chart, i), iw-extPaneWidth-2)+"  "+line(ext, i))
+				lines = append(lines, fit.Pad(line(chart, i), iw-extPaneWidth-2)+"  "+line(ext, i))
 			}
 		} else {
 			extRows := min(len(s.TopExt), max(2, body/3))
@@ -73,7 +75,7 @@ func (m *Model) View() string {
 	}
 	lines = lines[:ih]
 	for i, l := range lines {
-		lines[i] = padRight(l, iw)
+		lines[i] = fit.Pad(l, iw)
 	}
 	return st.Dialog.Width(m.width).Render(strings.Join(lines, "\n"))
 }
@@ -92,9 +94,9 @@ func (m *Model) summary() string {
 	if s.Calls > 0 {
 		pct = (s.Answered*100 + s.Calls/2) / s.Calls
 	}
-	out := st.Bold.Render(thousands(s.Calls)+" calls") + st.Muted.Render(" · ") +
-		st.Disposition(cdr.DispAnswered).Render(fmt.Sprintf("%s answered (%d%%)", thousands(s.Answered), pct)) +
-		st.Muted.Render(" · ") + st.Disposition(cdr.DispNoAnswer).Render(thousands(s.Missed)+" missed")
+	out := st.Bold.Render(human.Count(int64(s.Calls))+" calls") + st.Muted.Render(" · ") +
+		st.Disposition(cdr.DispAnswered).Render(fmt.Sprintf("%s answered (%d%%)", human.Count(int64(s.Answered)), pct)) +
+		st.Muted.Render(" · ") + st.Disposition(cdr.DispNoAnswer).Render(human.Count(int64(s.Missed))+" missed")
 	if n := len(s.Buckets); n > 0 {
 		first, last := s.Buckets[0].Start, s.Buckets[n-1].Start
 		rng := first.Format("Jan 2 2006")
@@ -227,7 +229,7 @@ func (m *Model) chart(width, height int) []string {
 		st.Muted.Render(" missed  · "+unit)
 	out = append(out, strings.Repeat(" ", margin)+legend)
 	for i := range out {
-		out[i] = fit(out[i], width)
+		out[i] = fit.Cut(out[i], width)
 	}
 	return out
 }
@@ -275,7 +277,7 @@ func (m *Model) extList(width, height int) []string {
 	if height < 1 || len(s.TopExt) == 0 {
 		return nil
 	}
-	out := []string{st.Title.Render(fit("Top extensions", width))}
+	out := []string{st.Title.Render(fit.Cut("Top extensions", width))}
 	n := min(len(s.TopExt), height-1)
 	// Extensions and names are the PBX's text: cleaned before they are measured and shown.
 	top := slices.Clone(s.TopExt[:n])
@@ -287,7 +289,7 @@ func (m *Model) extList(width, height int) []string {
 		extW = max(extW, min(ansi.StringWidth(extLabel(e.Extension)), 8))
 		nameW = max(nameW, min(ansi.StringWidth(e.Name), 14))
 	}
-	countW := len(thousands(top[0].Calls))
+	countW := len(human.Count(int64(top[0].Calls)))
 	fixed := extW + 1 + countW + 1
 	if nameW > 0 {
 		fixed += nameW + 1
@@ -303,9 +305,9 @@ func (m *Model) extList(width, height int) []string {
 	}
 	for _, e := range top {
 		var b strings.Builder
-		b.WriteString(padRight(ansi.Truncate(extLabel(e.Extension), extW, "…"), extW) + " ")
+		b.WriteString(fit.Line(extLabel(e.Extension), extW) + " ")
 		if nameW > 0 {
-			b.WriteString(st.Muted.Render(padRight(ansi.Truncate(e.Name, nameW, "…"), nameW)) + " ")
+			b.WriteString(st.Muted.Render(fit.Line(e.Name, nameW)) + " ")
 		}
 		full := max(1, (e.Calls*barW+top[0].Calls/2)/top[0].Calls)
 		ans := (e.Answered*full + e.Calls/2) / max(1, e.Calls)
@@ -318,8 +320,8 @@ func (m *Model) extList(width, height int) []string {
 		b.WriteString(st.Disposition(cdr.DispAnswered).Render(strings.Repeat("█", ans)))
 		b.WriteString(st.Disposition(cdr.DispNoAnswer).Render(strings.Repeat(missChar, full-ans)))
 		b.WriteString(strings.Repeat(" ", barW-full+1))
-		b.WriteString(fmt.Sprintf("%*s", countW, thousands(e.Calls)))
-		out = append(out, fit(b.String(), width))
+		b.WriteString(fmt.Sprintf("%*s", countW, human.Count(int64(e.Calls))))
+		out = append(out, fit.Cut(b.String(), width))
 	}
 	return out
 }
@@ -371,40 +373,4 @@ func (r *runs) emit() {
 func (r *runs) flush() string {
 	r.emit()
 	return r.b.String()
-}
-
-// fit truncates a styled line to w cells.
-func fit(s string, w int) string {
-	if ansi.StringWidth(s) <= w {
-		return s
-	}
-	return ansi.Truncate(s, w, "…")
-}
-
-// padRight pads a styled line with spaces to w cells.
-func padRight(s string, w int) string {
-	if n := ansi.StringWidth(s); n < w {
-		return s + strings.Repeat(" ", w-n)
-	}
-	return s
-}
-
-// thousands renders 1234567 as 1,234,567.
-func thousands(n int) string {
-	s := strconv.Itoa(n)
-	if n < 0 || len(s) <= 3 {
-		return s
-	}
-	var b strings.Builder
-	pre := len(s) % 3
-	if pre > 0 {
-		b.WriteString(s[:pre])
-	}
-	for i := pre; i < len(s); i += 3 {
-		if b.Len() > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(s[i : i+3])
-	}
-	return b.String()
 }

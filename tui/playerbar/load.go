@@ -126,7 +126,9 @@ func (en *engine) load(ctx context.Context, gen int, rec cdr.Record, dl *dlProgr
 		e.File.Close()
 		return loadedMsg{gen: gen, err: ctx.Err()}
 	}
-	if err := p.Load(&fileStream{s: st, f: e.File}, st.Format(), title(rec)); err != nil {
+	fs := &fileStream{s: st, f: e.File}
+	if err := p.Load(fs, st.Format(), rec.Ref()); err != nil {
+		_ = fs.Close() // refused: the stream is still ours, and a read-only file has nothing to flush
 		return loadedMsg{gen: gen, err: err}
 	}
 	p.Play()
@@ -152,14 +154,6 @@ func analyse(ctx context.Context, gen int, e *reccache.Entry, name string) waveM
 		return waveMsg{gen: gen, err: err}
 	}
 	return waveMsg{gen: gen, analysis: a}
-}
-
-func title(r cdr.Record) string {
-	s := r.UniqueID
-	if s == "" {
-		s = r.Start.Format("2006-01-02 15:04:05")
-	}
-	return s
 }
 
 // dlProgress passes download progress from the cache's goroutine to the UI, latest value only.

@@ -78,13 +78,6 @@ func New(ctx *common.Context, opts Options) *Model {
 		Keys: DefaultKeyMap(), Global: DefaultGlobalKeyMap()}
 }
 
-// SetSource changes where recordings come from (after a profile switch); what plays keeps playing.
-func (m *Model) SetSource(src cdr.Source) {
-	m.en.mu.Lock()
-	m.en.src = src
-	m.en.mu.Unlock()
-}
-
 // Messages, tagged with the play request they answer.
 type (
 	loadedMsg struct {
@@ -124,9 +117,6 @@ func (m *Model) State() player.State { return m.state }
 
 // Err is the last error, shown in the bar.
 func (m *Model) Err() error { return m.err }
-
-// Waveform is the analysis of the loaded call, once computed.
-func (m *Model) Waveform() *waveform.Analysis { return m.wave }
 
 // Active reports whether the bar has something to show (the root gives it rows only then).
 func (m *Model) Active() bool { return m.phase != Idle }
@@ -209,7 +199,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 				return nil
 			}
 			m.phase, m.err = Failed, msg.err
-			return common.Error(fmt.Errorf("cannot play call %s: %w", title(m.record), msg.err))
+			return common.Error(fmt.Errorf("cannot play call %s: %w", m.record.Ref(), msg.err))
 		}
 		m.phase = Loaded
 		m.entry, m.info = msg.entry, msg.info

@@ -296,8 +296,8 @@ func TestWaveformAndSpeechJumps(t *testing.T) {
 	h := newHarness(t, m)
 	m.Focus()
 	h.send(common.PlayRequest{Record: call("1.1", "cb.wav")})
-	h.until("the waveform", func() bool { return m.Waveform() != nil })
-	w := m.Waveform()
+	h.until("the waveform", func() bool { return m.wave != nil })
+	w := m.wave
 	if d := w.Duration(); d < 15*time.Second || d > 25*time.Second {
 		t.Fatalf("analysed %v of a 19 s call", d)
 	}
@@ -352,14 +352,14 @@ func TestPlaysWhileDownloadingAndAnotherCallReplaces(t *testing.T) {
 	h := newHarness(t, m)
 	h.send(common.PlayRequest{Record: call("2.1", "slow.gsm")})
 	h.until("playing the first half", func() bool { return m.Phase() == Loaded && m.State().Playing })
-	if !m.downloading || m.Waveform() != nil {
-		t.Fatalf("downloading=%v wave=%v before the rest arrived", m.downloading, m.Waveform() != nil)
+	if !m.downloading || m.wave != nil {
+		t.Fatalf("downloading=%v wave=%v before the rest arrived", m.downloading, m.wave != nil)
 	}
 	if v := ansi.Strip(m.View()); !strings.Contains(v, "downloading") || !strings.Contains(v, "+") {
 		t.Fatalf("view while downloading:\n%s", v)
 	}
 	close(gate)
-	h.until("the download to finish", func() bool { return !m.downloading && m.Waveform() != nil })
+	h.until("the download to finish", func() bool { return !m.downloading && m.wave != nil })
 	if m.info.Format != "gsm" {
 		t.Fatalf("format %q", m.info.Format)
 	}
@@ -426,17 +426,18 @@ func TestNoSoundNoticeOnce(t *testing.T) {
 	}
 }
 
-// golden builds a loaded bar without a player, so the screen does not depend on timing.
+// goldenModel is a bar playing a call, brought there through Update with the messages its Cmds answer with
+// (none is run, so no player opens and the screen does not depend on timing): loaded, a position report from the
+// player, download progress and the waveform.
 func goldenModel(t *testing.T, w int) *Model {
 	ctx := common.NewContext(theme.New(true, false), nil, nil)
 	m := New(ctx, Options{})
 	m.SetSize(w, 3)
-	m.phase = Loaded
-	m.record = call("1709287200.12", "x.wav")
-	m.info = decode.Info{Format: "gsm", SampleRate: 8000}
-	m.state = player.State{Title: "1709287200.12", Loaded: true, Playing: true, Position: 47 * time.Second,
-		Length: 3*time.Minute + 5*time.Second, Speed: 1.5, Volume: 1, Output: "pulse"}
-	m.downloading, m.dlN, m.dlTotal = true, 600, 1000
+	m.Play(call("1709287200.12", "x.wav"))
+	m.Update(loadedMsg{gen: m.gen, info: decode.Info{Format: "gsm", SampleRate: 8000}, name: "x.wav"})
+	m.Update(stateMsg{state: player.State{Title: "1709287200.12", Loaded: true, Playing: true, Position: 47 * time.Second,
+		Length: 3*time.Minute + 5*time.Second, Speed: 1.5, Volume: 1, Output: "pulse"}})
+	m.Update(dlMsg{gen: m.gen, n: 600, total: 1000})
 	// A synthetic call: two speakers taking turns with silences, 185 s at 8 kHz.
 	rate := 8000
 	x := make([]float64, 185*rate)
@@ -446,7 +447,7 @@ func goldenModel(t *testing.T, w int) *Model {
 			x[i] = 0.3 * math.Sin(float64(i)*0.05) * (0.5 + 0.5*math.Sin(float64(i)/900))
 		}
 	}
-	m.wave = waveform.AnalyzeSamples(x, 8000)
+	m.Update(waveMsg{gen: m.gen, analysis: waveform.AnalyzeSamples(x, 8000)})
 	return m
 }
 
@@ -456,9 +457,13 @@ func TestGolden(t *testing.T) {
 			m := goldenModel(t, w)
 			var b strings.Builder
 			b.WriteString(m.View() + "\n")
-			m.state.Paused, m.downloading = true, false
+			st := m.state
+			st.Paused = true
+			m.Update(stateMsg{state: st})
+			m.Update(dlMsg{gen: m.gen, done: true})
 			b.WriteString(m.View() + "\n")
-			m.phase, m.err = Failed, errors.New("pbx 10.0.0.5: wrong user or password (HTTP 401)")
+			m.Play(call("1709287200.12", "x.wav"))
+			m.Update(loadedMsg{gen: m.gen, err: errors.New("pbx 10.0.0.5: wrong user or password (HTTP 401)")})
 			m.SetSize(w, 1)
 			b.WriteString(m.View())
 			for _, l := range strings.Split(b.String(), "\n") {
@@ -478,7 +483,61 @@ func TestLateAnswerForAnOldCallIsDropped(t *testing.T) {
 	m.Play(call("5.2", "a.wav"))
 	m.Update(loadedMsg{gen: old, err: errors.New("pbx: the answer was cut off")})
 	m.Update(waveMsg{gen: old, analysis: &waveform.Analysis{}})
-	if m.Phase() != Fetching || m.Err() != nil || m.Waveform() != nil || m.Record().UniqueID != "5.2" {
+	if m.Phase() != Fetching || m.Err() != nil || m.wave != nil || m.Record().UniqueID != "5.2" {
 		t.Fatalf("an answer for the old call changed the bar: phase %v err %v", m.Phase(), m.Err())
+	}
+}
+
+// openIn lists the files under dir this process holds open (Linux: /proc/self/fd).
+func openIn(t *testing.T, dir string) []string {
+	t.Helper()
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skipf("cannot list open files here: %v", err)
+	}
+	var out []string
+	for _, fd := range fds {
+		if target, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name())); err == nil &&
+			strings.HasPrefix(target, dir+string(filepath.Separator)) {
+			out = append(out, target)
+		}
+	}
+	return out
+}
+
+// A player that refuses the stream (here: closed already, as on quit while a load is under way) must not leave
+// the recording's file and decoder open.
+func TestRefusedLoadClosesTheRecording(t *testing.T) {
+	srv := httptest.NewServer(&pbx{files: map[string][]byte{"a.wav": testdata(t, "recordings/sales-call-alaw.wav")}})
+	t.Cleanup(srv.Close)
+	u, _ := url.Parse(srv.URL)
+	tc, err := transport.New(transport.Config{Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cache, err := reccache.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	closedPlayer := func() (*player.Player, error) {
+		p, err := NullPlayer()
+		if err == nil {
+			p.Close()
+		}
+		return p, err
+	}
+	m := New(common.NewContext(theme.New(true, false), nil, nil),
+		Options{Player: closedPlayer, Source: &httpSource{base: u, tc: tc}, Cache: cache})
+	m.SetSize(80, 3)
+	h := newHarness(t, m)
+	h.send(common.PlayRequest{Record: call("6.1", "a.wav")})
+	h.until("the refused load", func() bool { return m.Phase() == Failed })
+	if m.Err() == nil || !strings.Contains(m.Err().Error(), "closed") {
+		t.Fatalf("error %v, want the player's refusal", m.Err())
+	}
+	h.until("the download to end", func() bool { return !m.downloading })
+	if open := openIn(t, dir); len(open) > 0 {
+		t.Fatalf("the refused recording is still open: %v", open)
 	}
 }

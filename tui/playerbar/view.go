@@ -8,8 +8,10 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/callscope/callscope/audio/output"
+	"github.com/callscope/callscope/client/human"
 	"github.com/callscope/callscope/client/safetext"
 	"github.com/callscope/callscope/tui/common"
+	"github.com/callscope/callscope/tui/fit"
 )
 
 // View draws up to three lines: what plays and where, a progress bar (played, downloaded, still to come) and
@@ -31,7 +33,7 @@ func (m *Model) View() string {
 		lines = append(lines, "")
 	}
 	for i, l := range lines {
-		lines[i] = pad(fit(l, m.width), m.width)
+		lines[i] = fit.Line(l, m.width)
 	}
 	return strings.Join(lines[:m.height], "\n")
 }
@@ -40,7 +42,7 @@ func (m *Model) titleLine() string {
 	st := &m.ctx.Styles
 	r := m.record
 	// The PBX's text (IDs, numbers, errors quoting them) is shown, never run by the terminal.
-	name := safetext.Terminal(title(r))
+	name := safetext.Terminal(r.Ref())
 	who := safetext.Terminal(r.Extension)
 	if other := r.OtherParty(); other != "" {
 		who += " " + common.TypeGlyph(r.CallType) + " " + safetext.Terminal(other)
@@ -49,7 +51,7 @@ func (m *Model) titleLine() string {
 	case Fetching:
 		s := st.Accent.Render("… ") + st.Bold.Render(name) + st.Muted.Render(" · "+who+" · fetching recording")
 		if m.dlN > 0 {
-			s += st.Muted.Render(" · " + common.Bytes(m.dlN))
+			s += st.Muted.Render(" · " + human.Bytes(m.dlN))
 		}
 		return s
 	case Failed:
@@ -109,7 +111,7 @@ func (m *Model) titleLine() string {
 	}
 	gap := m.width - ansi.StringWidth(left) - len(right)
 	if gap < 1 {
-		left = fit(left, m.width-len(right)-1)
+		left = fit.Cut(left, m.width-len(right)-1)
 		gap = 1
 	}
 	return left + strings.Repeat(" ", gap) + st.Bold.Render(right)
@@ -157,21 +159,4 @@ func (m *Model) waveLine() string {
 // clock is m:ss, or h:mm:ss past an hour.
 func clock(d time.Duration) string {
 	return common.Duration(int(d / time.Second))
-}
-
-func fit(s string, w int) string {
-	if w <= 0 {
-		return ""
-	}
-	if ansi.StringWidth(s) <= w {
-		return s
-	}
-	return ansi.Truncate(s, w, "…")
-}
-
-func pad(s string, w int) string {
-	if n := ansi.StringWidth(s); n < w {
-		return s + strings.Repeat(" ", w-n)
-	}
-	return s
 }

@@ -3,21 +3,20 @@
 package statusbar
 
 import (
-	"strconv"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/callscope/callscope/client/human"
 	"github.com/callscope/callscope/client/safetext"
 	"github.com/callscope/callscope/tui/common"
 )
 
-// Model is the status bar. The root sets its fields; it has no keys of its own.
-type Model struct {
-	ctx *common.Context
-
+// Fields are what the status line says about the calls; the root knows them, and the bar asks for them each
+// time it is drawn, so nothing has to copy them in after every message.
+type Fields struct {
 	Source  string // "comx http://10.0.0.5"
 	Range   string // "2024-03-01 → 2024-03-02" or "page 3/12"
 	Shown   int
@@ -26,6 +25,12 @@ type Model struct {
 	Filters string
 	Follow  bool
 	Busy    string // spinner frame + "loading 12,000" while a fetch runs; empty when idle
+}
+
+// Model is the status bar: the fields, the last note or error, and the sticky lines. It has no keys of its own.
+type Model struct {
+	ctx    *common.Context
+	fields func() Fields
 
 	note   string
 	err    error
@@ -36,14 +41,8 @@ type Model struct {
 // maxSticky bounds the sticky lines kept: the oldest gives way.
 const maxSticky = 3
 
-// New returns an empty status bar.
-func New(ctx *common.Context) *Model { return &Model{ctx: ctx} }
-
-// Err is the error shown, nil for none.
-func (m *Model) Err() error { return m.err }
-
-// Note is the informational message shown.
-func (m *Model) Note() string { return m.note }
+// New returns a status bar that shows what fields reports when it is drawn.
+func New(ctx *common.Context, fields func() Fields) *Model { return &Model{ctx: ctx, fields: fields} }
 
 func (m *Model) SetSize(w, _ int) { m.w = w }
 
@@ -87,54 +86,35 @@ func errText(err error) string {
 	return err.Error()
 }
 
-// Count formats 12345 as 12,345.
-func Count(n int) string {
-	s := strconv.Itoa(n)
-	if n < 1000 {
-		return s
-	}
-	var b strings.Builder
-	pre := len(s) % 3
-	if pre > 0 {
-		b.WriteString(s[:pre])
-	}
-	for i := pre; i < len(s); i += 3 {
-		if b.Len() > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(s[i : i+3])
-	}
-	return b.String()
-}
-
 func (m *Model) View() string {
 	st := &m.ctx.Styles
 	if m.w <= 0 {
 		return ""
 	}
+	f := m.fields()
 	sep := st.Status.Render(" │ ")
 	type seg struct {
 		text  string
 		style func(...string) string
 		drop  int // lower drops first
 	}
-	counts := Count(m.Shown) + "/" + Count(m.Loaded) + " calls"
+	counts := human.Count(int64(f.Shown)) + "/" + human.Count(int64(f.Loaded)) + " calls"
 	segs := []seg{}
 
-	if m.Busy != "" {
-		segs = append(segs, seg{m.Busy, st.StatusKV.Render, 9})
+	if f.Busy != "" {
+		segs = append(segs, seg{f.Busy, st.StatusKV.Render, 9})
 	}
-	if m.Range != "" {
-		segs = append(segs, seg{m.Range, st.Status.Render, 6})
+	if f.Range != "" {
+		segs = append(segs, seg{f.Range, st.Status.Render, 6})
 	}
 	segs = append(segs, seg{counts, st.StatusKV.Render, 8})
-	if m.Marked > 0 {
-		segs = append(segs, seg{"● " + Count(m.Marked) + " marked", st.StatusKV.Render, 7})
+	if f.Marked > 0 {
+		segs = append(segs, seg{"● " + human.Count(int64(f.Marked)) + " marked", st.StatusKV.Render, 7})
 	}
-	if m.Filters != "" {
-		segs = append(segs, seg{"filter: " + m.Filters, st.StatusKV.Render, 5})
+	if f.Filters != "" {
+		segs = append(segs, seg{"filter: " + f.Filters, st.StatusKV.Render, 5})
 	}
-	if m.Follow {
+	if f.Follow {
 		segs = append(segs, seg{"following", st.StatusKV.Render, 4})
 	}
 	switch {
@@ -143,8 +123,8 @@ func (m *Model) View() string {
 	case m.note != "":
 		segs = append(segs, seg{m.note, st.Status.Render, 3})
 	}
-	if m.Source != "" {
-		segs = append(segs, seg{m.Source, st.Status.Render, 1})
+	if f.Source != "" {
+		segs = append(segs, seg{f.Source, st.Status.Render, 1})
 	}
 	// Errors and notes quote the PBX's text (a call ID, a file name): shown, never run by the terminal.
 	for i := range segs {
@@ -199,6 +179,7 @@ func (m *Model) StickyView(n int) string {
 		if s.Err != nil {
 			text, style = "✗ "+s.Err.Error(), st.Error.Inherit(st.Status)
 		}
+		text = safetext.Terminal(text) // a start-up error quotes the --id asked for and the PBX's answer
 		line := ansi.Truncate(style.Render(" "+text), m.w, "…")
 		if pad := m.w - ansi.StringWidth(line); pad > 0 {
 			line += st.Status.Render(strings.Repeat(" ", pad))

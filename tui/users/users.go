@@ -3,6 +3,7 @@ package users
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -154,23 +155,9 @@ func (m *Model) View() string {
 		}
 		body = m.tbl.View()
 	}
-	title := st.Title.Render("Users") + st.Muted.Render("  "+itoa(len(m.users))+" extensions · PINs are never shown")
+	title := st.Title.Render("Users") + st.Muted.Render("  "+strconv.Itoa(len(m.users))+" extensions · PINs are never shown")
 	box := st.Dialog.MaxWidth(m.w).Render(title + "\n\n" + body)
 	return box // the root centres it over the calls
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var b [20]byte
-	i := len(b)
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	return string(b[i:])
 }
 
 func (m *Model) ShortHelp() []key.Binding {

@@ -3,12 +3,12 @@ package cli
 import (
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/callscope/callscope/client/cdr"
+	"github.com/callscope/callscope/client/human"
 )
 
 // lookupFlags name one call: --id or --start.
@@ -92,7 +92,7 @@ func printCall(w io.Writer, r *cdr.Record, names map[string]string) error {
 	size := "-"
 	switch {
 	case r.RecordingSize > 0:
-		size = thousands(r.RecordingSize) + " bytes"
+		size = human.Count(r.RecordingSize) + " bytes"
 	case r.RecordingSize == 0:
 		size = "none"
 	}
@@ -122,13 +122,4 @@ func printCall(w io.Writer, r *cdr.Record, names map[string]string) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
-}
-
-// thousands writes n with thousands separators: 67,650.
-func thousands(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
 }

@@ -13,7 +13,7 @@ import (
 
 	"github.com/callscope/callscope/client/archive"
 	"github.com/callscope/callscope/client/cdr"
-	"github.com/callscope/callscope/tui/common"
+	"github.com/callscope/callscope/client/human"
 )
 
 // queryFlags are the selection flags shared by every command that lists calls.
@@ -322,4 +322,4 @@ func (p *progress) clear() {
 func (p *progress) done() { p.clear() }
 
 // humanBytes writes a size in the one unit style the app and the CLI share (decimal: 72.1 kB).
-func humanBytes(v float64) string { return common.Bytes(int64(v)) }
+func humanBytes(v float64) string { return human.Bytes(int64(v)) }

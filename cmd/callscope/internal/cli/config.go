@@ -194,7 +194,7 @@ func (a *app) configListCommand() *cobra.Command {
 				}
 				kind := p.Kind
 				if kind == "" {
-					kind = profile.KindComX
+					kind = cdr.KindComX
 				}
 				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", mark, n, kind, profile.DisplayURL(p.URL), orDash(p.User),
 					strings.TrimSuffix(pw, ", from profile "+n))

@@ -197,20 +197,13 @@ func (p *exportProgress) event(e export.Event) {
 		p.done++
 		msg := oneLine(explain(e.Err))
 		if e.Call.UniqueID == "" || !strings.Contains(msg, e.Call.UniqueID) {
-			msg = "call " + callLabel(e.Call) + " failed: " + msg
+			msg = "call " + e.Call.Ref() + " failed: " + msg
 		} else {
 			msg = "failed: " + msg // the error names the call already
 		}
 		p.line("callscope: " + msg)
 	}
 	p.draw(false)
-}
-
-func callLabel(r cdr.Record) string {
-	if r.UniqueID != "" {
-		return r.UniqueID
-	}
-	return "at " + r.Start.Format("2006-01-02 15:04:05")
 }
 
 // line prints a line above the bar.

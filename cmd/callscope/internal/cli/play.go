@@ -93,7 +93,7 @@ func (a *app) openRemote(c *cobra.Command, lf lookupFlags) (s *decode.Stream, ti
 	if err != nil {
 		return nil, "", nil, err
 	}
-	cache, err := reccache.Open(recordingsCacheDir())
+	cache, err := reccache.Open(reccache.DefaultDir())
 	if err != nil {
 		return nil, "", nil, err
 	}

@@ -419,7 +419,7 @@ func (a *app) applyProfileRange(q *cdr.Query) error {
 // isFactoryDefault reports whether the settings use a Com.X PBX's factory default credentials. Only the
 // credentials already chosen are compared: nothing is sent anywhere to find out.
 func isFactoryDefault(s connect.Settings) bool {
-	if strings.ToLower(s.Kind) != connect.KindComX && s.Kind != "" {
+	if strings.ToLower(s.Kind) != cdr.KindComX && s.Kind != "" {
 		return false
 	}
 	return s.User == pbxsim.DefaultComxUser &&
@@ -492,7 +492,7 @@ func (a *app) startDemo(s *connect.Settings) error {
 		a.demoServer = srv
 	}
 	s.URL = a.demoServer.URL()
-	if strings.ToLower(s.Kind) == connect.KindDifuse {
+	if strings.ToLower(s.Kind) == cdr.KindDifuse {
 		s.User, s.Password = pbxsim.DefaultDifuseExtension, cdr.Secret(pbxsim.DefaultDifuseSecret)
 	} else {
 		s.User, s.Password = pbxsim.DefaultComxUser, cdr.Secret(pbxsim.DefaultComxPassword)

@@ -5,12 +5,12 @@ import (
 	"log"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/callscope/callscope/client/reccache"
 	tuiapp "github.com/callscope/callscope/tui/app"
 	"github.com/callscope/callscope/tui/filter"
 	"github.com/callscope/callscope/tui/playerbar"
@@ -169,7 +169,7 @@ func (a *app) runTUI(c *cobra.Command, _ []string) error {
 	o.Now = a.now
 	o.Warnings = a.appWarnings()
 	o.NoColor = os.Getenv("NO_COLOR") != ""
-	o.CacheDir = recordingsCacheDir()
+	o.CacheDir = reccache.DefaultDir()
 	o.Player = playerbar.DefaultPlayer // CALLSCOPE_AUDIO=null forces silent playback
 	o.CSVRaw = a.tuiFlags.csvRaw
 	return tuiapp.Run(c.Context(), o)
@@ -179,13 +179,4 @@ func (a *app) runTUI(c *cobra.Command, _ []string) error {
 // otherwise (the terminal belongs to the UI, so -v's stderr lines are held back while it runs).
 func (a *app) debugLogger() *log.Logger {
 	return slog.NewLogLogger(a.logger().Handler(), slog.LevelDebug)
-}
-
-// recordingsCacheDir is where the app keeps downloaded recordings.
-func recordingsCacheDir() string {
-	dir, err := os.UserCacheDir()
-	if err != nil {
-		dir = os.TempDir()
-	}
-	return filepath.Join(dir, "callscope", "recordings")
 }

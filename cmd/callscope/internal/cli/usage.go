@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/callscope/callscope/client/cdr"
-	"github.com/callscope/callscope/client/connect"
 )
 
 // Usage mistakes (exit 2) are found before anything is dialled, and where the mistake is a near miss the
@@ -104,7 +103,7 @@ func validCallType(v string) bool {
 	return slices.Contains(callTypeWords, string(cdr.ParseCallType(v)))
 }
 
-var kindWords = []string{connect.KindComX, connect.KindDifuse}
+var kindWords = []string{cdr.KindComX, cdr.KindDifuse}
 
 // nearest is the word of options closest to s when it is close enough to be a typing slip (one edit in a
 // short word, two in a longer one, or s a prefix of it), else "".
