@@ -75,16 +75,16 @@ func OpenFile(path string) (*Stream, error) {
 	}
 	st, err := f.Stat()
 	if err != nil {
-		f.Close()
+		_ = f.Close()
 		return nil, pathError(path, err)
 	}
 	if st.IsDir() {
-		f.Close()
+		_ = f.Close()
 		return nil, fmt.Errorf("%s is a directory, not an audio file", path)
 	}
 	s, err := Open(Bytes(f, st.Size()), path)
 	if err != nil {
-		f.Close()
+		_ = f.Close()
 		return nil, err
 	}
 	s.closer = f

@@ -326,7 +326,7 @@ func (d *Device) watch(out Output, t *tap) {
 
 func (d *Device) fallBack(out Output, t *tap, problem string) {
 	t.dead.Store(true)
-	go out.Close() // a stuck device may never return from Close
+	go func() { _ = out.Close() }() // a stuck device may never return from Close; it is being replaced anyway
 	null := newNull(d.rate)
 	nt := &tap{d: d}
 	_ = null.Start(nt)

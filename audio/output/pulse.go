@@ -69,7 +69,7 @@ func openPulse(rate beep.SampleRate, latency time.Duration) (Output, error) {
 	}{c, conn}
 	o := &pulseOut{rate: rate, client: r.c, conn: r.conn, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	fail := func(what string, err error) (Output, error) {
-		r.conn.Close()
+		_ = r.conn.Close()
 		return nil, fmt.Errorf("%s: %v", what, err)
 	}
 	err = r.c.Request(&proto.SetClientName{Props: proto.PropList{
@@ -254,7 +254,7 @@ func dialPulse(server string) (*proto.Client, net.Conn, error) {
 	}
 	var auth proto.AuthReply
 	if err := c.Request(&proto.Auth{Version: c.Version(), Cookie: cookie}, &auth); err != nil {
-		conn.Close()
+		_ = conn.Close()
 		return nil, nil, fmt.Errorf("the sound server refused us: %v", err)
 	}
 	c.SetVersion(auth.Version)

@@ -150,7 +150,7 @@ func (p *Player) Load(s beep.StreamSeekCloser, format beep.Format, title string)
 	p.ctrl = nil
 	p.mu.Unlock()
 	if old != nil && old != s {
-		old.Close()
+		_ = old.Close() // only ever read from: nothing is lost if its Close fails
 	}
 	p.emit()
 	return nil

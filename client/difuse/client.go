@@ -314,7 +314,7 @@ func (c *Client) getPage(ctx context.Context, pq pageQuery, n int) (*page, error
 	if err != nil {
 		return nil, err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	maxBytes, maxRows := pageLimits(pq.limit)
 	host := c.data.Host
 	cr := &countingReader{r: &transport.CapReader{R: resp.Body, Max: maxBytes, Err: fmt.Errorf(

@@ -11,6 +11,8 @@ import (
 // the command line, a key in the app), so the remedy is the caller's to add.
 
 // ErrNoExtension is a Config without the extension that has CDR access, which the API needs as its user.
+//
+//lint:ignore ST1005 Difuse is a product name, capitalised wherever it stands in a sentence
 var ErrNoExtension = errors.New("Difuse needs the extension that has CDR access as the user")
 
 // NoSecretError is a Config whose extension comes without its secret.

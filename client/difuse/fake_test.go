@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"slices"
 	"strconv"
 	"sync"
@@ -215,10 +214,4 @@ func gotIDs(t testing.TB, c *Client, q cdr.Query, obs ...cdr.Observer) ([]string
 	}
 	slices.Sort(ids)
 	return ids, res
-}
-
-// hostOf is the fake's host:port, for messages.
-func (f *fakePBX) hostOf() string {
-	u, _ := url.Parse(f.srv.URL)
-	return u.Host
 }

@@ -152,7 +152,7 @@ func (c *Client) Recording(ctx context.Context, l cdr.Lookup) (*cdr.Recording, e
 	}
 	tooLarge := fmt.Errorf("call %s: the PBX sends more than %d bytes for its recording: stopped (%w)", l.ID, c.maxRec, transport.ErrTooLarge)
 	if resp.ContentLength > c.maxRec {
-		resp.Body.Close()
+		_ = resp.Body.Close() // not read: its size alone refuses it
 		return nil, tooLarge
 	}
 	out, err := cdr.PeekRecording(transport.CapBody(resp.Body, c.maxRec, tooLarge), safeName(u.Path), resp.ContentLength)

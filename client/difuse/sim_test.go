@@ -23,7 +23,6 @@ type simPBX struct {
 	*pbxsim.Sim
 	srv      *httptest.Server
 	requests atomic.Int64
-	paths    chan string
 }
 
 var simEnd = time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)

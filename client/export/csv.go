@@ -92,15 +92,6 @@ func WriteCSV(ctx context.Context, path string, rows Rows, o CSVOptions) (int, e
 	return written, nil
 }
 
-// syncDir makes renames in dir durable. Best effort: some systems cannot sync a directory, and the files
-// themselves are already synced.
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-}
-
 // rootCause drops *PathError's repetition of the path the message already names.
 func rootCause(err error) string {
 	var pe *fs.PathError

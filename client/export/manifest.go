@@ -105,14 +105,13 @@ func writeManifest(dir string, entries []ManifestEntry) error {
 	if err != nil {
 		return fmt.Errorf("cannot write in %s: %s", dir, rootCause(err))
 	}
-	defer os.Remove(tmp.Name())
-	w := csv.NewWriter(tmp)
-	w.Write(ManifestColumns)
+	defer func() { _ = os.Remove(tmp.Name()) }() // a no-op once renamed
+	rows := make([][]string, 0, 1+len(entries))
+	rows = append(rows, ManifestColumns)
 	for _, e := range entries {
-		w.Write(e.fields())
+		rows = append(rows, e.fields())
 	}
-	w.Flush()
-	err = w.Error()
+	err = csv.NewWriter(tmp).WriteAll(rows)
 	if err == nil {
 		err = tmp.Sync()
 	}
@@ -138,14 +137,14 @@ type journal struct {
 func (j *journal) add(e ManifestEntry) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	var buf bytes.Buffer
+	if err := csv.NewWriter(&buf).WriteAll([][]string{e.fields()}); err != nil {
+		return fmt.Errorf("cannot update %s: %s", j.path, rootCause(err))
+	}
 	f, err := os.OpenFile(j.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
 		return fmt.Errorf("cannot update %s: %s", j.path, rootCause(err))
 	}
-	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
-	w.Write(e.fields())
-	w.Flush()
 	_, err = f.Write(buf.Bytes())
 	if err == nil {
 		err = f.Sync()

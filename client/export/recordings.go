@@ -209,7 +209,7 @@ func Save(ctx context.Context, rows Rows, o Options) (Summary, error) {
 	if ctx.Err() != nil && sum.Saved+sum.Failed < len(pending) {
 		sum.Cancelled = true
 	}
-	syncDir(o.Dir)
+	outfile.SyncDir(o.Dir)
 	if o.Resume {
 		// The journal holds the same lines; rewriting it leaves one clean line per call.
 		if err := writeManifest(o.Dir, j.finalManifest(saved)); err != nil {
@@ -313,7 +313,7 @@ func (j *job) scan(n *namer, byID map[string]ManifestEntry, disk map[string][]os
 	for _, de := range ents {
 		name := de.Name()
 		if strings.HasPrefix(name, ".") && strings.HasSuffix(name, ".tmp") && de.Type().IsRegular() {
-			os.Remove(filepath.Join(j.o.Dir, name)) // left by a run that was killed mid-file
+			_ = os.Remove(filepath.Join(j.o.Dir, name)) // left by a run that was killed mid-file
 			continue
 		}
 		if info, err := de.Info(); err == nil && info.Mode().IsRegular() {
@@ -406,7 +406,7 @@ func (j *job) save(ctx context.Context, it *item) (res saveResult) {
 	)
 	if c := j.o.Cache; c != nil && c.Has(j.o.Source, r) {
 		if e, err := c.Fetch(ctx, j.o.Source, r, nil); err == nil {
-			rd, format, size, closer = e.File, e.Format, e.Size, func() { e.File.Close() }
+			rd, format, size, closer = e.File, e.Format, e.Size, func() { _ = e.File.Close() }
 		}
 	}
 	if rd == nil {
@@ -419,7 +419,7 @@ func (j *job) save(ctx context.Context, it *item) (res saveResult) {
 			res.err = err
 			return res
 		}
-		rd, format, size, closer = rec, rec.Format, rec.Size, func() { rec.Close() }
+		rd, format, size, closer = rec, rec.Format, rec.Size, func() { _ = rec.Close() }
 	}
 	defer closer()
 
@@ -434,7 +434,7 @@ func (j *job) save(ctx context.Context, it *item) (res saveResult) {
 		res.err = fmt.Errorf("cannot write in %s: %s", j.o.Dir, rootCause(err))
 		return res
 	}
-	defer os.Remove(raw.Name()) // a no-op once renamed
+	defer func() { _ = os.Remove(raw.Name()) }() // a no-op once renamed
 	n, err := io.Copy(raw, &countingReader{r: rd, ctx: ctx, on: func(k int64) {
 		j.emit(Event{Kind: Progress, Call: r, Bytes: k})
 	}})
@@ -447,7 +447,7 @@ func (j *job) save(ctx context.Context, it *item) (res saveResult) {
 		err = fmt.Errorf("the recording was cut off: got %d of %d bytes; run the export again", n, size)
 	}
 	if err != nil {
-		raw.Close()
+		_ = raw.Close()
 		res.err = err
 		return res
 	}
@@ -455,12 +455,12 @@ func (j *job) save(ctx context.Context, it *item) (res saveResult) {
 	out := raw
 	if j.o.Convert == "wav" {
 		out, res.warning, err = j.convert(raw, n, r, res.file)
-		raw.Close()
+		_ = raw.Close() // read whole by convert, and removed: out is what is kept
 		if err != nil {
 			res.err = err
 			return res
 		}
-		defer os.Remove(out.Name())
+		defer func() { _ = os.Remove(out.Name()) }() // a no-op once renamed
 	}
 	err = out.Sync()
 	if st, serr := out.Stat(); err == nil && serr == nil {
@@ -500,7 +500,7 @@ func (j *job) convert(raw *os.File, n int64, r cdr.Record, file string) (*os.Fil
 	if err != nil {
 		return nil, "", fmt.Errorf("cannot convert: %v", err)
 	}
-	defer s.Close()
+	defer func() { _ = s.Close() }()
 	out, err := outfile.Temp(j.o.Dir, file)
 	if err != nil {
 		return nil, "", fmt.Errorf("cannot write in %s: %s", j.o.Dir, rootCause(err))
@@ -513,8 +513,8 @@ func (j *job) convert(raw *os.File, n int64, r cdr.Record, file string) (*os.Fil
 		err = errors.New("the recording holds no audio")
 	}
 	if err != nil {
-		out.Close()
-		os.Remove(out.Name())
+		_ = out.Close()
+		_ = os.Remove(out.Name())
 		return nil, "", fmt.Errorf("cannot convert: %v", err)
 	}
 	return out, s.Info().Warning, nil

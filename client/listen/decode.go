@@ -146,7 +146,7 @@ func (d *Decoder) firstByte() (byte, error) {
 			return 0, err
 		}
 		if c != ' ' && c != '\t' && c != '\r' && c != '\n' {
-			d.br.UnreadByte() // the decoder reads it again, through the window
+			_ = d.br.UnreadByte() // cannot fail right after ReadByte; the decoder reads it again, through the window
 			return c, nil
 		}
 	}

@@ -173,7 +173,7 @@ func (r *Receiver) answer(w http.ResponseWriter, req *http.Request, code int, re
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
 	b, _ := json.Marshal(rep)
-	w.Write(append(b, '\n'))
+	_, _ = w.Write(append(b, '\n')) // a PBX gone before its answer was never acknowledged, so it pushes again
 	// Anyone who can reach the port chooses the path, authenticated or not: it is quoted, so a line feed in it
 	// cannot start a log line of its own.
 	msg := fmt.Sprintf("listen %s %q from %s: %d", req.Method, req.URL.Path, req.RemoteAddr, code)
@@ -268,7 +268,7 @@ func (r *Receiver) store(ctx context.Context, dec *Decoder) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer b.Rollback()
+	defer func() { _ = b.Rollback() }() // a no-op after Commit; after a failure, the failure is the news
 	n := 0
 	for rec := first; ; {
 		if err := b.Put(ctx, &rec, archive.Blob{}); err != nil {
@@ -345,7 +345,7 @@ func serve(ctx context.Context, ln net.Listener, h http.Handler, grace time.Dura
 	defer cancel()
 	err := srv.Shutdown(sctx)
 	if errors.Is(err, context.DeadlineExceeded) {
-		srv.Close()
+		_ = srv.Close() // its connections are being dropped either way; the error below says what that means
 		return fmt.Errorf("stopped with requests still running after %v; their entries were not acknowledged, so the PBX sends them again", grace)
 	}
 	if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) && err == nil {

@@ -22,4 +22,4 @@ func openSpecial(_ context.Context, p string, _ fs.FileInfo) (*os.File, error) {
 }
 
 // keepMode gives the temporary file the permissions of the file it replaces (on Windows, its read-only bit).
-func keepMode(tmp *os.File, old fs.FileInfo) { tmp.Chmod(old.Mode().Perm()) }
+func keepMode(tmp *os.File, old fs.FileInfo) error { return tmp.Chmod(old.Mode().Perm()) }

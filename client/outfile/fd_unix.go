@@ -97,9 +97,11 @@ func openSpecial(ctx context.Context, p string, info fs.FileInfo) (*os.File, err
 }
 
 // keepMode gives the temporary file the permissions (and, where allowed, the owner) of the file it replaces.
-func keepMode(tmp *os.File, old fs.FileInfo) {
+// Permissions it cannot give are an error: the temporary file is 0644 less the umask, which would open a private
+// file to everyone.
+func keepMode(tmp *os.File, old fs.FileInfo) error {
 	if st, ok := old.Sys().(*syscall.Stat_t); ok && (int(st.Uid) != os.Geteuid() || int(st.Gid) != os.Getegid()) {
-		tmp.Chown(int(st.Uid), int(st.Gid)) // best effort: only root may give a file away
+		_ = tmp.Chown(int(st.Uid), int(st.Gid)) // best effort: only root may give a file away
 	}
-	tmp.Chmod(old.Mode().Perm())
+	return tmp.Chmod(old.Mode().Perm())
 }

@@ -75,7 +75,7 @@ func writeOutput(ctx context.Context, path string, noReplace bool, write func(io
 		}
 		// What was a device or FIFO a moment ago must still be one: never write into a regular file in place.
 		if st, err := f.Stat(); err == nil && t.info != nil && (st.Mode().IsRegular() || st.IsDir()) {
-			f.Close()
+			_ = f.Close() // nothing was written to it
 			return fmt.Errorf("%s changed while it was being opened; run again", path)
 		}
 		return writeDirect(ctx, path, f, write)
@@ -90,7 +90,8 @@ func writeOutput(ctx context.Context, path string, noReplace bool, write func(io
 // writeDirect writes into a device, FIFO or descriptor: no temporary file, no seeking, and a write blocked on a
 // reader that does not read is released when ctx ends (where the file can be polled).
 func writeDirect(ctx context.Context, path string, f *os.File, write func(io.Writer) error) error {
-	stop := context.AfterFunc(ctx, func() { f.SetWriteDeadline(aLongTimeAgo) })
+	// A file that cannot be polled takes no deadline (os.ErrNoDeadline); its write ends when the device lets it.
+	stop := context.AfterFunc(ctx, func() { _ = f.SetWriteDeadline(aLongTimeAgo) })
 	err := write(&writer{ctx: ctx, f: f, path: path})
 	stop()
 	if cerr := f.Close(); err == nil && cerr != nil {
@@ -115,12 +116,15 @@ func writeAtomic(ctx context.Context, path string, t target, noReplace bool, wri
 	committed := false
 	defer func() {
 		if !committed {
-			tmp.Close()
-			os.Remove(tmp.Name())
+			_ = tmp.Close() // may be closed already; it is being thrown away
+			_ = os.Remove(tmp.Name())
 		}
 	}()
 	if t.kind == isFile {
-		keepMode(tmp, t.info)
+		if err := keepMode(tmp, t.info); err != nil {
+			return wrap(err, "%s: cannot give the new file its permissions (%v): %s; the file was left as it was",
+				path, t.info.Mode().Perm(), cause(err))
+		}
 	}
 	if err := write(&seekWriter{writer{ctx: ctx, f: tmp, path: path}}); err != nil {
 		if ctx.Err() != nil {
@@ -149,12 +153,12 @@ func writeAtomic(ctx context.Context, path string, t target, noReplace bool, wri
 		if err != nil {
 			return wrap(err, "%s: cannot save it: %s", path, cause(err))
 		}
-		os.Remove(tmp.Name())
+		_ = os.Remove(tmp.Name()) // the link's other name; already gone when linkNew had to rename
 	} else if err := os.Rename(tmp.Name(), t.final); err != nil {
 		return wrap(err, "%s: cannot replace it: %s", path, cause(err))
 	}
 	committed = true
-	syncDir(dir)
+	SyncDir(dir)
 	return nil
 }
 
@@ -181,12 +185,12 @@ func interrupted(ctx context.Context, path string, t target) error {
 	return wrap(ctx.Err(), "%s: interrupted; nothing was written", path)
 }
 
-// syncDir makes a rename in dir durable. Best effort: some systems cannot sync a folder, and the file itself is
-// already synced.
-func syncDir(dir string) {
+// SyncDir makes renames in dir durable. Best effort, so it returns nothing: some systems cannot open or sync a
+// folder, and the files renamed into it were synced before.
+func SyncDir(dir string) {
 	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
+		_ = d.Sync()
+		_ = d.Close()
 	}
 }
 

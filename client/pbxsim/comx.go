@@ -118,7 +118,9 @@ func (s *Sim) comxUsers(w http.ResponseWriter) {
 	cw := csv.NewWriter(w)
 	cw.UseCRLF = s.o.CRLF
 	for _, u := range s.data.users() {
-		cw.Write([]string{u.Extension, u.Name, u.PIN.Reveal()})
+		if cw.Write([]string{u.Extension, u.Name, u.PIN.Reveal()}) != nil {
+			return // the client went away: there is no one left to answer
+		}
 	}
 	cw.Flush()
 }
@@ -136,8 +138,9 @@ func (s *Sim) comxIndex(w http.ResponseWriter, calls []call, extended bool) {
 func (s *Sim) comxIndexStream(w http.ResponseWriter, each func(func(*call) bool), extended bool) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	bw := bufio.NewWriterSize(w, 64<<10)
-	s.writeIndex(bw, each, extended, s.o.BOM)
-	bw.Flush()
+	if s.writeIndex(bw, each, extended, s.o.BOM) == nil {
+		_ = bw.Flush() // fails only for a client that went away: there is no one left to answer
+	}
 }
 
 // writeIndex writes index lines with AppendLine, applying the malformed-line fault.
@@ -227,8 +230,9 @@ func indexByte(b []byte, c byte) int {
 func (s *Sim) comxZip(w http.ResponseWriter, r *http.Request, each func(func(*call) bool), extended bool) {
 	w.Header().Set("Content-Type", "application/zip")
 	w.Header().Set("Content-Disposition", `attachment; filename="cdr.zip"`)
+	// A write fails only for a client that went away: the sim stops writing, and there is no one left to answer.
 	bw := bufio.NewWriterSize(w, 64<<10)
-	defer bw.Flush()
+	defer func() { _ = bw.Flush() }()
 	zw := zip.NewWriter(bw)
 	now := s.Now()
 	iw, err := zw.CreateHeader(&zip.FileHeader{Name: "index.txt", Method: zip.Deflate, Modified: now})
@@ -246,7 +250,7 @@ func (s *Sim) comxZip(w http.ResponseWriter, r *http.Request, each func(func(*ca
 		if err != nil {
 			return true // a recording the index names but the disk lost: the PBX leaves it out
 		}
-		defer rc.Close()
+		defer func() { _ = rc.Close() }()
 		fw, err := zw.CreateHeader(&zip.FileHeader{Name: c.rec.Recording, Method: zip.Store, Modified: c.rec.Start})
 		if err != nil {
 			return false
@@ -257,7 +261,7 @@ func (s *Sim) comxZip(w http.ResponseWriter, r *http.Request, each func(func(*ca
 	if s.Faults().TruncateZip {
 		return // no central directory: the archive ends after its last entry's data
 	}
-	zw.Close()
+	_ = zw.Close()
 }
 
 // comxRecording sends one call's recording as it is on disk.
@@ -275,14 +279,14 @@ func sendRecording(w http.ResponseWriter, r *http.Request, d dataset, c *call) {
 		http.Error(w, "404 Not Found", http.StatusNotFound)
 		return
 	}
-	defer rc.Close()
+	defer func() { _ = rc.Close() }()
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
 	w.Header().Set("Content-Disposition", `attachment; filename="`+url.PathEscape(c.rec.Recording)+`"`)
 	if r.Method == http.MethodHead {
 		return
 	}
-	io.Copy(w, rc)
+	_, _ = io.Copy(w, rc) // fails only for a client that went away: there is no one left to answer
 }
 
 // WriteIndex writes the Com.X index of the calls whose wall-clock start is in [from, to) (zero: open) exactly as

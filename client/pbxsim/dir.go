@@ -30,7 +30,7 @@ func loadDir(dir string, zone *time.Location) (*dirData, error) {
 	if err != nil {
 		return nil, fmt.Errorf("data directory: %w (it needs an index.txt in Com.X format)", err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	var calls []call
 	p := comx.NewParser(f)
 	for {
@@ -88,7 +88,7 @@ func (d *dirData) open(c *call) (io.ReadCloser, int64, error) {
 	}
 	st, err := f.Stat()
 	if err != nil {
-		f.Close()
+		_ = f.Close()
 		return nil, 0, err
 	}
 	return f, st.Size(), nil

@@ -150,7 +150,7 @@ func (p *pusher) send(ctx context.Context, body []byte, n int) (wait time.Durati
 		return -1, fmt.Errorf("pbxsim push of %d calls: %w", n, err)
 	}
 	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	if resp.StatusCode/100 == 2 {
 		return 0, nil
 	}

@@ -2,7 +2,6 @@ package pbxsim
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -53,7 +52,7 @@ func isOurModule(gomod string) bool {
 	if err != nil {
 		return false
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		if line := strings.TrimSpace(sc.Text()); strings.HasPrefix(line, "module ") {
@@ -144,32 +143,32 @@ func synthSpeech(seed uint64, seconds, pitch float64) []int16 {
 // alawWAV wraps G.711 A-law samples in a WAV header (format tag 6), as Asterisk writes its .wav recordings
 // when configured for A-law.
 func alawWAV(pcm []int16) []byte {
-	var b bytes.Buffer
 	le := binary.LittleEndian
 	n := uint32(len(pcm))
-	b.WriteString("RIFF")
-	binary.Write(&b, le, 4+26+12+8+n)
-	b.WriteString("WAVEfmt ")
-	binary.Write(&b, le, uint32(18))
-	binary.Write(&b, le, uint16(6)) // A-law
-	binary.Write(&b, le, uint16(1))
-	binary.Write(&b, le, uint32(8000))
-	binary.Write(&b, le, uint32(8000))
-	binary.Write(&b, le, uint16(1))
-	binary.Write(&b, le, uint16(8))
-	binary.Write(&b, le, uint16(0))
-	b.WriteString("fact")
-	binary.Write(&b, le, uint32(4))
-	binary.Write(&b, le, n)
-	b.WriteString("data")
-	binary.Write(&b, le, n)
+	b := make([]byte, 0, 58+len(pcm)+1)
+	b = append(b, "RIFF"...)
+	b = le.AppendUint32(b, 4+26+12+8+n)
+	b = append(b, "WAVEfmt "...)
+	b = le.AppendUint32(b, 18)
+	b = le.AppendUint16(b, 6) // A-law
+	b = le.AppendUint16(b, 1)
+	b = le.AppendUint32(b, 8000)
+	b = le.AppendUint32(b, 8000)
+	b = le.AppendUint16(b, 1)
+	b = le.AppendUint16(b, 8)
+	b = le.AppendUint16(b, 0)
+	b = append(b, "fact"...)
+	b = le.AppendUint32(b, 4)
+	b = le.AppendUint32(b, n)
+	b = append(b, "data"...)
+	b = le.AppendUint32(b, n)
 	for _, s := range pcm {
-		b.WriteByte(alaw(s))
+		b = append(b, alaw(s))
 	}
 	if n%2 == 1 {
-		b.WriteByte(0) // RIFF chunks are padded to an even length
+		b = append(b, 0) // RIFF chunks are padded to an even length
 	}
-	return b.Bytes()
+	return b
 }
 
 // alaw encodes one sample as G.711 A-law.

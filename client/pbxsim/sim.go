@@ -403,9 +403,11 @@ func (s *Sim) Handler() http.Handler { return http.HandlerFunc(s.serve) }
 // Server is a simulator listening on a loopback port.
 type Server struct {
 	*Sim
-	ln  net.Listener
-	srv *http.Server
-	url string
+	ln       net.Listener
+	srv      *http.Server
+	url      string
+	stopped  chan struct{} // closed when Serve has returned
+	serveErr error         // what Serve returned; set before stopped is closed
 }
 
 // Start builds a simulator and serves it on Options.Addr (127.0.0.1 on a free port when empty) until Close.
@@ -422,9 +424,12 @@ func Start(o Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pbxsim cannot listen on %s: %w", addr, err)
 	}
-	srv := &Server{Sim: s, ln: ln, url: "http://" + ln.Addr().String()}
+	srv := &Server{Sim: s, ln: ln, url: "http://" + ln.Addr().String(), stopped: make(chan struct{})}
 	srv.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	go srv.srv.Serve(ln)
+	go func() {
+		srv.serveErr = srv.srv.Serve(ln)
+		close(srv.stopped)
+	}()
 	if s.push != nil {
 		s.push.base = srv.url
 		go s.runPushes()
@@ -435,10 +440,19 @@ func Start(o Options) (*Server, error) {
 // URL is the server's base URL, e.g. http://127.0.0.1:40123; clients append /commagui/cdr or /pbx/cdr/data.
 func (srv *Server) URL() string { return srv.url }
 
-// Close stops the server, dropping open connections (stalled requests included).
+// Stopped is closed once the server no longer answers: after Close, or on its own when its listener fails (Close
+// then says why).
+func (srv *Server) Stopped() <-chan struct{} { return srv.stopped }
+
+// Close stops the server, dropping open connections (stalled requests included). Its error is a server that had
+// stopped serving before it was closed, or one that could not close its connections.
 func (srv *Server) Close() error {
 	srv.Sim.stop()
 	err := srv.srv.Close()
+	<-srv.stopped
+	if !errors.Is(srv.serveErr, http.ErrServerClosed) {
+		return fmt.Errorf("pbxsim stopped serving on %s before it was closed: %w", srv.ln.Addr(), srv.serveErr)
+	}
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}

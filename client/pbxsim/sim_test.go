@@ -861,3 +861,36 @@ func TestDSTZone(t *testing.T) {
 		}
 	}
 }
+
+// A server whose listener fails stops serving; Close says so instead of reporting a clean stop.
+func TestServerReportsServeFailure(t *testing.T) {
+	srv, err := Start(Options{Days: 1, End: testEnd, CallsPerDay: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.ln.Close(); err != nil { // what a listener that dies under the server looks like to Serve
+		t.Fatal(err)
+	}
+	select {
+	case <-srv.Stopped():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the server still serves 10s after its listener was closed")
+	}
+	err = srv.Close()
+	if err == nil || !strings.Contains(err.Error(), "stopped serving") {
+		t.Fatalf("Close after the listener failed = %v, want an error that says the server stopped serving", err)
+	}
+}
+
+// Close of a server that was serving is a clean stop, and a second Close is one too.
+func TestServerCloseIsClean(t *testing.T) {
+	srv, err := Start(Options{Days: 1, End: testEnd, CallsPerDay: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		if err := srv.Close(); err != nil {
+			t.Fatalf("Close #%d = %v, want nil", i+1, err)
+		}
+	}
+}

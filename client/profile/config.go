@@ -162,7 +162,7 @@ func Load(path string) (*File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading config %s: %w", path, unwrapPathError(err))
 	}
-	defer fh.Close()
+	defer func() { _ = fh.Close() }()
 	st, err := fh.Stat()
 	if err != nil {
 		return nil, fmt.Errorf("reading config %s: %w", path, unwrapPathError(err))

@@ -10,6 +10,8 @@ import (
 	"runtime"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/callscope/callscope/client/outfile"
 )
 
 // newFileHeader starts a config file callscope creates.
@@ -115,8 +117,8 @@ func WriteFileAtomic(path string, data []byte) error {
 	done := false
 	defer func() {
 		if !done {
-			tmp.Close()
-			os.Remove(tmp.Name())
+			_ = tmp.Close() // may be closed already; it is being thrown away
+			_ = os.Remove(tmp.Name())
 		}
 	}()
 	if err := tmp.Chmod(0o600); err != nil && runtime.GOOS != "windows" {
@@ -135,17 +137,6 @@ func WriteFileAtomic(path string, data []byte) error {
 		return fmt.Errorf("writing config %s: %w", path, unwrapPathError(err))
 	}
 	done = true
-	syncDir(dir)
+	outfile.SyncDir(dir)
 	return nil
-}
-
-// syncDir makes the rename durable where the platform allows opening a directory to sync it.
-func syncDir(dir string) {
-	if runtime.GOOS == "windows" {
-		return
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
 }

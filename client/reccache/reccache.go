@@ -53,7 +53,7 @@ func Open(dir string) (*Cache, error) {
 	}
 	if parts, err := filepath.Glob(filepath.Join(dir, "*"+partSuffix)); err == nil {
 		for _, p := range parts {
-			os.Remove(p)
+			_ = os.Remove(p) // one that stays is never served: only finished files are
 		}
 	}
 	return &Cache{dir: dir, maxBytes: DefaultMaxBytes, inflight: map[string]*download{}}, nil
@@ -185,16 +185,12 @@ func Key(src cdr.Source, rec cdr.Record) string {
 	if id == "" {
 		id = "start-" + rec.Start.Format("20060102T150405")
 	}
-	h := sha256.New()
+	var from string
 	if src != nil {
-		io.WriteString(h, src.Describe())
+		from = src.Describe()
 	}
-	h.Write([]byte{0})
-	io.WriteString(h, id)
-	h.Write([]byte{0})
-	io.WriteString(h, rec.Recording)
-	sum := hex.EncodeToString(h.Sum(nil))[:16]
-	return safePrefix(id, 40) + "-" + sum
+	sum := sha256.Sum256([]byte(from + "\x00" + id + "\x00" + rec.Recording))
+	return safePrefix(id, 40) + "-" + hex.EncodeToString(sum[:])[:16]
 }
 
 // safePrefix keeps at most max characters of s from [A-Za-z0-9._-], replacing others with '_', and never
@@ -314,14 +310,14 @@ func (c *Cache) Fetch(ctx context.Context, src cdr.Source, rec cdr.Record, progr
 	}
 	w, err := os.OpenFile(d.path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
 	if err != nil {
-		r.Close()
+		_ = r.Close()
 		return nil, fmt.Errorf("recording cache: cannot write in %s: %w", c.dir, err)
 	}
 	f, err := os.Open(d.path)
 	if err != nil {
-		w.Close()
-		r.Close()
-		os.Remove(d.path)
+		_ = w.Close() // empty, and removed
+		_ = r.Close()
+		_ = os.Remove(d.path)
 		return nil, fmt.Errorf("recording cache: %w", err)
 	}
 
@@ -335,7 +331,7 @@ func (c *Cache) Fetch(ctx context.Context, src cdr.Source, rec cdr.Record, progr
 // run copies the PBX's answer to the .part file, then renames it to its final name or removes it.
 func (c *Cache) run(ctx context.Context, d *download, r *cdr.Recording, w *os.File) {
 	err := copyProgress(ctx, w, r, d)
-	r.Close()
+	_ = r.Close() // read to its end, or abandoned with err
 	if cerr := w.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("recording cache: writing %s: %w", filepath.Base(d.path), cerr)
 	}
@@ -356,7 +352,7 @@ func (c *Cache) run(ctx context.Context, d *download, r *cdr.Recording, w *os.Fi
 		d.mu.Unlock()
 	}
 	if err != nil {
-		os.Remove(d.path) // readers keep their open handle; the partial file is never served again
+		_ = os.Remove(d.path) // readers keep their open handle; the partial file is never served again
 	}
 	c.mu.Lock()
 	delete(c.inflight, d.key)
@@ -402,11 +398,11 @@ func (c *Cache) lookup(key string, rec cdr.Record) (*Entry, bool) {
 		}
 		st, err := f.Stat()
 		if err != nil || !st.Mode().IsRegular() {
-			f.Close()
+			_ = f.Close()
 			continue
 		}
 		now := time.Now()
-		os.Chtimes(p, now, now)
+		_ = os.Chtimes(p, now, now) // best effort: a file not touched is only evicted sooner
 		return &Entry{File: f, Name: SafeName(rec.Recording), Format: formatFor(ext), Size: st.Size(), Cached: true}, true
 	}
 	return nil, false

@@ -165,7 +165,7 @@ func (c *Client) Get(ctx context.Context, req Request) (*Response, error) {
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		defer cancel()
 		snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		return nil, &HTTPError{Host: host, Status: resp.StatusCode, Text: http.StatusText(resp.StatusCode),
 			Body: c.scrub(strings.TrimSpace(string(snippet))), Anonymous: creds == nil}
 	}

@@ -139,7 +139,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "pbxsim: %v\n", err)
 		return 1
 	}
-	defer srv.Close()
 	eff := srv.Options()
 	fmt.Fprintf(stdout, "pbxsim: %d calls, %d days ending %s (%s)\n", srv.Total(), eff.Days,
 		eff.End.In(eff.Zone).Format("2006-01-02 15:04"), eff.Zone)
@@ -166,7 +165,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "  try: curl -u %s:PASSWORD '%s/commagui/cdr?format=txt&extended'\n", eff.ComxUser, srv.URL())
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	<-sig
+	select {
+	case <-sig:
+	case <-srv.Stopped():
+	}
+	if err := srv.Close(); err != nil {
+		fmt.Fprintf(stderr, "pbxsim: %v; start it again\n", err)
+		return 1
+	}
 	return 0
 }
 

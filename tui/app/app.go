@@ -144,7 +144,7 @@ func (m *Model) Init() tea.Cmd {
 // Run runs the app until the user quits or ctx ends.
 func Run(ctx context.Context, o Options) error {
 	m := New(o)
-	defer m.player.Close()
+	defer func() { _ = m.player.Close() }() // the app is done; a sound device that fails to close leaves nothing to do
 	_, err := tea.NewProgram(m, tea.WithContext(ctx)).Run()
 	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
 		return nil

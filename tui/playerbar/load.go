@@ -116,14 +116,14 @@ func (en *engine) load(ctx context.Context, gen int, rec cdr.Record, dl *dlProgr
 	}
 	st, err := decode.Open(decode.FollowDownload(e.File, e.Done(), e.Err), name)
 	if err != nil {
-		e.File.Close()
+		_ = e.File.Close()
 		return loadedMsg{gen: gen, err: err}
 	}
 	en.mu.Lock()
 	defer en.mu.Unlock()
 	if ctx.Err() != nil { // another call was asked for while this one opened
-		st.Close()
-		e.File.Close()
+		_ = st.Close()
+		_ = e.File.Close()
 		return loadedMsg{gen: gen, err: ctx.Err()}
 	}
 	fs := &fileStream{s: st, f: e.File}
@@ -143,12 +143,12 @@ func analyse(ctx context.Context, gen int, e *reccache.Entry, name string) waveM
 	if err != nil {
 		return waveMsg{gen: gen, err: err}
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	st, err := decode.Open(decode.FollowDownload(f, e.Done(), e.Err), name)
 	if err != nil {
 		return waveMsg{gen: gen, err: err}
 	}
-	defer st.Close()
+	defer func() { _ = st.Close() }()
 	a, err := waveform.Analyze(ctx, st, st.Format().SampleRate)
 	if err != nil {
 		return waveMsg{gen: gen, err: err}

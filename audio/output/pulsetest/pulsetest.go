@@ -61,7 +61,11 @@ func Start(t testing.TB) *Server {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { f.Close() })
+		t.Cleanup(func() {
+			if err := f.Close(); err != nil {
+				t.Errorf("the PulseAudio log %s may be incomplete: %v", path, err)
+			}
+		})
 		cmd.Args = append(cmd.Args, "-vvvv")
 		cmd.Stderr, cmd.Stdout = f, f
 	}
@@ -75,7 +79,9 @@ func Start(t testing.TB) *Server {
 		_ = syscall.Kill(cmd.Process.Pid, syscall.SIGCONT)
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
-		os.RemoveAll(dir)
+		if err := os.RemoveAll(dir); err != nil {
+			t.Errorf("removing the PulseAudio runtime directory: %v", err)
+		}
 	})
 	deadline := time.Now().Add(5 * time.Second)
 	for {

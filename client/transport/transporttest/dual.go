@@ -114,7 +114,7 @@ func (s *Server) Reset() {
 
 // Close stops the server.
 func (s *Server) Close() {
-	s.ln.Close()
+	_ = s.ln.Close() // ends accept; the servers below close what it handed them
 	s.tlsSrv.Close()
 	s.plainSrv.Close()
 }
@@ -122,8 +122,8 @@ func (s *Server) Close() {
 // accept hands each connection to the TLS or the plain server by its first byte: a TLS connection starts with
 // a handshake record (0x16), an HTTP request with a method name.
 func (s *Server) accept(tlsL, plainL *chanListener) {
-	defer tlsL.Close()
-	defer plainL.Close()
+	defer func() { _ = tlsL.Close() }()
+	defer func() { _ = plainL.Close() }()
 	for {
 		c, err := s.ln.Accept()
 		if err != nil {
@@ -131,11 +131,11 @@ func (s *Server) accept(tlsL, plainL *chanListener) {
 		}
 		go func() {
 			br := bufio.NewReader(c)
-			c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			_ = c.SetReadDeadline(time.Now().Add(5 * time.Second)) // a TCP connection always takes one
 			first, err := br.Peek(1)
-			c.SetReadDeadline(time.Time{})
+			_ = c.SetReadDeadline(time.Time{})
 			if err != nil {
-				c.Close()
+				_ = c.Close()
 				return
 			}
 			pc := &peekedConn{Conn: c, r: br}
@@ -171,7 +171,7 @@ func (l *chanListener) put(c net.Conn) {
 	select {
 	case l.conns <- c:
 	case <-l.done:
-		c.Close()
+		_ = c.Close()
 	}
 }
 

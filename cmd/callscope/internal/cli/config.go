@@ -92,7 +92,9 @@ func (a *app) showConfig() error {
 		names = []string{"none"}
 	}
 	fmt.Fprintf(w, "profiles:\t%s\n", strings.Join(names, ", "))
-	w.Flush()
+	if err := w.Flush(); err != nil {
+		return err
+	}
 	for _, warn := range f.Warnings {
 		a.warn(warn)
 	}
@@ -110,7 +112,9 @@ func (a *app) showConfig() error {
 		}
 		fmt.Fprintf(w, "  %s\t%s\t%s\n", r.Key, orDash(r.Value), from)
 	}
-	w.Flush()
+	if err := w.Flush(); err != nil {
+		return err
+	}
 	for _, n := range eff.Notes {
 		fmt.Fprintln(a.stdout, "note: "+n)
 	}
@@ -159,8 +163,8 @@ func (a *app) configPathCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintln(a.stdout, path)
-			return nil
+			_, err = fmt.Fprintln(a.stdout, path) // read by scripts: $(callscope config path)
+			return err
 		},
 	}
 }
@@ -199,7 +203,9 @@ func (a *app) configListCommand() *cobra.Command {
 				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", mark, n, kind, profile.DisplayURL(p.URL), orDash(p.User),
 					strings.TrimSuffix(pw, ", from profile "+n))
 			}
-			w.Flush()
+			if err := w.Flush(); err != nil {
+				return err
+			}
 			for _, warn := range f.Warnings {
 				a.warn(warn)
 			}

@@ -48,10 +48,13 @@ func (a *app) openLog(c *cobra.Command) error {
 	return nil
 }
 
-// closeLog closes the --debug file.
+// closeLog closes the --debug file. A Close that fails may have lost the log's last lines: the user hears it.
 func (a *app) closeLog() {
-	if a.logFile != nil {
-		a.logFile.Close()
+	if a.logFile == nil {
+		return
+	}
+	if err := a.logFile.Close(); err != nil {
+		fmt.Fprintf(a.stderr, "callscope: warning: the debug log %s may be incomplete: %v\n", a.debug, err)
 	}
 }
 

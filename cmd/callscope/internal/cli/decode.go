@@ -37,7 +37,7 @@ samples go to stdout, unless stdout is a terminal.`,
 			if err != nil {
 				return err // it names the file
 			}
-			defer s.Close()
+			defer func() { _ = s.Close() }()
 			write := func(w io.Writer) error {
 				var err error
 				if format == "wav" {

@@ -28,7 +28,6 @@ const (
 
 type hostileCall struct {
 	id, typ, ext, dialled, callerID, file, friendly, account, channel, dest string
-	size                                                                    int
 	served                                                                  bool // the PBX serves its recording
 }
 

@@ -49,7 +49,7 @@ Retry-After, and the PBX sends it again. Browse what arrived with --archive DIR.
 		Example: `  CALLSCOPE_LISTEN_API_KEY=… callscope listen --addr :8443 --dir ~/calls --tls-cert pbx-push.crt --tls-key pbx-push.key
   callscope listen --addr 127.0.0.1:9000 --dir ~/calls --bearer-file /etc/callscope/push-token`,
 		Args: cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
+		RunE: func(c *cobra.Command, _ []string) (err error) {
 			if dir == "" {
 				return usagef("say where the archive is with --dir DIR")
 			}
@@ -57,7 +57,6 @@ Retry-After, and the PBX sends it again. Browse what arrived with --archive DIR.
 				return usagef("HTTPS needs both --tls-cert and --tls-key")
 			}
 			var auth listen.Auth
-			var err error
 			if auth.APIKey, err = secretFrom("CALLSCOPE_LISTEN_API_KEY", keyFile, "--api-key-file"); err != nil {
 				return err
 			}
@@ -85,7 +84,11 @@ Retry-After, and the PBX sends it again. Browse what arrived with --archive DIR.
 			if err != nil {
 				return err
 			}
-			defer arch.Close()
+			defer func() {
+				if cerr := arch.Close(); err == nil {
+					err = cerr // it was written to: its Close is the last word on that
+				}
+			}()
 			if loc != nil && arch.Location() == nil {
 				if err := arch.SetZone(c.Context(), loc, false); err != nil {
 					return err

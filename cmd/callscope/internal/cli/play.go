@@ -54,7 +54,7 @@ quits, ? lists them. With no sound device the clock still runs and callscope say
 					if err != nil {
 						return nil, err
 					}
-					defer s.Close()
+					defer func() { _ = s.Close() }()
 					return waveform.Analyze(ctx, s, s.Format().SampleRate)
 				}
 			case lf.set():
@@ -66,7 +66,7 @@ quits, ? lists them. With no sound device the clock still runs and callscope say
 				return usagef("say what to play: a FILE, or --id ID / --start TIME with a PBX")
 			}
 			p := player.New(output.Open(output.Config{}))
-			defer p.Close()
+			defer func() { _ = p.Close() }() // playback is over; a sound device that fails to close leaves nothing to do
 			if err := p.Load(stream, stream.Format(), title); err != nil {
 				return err
 			}
@@ -110,12 +110,12 @@ func (a *app) openRemote(c *cobra.Command, lf lookupFlags) (s *decode.Stream, ti
 		if err != nil {
 			return nil, err
 		}
-		defer f.Close()
+		defer func() { _ = f.Close() }()
 		st, err := decode.Open(decode.FollowDownload(f, e.Done(), e.Err), e.Name)
 		if err != nil {
 			return nil, err
 		}
-		defer st.Close()
+		defer func() { _ = st.Close() }()
 		return waveform.Analyze(ctx, st, st.Format().SampleRate)
 	}
 	return s, callTitle(rec), speech, nil

@@ -34,7 +34,7 @@ func (a *app) recCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			defer rec.Close()
+			defer func() { _ = rec.Close() }()
 			prog := newProgress(a.stderr)
 			body := io.TeeReader(rec, &byteCounter{report: prog.bytes})
 			var n int64

@@ -99,10 +99,10 @@ func Main(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		a.logger().Debug("error: " + err.Error())
 	}
 	if a.demoServer != nil {
-		a.demoServer.Close()
+		_ = a.demoServer.Close() // a demo PBX that stopped answering made the command fail already
 	}
 	if a.archive != nil {
-		a.archive.Close()
+		_ = a.archive.Close() // opened for reading only
 	}
 	a.inTUI = false
 	for _, w := range a.heldWarnings {

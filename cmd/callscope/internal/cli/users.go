@@ -52,13 +52,17 @@ func (a *app) usersCommand() *cobra.Command {
 				if revealPINs {
 					head = append(head, "voicemail_pin")
 				}
-				w.Write(head)
+				if err := w.Write(head); err != nil {
+					return err
+				}
 				for i, u := range users {
 					row := []string{cell(u.Extension), cell(u.Name)}
 					if revealPINs {
 						row = append(row, cell(pin(i)))
 					}
-					w.Write(row)
+					if err := w.Write(row); err != nil {
+						return err
+					}
 				}
 				w.Flush()
 				return w.Error()

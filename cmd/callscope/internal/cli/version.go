@@ -71,8 +71,8 @@ func (a *app) versionCommand() *cobra.Command {
 		Example: `  callscope version`,
 		Args:    cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			fmt.Fprintln(a.stdout, "callscope "+versionText())
-			return nil
+			_, err := fmt.Fprintln(a.stdout, "callscope "+versionText())
+			return err
 		},
 	}
 }

@@ -39,7 +39,8 @@ func zoneNames(prefix string) []string {
 			continue
 		}
 		var names []string
-		filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		// What cannot be read is skipped: the walk itself never fails.
+		_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return nil
 			}
@@ -80,7 +81,7 @@ func isTZif(path string) bool {
 	if err != nil {
 		return false
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	var magic [4]byte
 	n, _ := f.Read(magic[:])
 	return n == 4 && string(magic[:]) == "TZif"

@@ -90,7 +90,11 @@ func Run(ctx context.Context, p *player.Player, title string, in *os.File, out i
 		if err != nil {
 			return fmt.Errorf("cannot take over the terminal: %v", err)
 		}
-		defer term.Restore(fd, old)
+		defer func() {
+			if err := term.Restore(fd, old); err != nil {
+				fmt.Fprintf(out, "\r\ncallscope: cannot give the terminal back (%v): type reset and press Enter\r\n", err)
+			}
+		}()
 		if w, _, err := term.GetSize(fd); err == nil && w > 0 {
 			width = w
 		}
@@ -211,7 +215,9 @@ func (sp *speech) get() (a *waveform.Analysis, done bool, err error) {
 	return sp.analysis, sp.done, sp.err
 }
 
-// handle acts on one key; note is a line to show above the progress line ("" for none).
+// handle acts on one key; note is a line to show above the progress line ("" for none). A seek that fails
+// stops the player with the error in its state, as any control does, and Run ends on it: its error is not
+// needed here.
 func handle(p *player.Player, km Keys, k keyName, sp *speech) (quit bool, note string) {
 	switch {
 	case key.Matches(k, km.Quit), key.Matches(k, km.Stop):
@@ -221,13 +227,13 @@ func handle(p *player.Player, km Keys, k keyName, sp *speech) (quit bool, note s
 	case key.Matches(k, km.Toggle):
 		p.Toggle()
 	case key.Matches(k, km.Forward):
-		p.SeekBy(ShortSeek)
+		_ = p.SeekBy(ShortSeek)
 	case key.Matches(k, km.Back):
-		p.SeekBy(-ShortSeek)
+		_ = p.SeekBy(-ShortSeek)
 	case key.Matches(k, km.ForwardBig):
-		p.SeekBy(LongSeek)
+		_ = p.SeekBy(LongSeek)
 	case key.Matches(k, km.BackBig):
-		p.SeekBy(-LongSeek)
+		_ = p.SeekBy(-LongSeek)
 	case key.Matches(k, km.Faster):
 		p.SetSpeed(p.Speed() + player.SpeedStep)
 	case key.Matches(k, km.Slower):
@@ -256,7 +262,7 @@ func handle(p *player.Player, km Keys, k keyName, sp *speech) (quit bool, note s
 		case !ok:
 			return false, "no speech before this point"
 		}
-		p.SeekTo(to)
+		_ = p.SeekTo(to)
 	}
 	return false, ""
 }
