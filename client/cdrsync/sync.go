@@ -99,6 +99,7 @@ func Run(ctx context.Context, src cdr.Source, a *archive.Archive, o Options) (St
 	a.CleanTmp() // partial files a killed sync left; no other writer uses tmp while we hold the lock
 
 	s := &syncer{src: src, a: a, o: o.withDefaults(), tried: map[string]bool{}, hostDown: map[string]string{}}
+	s.zip, _ = src.(comx.ZipFetcher) // a Com.X, bare or wrapped
 	return s.run(ctx)
 }
 
@@ -134,6 +135,7 @@ func (o Options) withDefaults() Options {
 
 type syncer struct {
 	src   cdr.Source
+	zip   comx.ZipFetcher // src's ziprec capability; nil when it has none (Difuse, or a wrapped source without it)
 	a     *archive.Archive
 	o     Options
 	zone  *cdr.Zone // places Com.X zip rows; the same for the whole run
@@ -397,8 +399,9 @@ func (s *syncer) checkWatermark(ctx context.Context, c chunk) (time.Time, error)
 	return last.Add(-s.o.Overlap), nil
 }
 
+// zoneInfo is the zone the chunks' calls were placed in: the sync's own for zip rows, else the source's.
 func (s *syncer) zoneInfo() cdr.ZoneInfo {
-	if _, ok := s.src.(*comx.Client); ok {
+	if s.zip != nil {
 		if s.zone.Decided() {
 			return s.zone.Info()
 		}
@@ -446,9 +449,12 @@ func (s *syncer) firstCall(ctx context.Context, from, to time.Time, w *dateWatch
 		return nil
 	}
 	var err error
-	if c, ok := s.src.(*comx.Client); ok {
+	if s.zip != nil {
 		var body io.ReadCloser
-		if body, err = c.Index(ctx, cdr.Query{From: from, To: to}); err == nil {
+		if body, err = s.zip.Index(ctx, cdr.Query{From: from, To: to}); s.unsupported(err) {
+			return s.firstCall(ctx, from, to, w)
+		}
+		if err == nil {
 			p := comx.NewParser(body)
 			for {
 				r, perr := p.Next()
@@ -509,6 +515,16 @@ func (s *syncer) chunkWithRetries(ctx context.Context, c chunk, i, n int) (int, 
 	}
 }
 
+// unsupported reports whether err says the source cannot send zips after all (a wrapper around a source
+// without the capability): the run then fetches calls and recordings one by one.
+func (s *syncer) unsupported(err error) bool {
+	if err == nil || !errors.Is(err, errors.ErrUnsupported) {
+		return false
+	}
+	s.zip = nil
+	return true
+}
+
 // retryable: a wrong password, a refused zip (unsafe, too large) and a full disk will not mend by asking again.
 func retryable(err error) bool {
 	switch {
@@ -545,9 +561,10 @@ func (s *syncer) chunk(ctx context.Context, c chunk, p Progress) (int, error) {
 	defer g.discard() // a chunk that failed; a no-op once published
 	var recs []cdr.Record
 	var err error
-	if cx, ok := s.src.(*comx.Client); ok {
-		recs, err = s.fetchZip(ctx, cx, c, &p, g)
-	} else {
+	if s.zip != nil {
+		recs, err = s.fetchZip(ctx, s.zip, c, &p, g)
+	}
+	if s.zip == nil || s.unsupported(err) {
 		recs, err = s.fetchCalls(ctx, c, &p, g)
 	}
 	if err != nil {
@@ -606,7 +623,7 @@ func (s *syncer) commit(ctx context.Context, recs []cdr.Record, g *gathered) err
 
 // fetchZip fetches a Com.X chunk as one ziprec: spooled to a file, opened and checked, its rows placed in the
 // PBX's zone, its new recordings stored.
-func (s *syncer) fetchZip(ctx context.Context, c *comx.Client, ch chunk, p *Progress, g *gathered) ([]cdr.Record, error) {
+func (s *syncer) fetchZip(ctx context.Context, c comx.ZipFetcher, ch chunk, p *Progress, g *gathered) ([]cdr.Record, error) {
 	f, err := os.CreateTemp(filepath.Join(s.a.Dir(), archive.TmpName), "chunk-*.zip")
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", errArchive, err)
