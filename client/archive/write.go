@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/callscope/callscope/client/cdr"
@@ -41,20 +42,48 @@ type Pending struct {
 	tmp string // "" when the archive already held these bytes
 }
 
+// memRecording is how much of a recording WriteRecording reads into memory before it makes a temporary file: a
+// recording that fits (minutes of GSM or A-law) is hashed first, so bytes the archive already holds never touch
+// the disk. Buffers are pooled; a sync runs a few writers at once, so this bounds their memory.
+const memRecording = 4 << 20
+
+var recBufs = sync.Pool{New: func() any { b := make([]byte, memRecording); return &b }}
+
 // WriteRecording copies r to a temporary file in the archive, hashing it. Nothing is synced yet: a batch of
 // recordings is made durable together by Publish, whose fsyncs run in parallel so the filesystem can commit
 // them in one journal transaction instead of one each. Bytes the archive already holds are not written twice.
+// It is safe to call from several goroutines at once.
 func (a *Archive) WriteRecording(r io.Reader) (*Pending, error) {
 	if a.readOnly {
 		return nil, a.errReadOnly()
+	}
+	bp := recBufs.Get().(*[]byte)
+	defer recBufs.Put(bp)
+	head, err := readUpTo(r, *bp)
+	if err != nil {
+		return nil, err
+	}
+	h := sha256.New()
+	h.Write(head)
+	p := &Pending{Blob: Blob{Format: cdr.SniffAudio(head[:min(len(head), sniffLen)]), Size: int64(len(head))}}
+	if len(head) < len(*bp) {
+		// The whole recording is in memory: when the archive holds these bytes, nothing is written.
+		p.Hash = hex.EncodeToString(h.Sum(nil))
+		if a.holds(p.Blob) {
+			return p, nil
+		}
 	}
 	tmp, err := os.CreateTemp(filepath.Join(a.dir, TmpName), "rec-*.part")
 	if err != nil {
 		return nil, fmt.Errorf("archive %s: %w", a.dir, err)
 	}
-	h := sha256.New()
-	sn := &sniffer{}
-	n, err := io.Copy(io.MultiWriter(tmp, h, sn), r)
+	_, err = tmp.Write(head)
+	if err == nil && len(head) == len(*bp) {
+		var n int64
+		n, err = io.CopyBuffer(io.MultiWriter(tmp, h), struct{ io.Reader }{r}, *bp)
+		p.Size += n
+		p.Hash = hex.EncodeToString(h.Sum(nil))
+	}
 	if cerr := tmp.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("archive %s: writing a recording: %w", a.dir, cerr)
 	}
@@ -62,13 +91,27 @@ func (a *Archive) WriteRecording(r io.Reader) (*Pending, error) {
 		os.Remove(tmp.Name())
 		return nil, err
 	}
-	p := &Pending{Blob: Blob{Hash: hex.EncodeToString(h.Sum(nil)), Format: cdr.SniffAudio(sn.head), Size: n},
-		tmp: tmp.Name()}
-	if st, err := os.Stat(a.blobPath(p.Hash, p.Format)); err == nil && st.Size() == n {
+	p.tmp = tmp.Name()
+	if a.holds(p.Blob) {
 		os.Remove(p.tmp)
 		p.tmp = ""
 	}
 	return p, nil
+}
+
+// readUpTo reads r until buf is full or r ends, and returns what it read.
+func readUpTo(r io.Reader, buf []byte) ([]byte, error) {
+	n, err := io.ReadFull(r, buf)
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		err = nil
+	}
+	return buf[:n], err
+}
+
+// holds reports whether the archive already stores these bytes under their final name.
+func (a *Archive) holds(b Blob) bool {
+	st, err := os.Stat(a.blobPath(b.Hash, b.Format))
+	return err == nil && st.Mode().IsRegular() && st.Size() == b.Size
 }
 
 // Discard removes a pending recording's temporary file (a chunk that failed).
@@ -175,17 +218,7 @@ func syncDir(dir string) {
 	}
 }
 
-// sniffer keeps the first bytes written, for the format check.
-type sniffer struct{ head []byte }
-
 const sniffLen = cdr.SniffLen
-
-func (s *sniffer) Write(p []byte) (int, error) {
-	if k := sniffLen - len(s.head); k > 0 {
-		s.head = append(s.head, p[:min(k, len(p))]...)
-	}
-	return len(p), nil
-}
 
 var ctxBackground = context.Background()
 

@@ -146,7 +146,8 @@ type syncer struct {
 	lastDate, lastHere time.Time // the latest Date answered, and this computer's clock then
 	newestEnd          time.Time // the end of the newest call returned this run (PBX wall clock)
 
-	tried    map[string]bool   // calls whose recording this run has tried
+	tried    map[string]bool // calls whose recording this run has tried
+	hostMu   sync.Mutex
 	hostDown map[string]string // hosts that could not be reached this run, with the reason
 	problems []string          // the first few recordings not fetched, for the warning
 }
@@ -662,7 +663,7 @@ func (s *syncer) fetchZip(ctx context.Context, c comx.ZipFetcher, ch chunk, p *P
 	if skipped > 0 {
 		s.o.OnWarn(fmt.Errorf("%s: %d malformed index lines were skipped", describeChunk(ch), skipped))
 	}
-	err = s.storeRecordings(ctx, ch, recs, p, g, func(r *cdr.Record) (*archive.Pending, error) {
+	err = s.storeRecordings(ctx, ch, recs, p, g, func(ctx context.Context, r *cdr.Record) (*archive.Pending, error) {
 		return s.storeFromZip(ctx, z, r)
 	})
 	if err != nil {
@@ -683,9 +684,7 @@ func (s *syncer) fetchCalls(ctx context.Context, ch chunk, p *Progress, g *gathe
 	if _, err := s.src.Calls(ctx, q, func(r cdr.Record) error { recs = append(recs, r); return nil }); err != nil {
 		return nil, err
 	}
-	err := s.storeRecordings(ctx, ch, recs, p, g, func(r *cdr.Record) (*archive.Pending, error) {
-		return s.storeFetched(ctx, r)
-	})
+	err := s.storeRecordings(ctx, ch, recs, p, g, s.storeFetched)
 	if err != nil {
 		return nil, err
 	}
