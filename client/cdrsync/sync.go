@@ -16,7 +16,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -145,6 +144,8 @@ type syncer struct {
 	clockMu            sync.Mutex
 	lastDate, lastHere time.Time // the latest Date answered, and this computer's clock then
 	newestEnd          time.Time // the end of the newest call returned this run (PBX wall clock)
+
+	ahead *spooled // the next chunk's zip, downloading while this one is stored (prefetch.go)
 
 	tried    map[string]bool // calls whose recording this run has tried
 	hostMu   sync.Mutex
@@ -275,6 +276,7 @@ type chunk struct{ from, to time.Time } // wall clocks; to zero: up to the PBX's
 // doubles, and a grown chunk is first looked into (a few rows of its list) so the sync jumps to where the calls
 // are instead of fetching years one day at a time.
 func (s *syncer) walk(ctx context.Context, from time.Time, resumed bool) error {
+	defer s.dropPrefetch()
 	t := from.Truncate(time.Hour) // whole hours: the API's minutes, and tidy chunks
 	size := s.o.Chunk
 	for i := 1; ; i++ {
@@ -563,7 +565,7 @@ func (s *syncer) chunk(ctx context.Context, c chunk, p Progress) (int, error) {
 	var recs []cdr.Record
 	var err error
 	if s.zip != nil {
-		recs, err = s.fetchZip(ctx, s.zip, c, &p, g)
+		recs, err = s.fetchZip(ctx, w, c, &p, g)
 	}
 	if s.zip == nil || s.unsupported(err) {
 		recs, err = s.fetchCalls(ctx, c, &p, g)
@@ -624,23 +626,31 @@ func (s *syncer) commit(ctx context.Context, recs []cdr.Record, g *gathered) err
 
 // fetchZip fetches a Com.X chunk as one ziprec: spooled to a file, opened and checked, its rows placed in the
 // PBX's zone, its new recordings stored.
-func (s *syncer) fetchZip(ctx context.Context, c comx.ZipFetcher, ch chunk, p *Progress, g *gathered) ([]cdr.Record, error) {
-	f, err := os.CreateTemp(filepath.Join(s.a.Dir(), archive.TmpName), "chunk-*.zip")
+func (s *syncer) fetchZip(ctx context.Context, w *dateWatch, ch chunk, p *Progress, g *gathered) ([]cdr.Record, error) {
+	var f *os.File
+	var n int64
+	var err error
+	if sp := s.takePrefetch(ch); sp != nil {
+		if f, n, err = sp.wait(ctx); err == nil {
+			p.Bytes = n
+			s.o.OnProgress(*p)
+		}
+		if d := sp.w.earliest(); !d.IsZero() {
+			w.note(d) // the chunk's list was asked for then
+		}
+	} else {
+		f, n, err = s.download(ctx, s.zip, ch, func(n int64) {
+			p.Bytes = n
+			s.o.OnProgress(*p)
+		})
+	}
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", errArchive, err)
+		return nil, err
 	}
 	defer func() {
 		f.Close()
 		os.Remove(f.Name())
 	}()
-	q := cdr.Query{From: ch.from, To: ch.to, Extended: true, OnProgress: func(n int64) {
-		p.Bytes = n
-		s.o.OnProgress(*p)
-	}}
-	n, err := c.FetchZip(ctx, q, f)
-	if err != nil {
-		return nil, err
-	}
 	p.Bytes = n
 	z, err := comx.OpenZip(f, n, comx.Limits{})
 	if err != nil {
@@ -662,6 +672,10 @@ func (s *syncer) fetchZip(ctx context.Context, c comx.ZipFetcher, ch chunk, p *P
 	placer.Flush()
 	if skipped > 0 {
 		s.o.OnWarn(fmt.Errorf("%s: %d malformed index lines were skipped", describeChunk(ch), skipped))
+	}
+	s.noteEnds(recs)
+	if next, ok := s.following(ch, len(recs)); ok {
+		s.prefetch(ctx, next) // while this chunk's recordings are stored
 	}
 	err = s.storeRecordings(ctx, ch, recs, p, g, func(ctx context.Context, r *cdr.Record) (*archive.Pending, error) {
 		return s.storeFromZip(ctx, z, r)

@@ -3,11 +3,14 @@ package cdrsync
 import (
 	"context"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/callscope/callscope/client/archive"
 	"github.com/callscope/callscope/client/cdr"
 	"github.com/callscope/callscope/client/comx"
 	"github.com/callscope/callscope/client/pbxsim"
@@ -122,4 +125,61 @@ func TestSyncWrappedComxUsesZip(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestStopWhileDownloadingAhead: a run stopped while one chunk's recordings are stored and the next chunk's zip
+// downloads ahead ends promptly, leaves no downloaded file behind, and has moved the watermark past committed
+// chunks only; the next run completes the archive.
+func TestStopWhileDownloadingAhead(t *testing.T) {
+	end := weekStart.AddDate(0, 0, 4)
+	srv, err := pbxsim.Start(pbxsim.Options{Days: 4, End: end.Add(-time.Second), CallsPerDay: 60, Zone: zone,
+		Seed: 9, Now: end, FrozenClock: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	c := comxClient(t, srv.URL(), zone)
+	dir := t.TempDir()
+	a := openArchive(t, dir)
+	for _, stopAfter := range []int{1, 3} { // a Saturday, then a Monday (the Sunday has few calls)
+		// Every answer is slow, so the download ahead is still running when the chunk's recordings are stored.
+		srv.SetFaults(pbxsim.Faults{Latency: 300 * time.Millisecond})
+		ctx, cancel := context.WithCancel(context.Background())
+		o := fastOptions(end)
+		o.Chunk = 24 * time.Hour
+		stored := 0
+		var stopped time.Time
+		o.OnProgress = func(p Progress) {
+			if p.Recordings > 0 && !p.Done && p.Chunk == stopAfter {
+				stored++
+				if stored == 3 {
+					stopped = time.Now()
+					cancel()
+				}
+			}
+		}
+		_, err := Run(ctx, c, a, o)
+		took := time.Since(stopped)
+		cancel()
+		if err == nil || ctx.Err() == nil {
+			t.Fatalf("stopping in chunk %d: %v", stopAfter, err)
+		}
+		ents, _ := os.ReadDir(filepath.Join(dir, archive.TmpName))
+		if len(ents) != 0 {
+			t.Fatalf("stopped in chunk %d: files left in tmp: %v", stopAfter, ents)
+		}
+		st, _ := LoadState(dir)
+		t.Logf("stopped in chunk %d, returned %v later: %v; through %s", stopAfter, took, err, st.Through.Format(time.DateTime))
+		if took > time.Second {
+			t.Errorf("the run took %v to stop", took)
+		}
+		srv.SetFaults(pbxsim.Faults{})
+		if !st.Through.IsZero() {
+			checkComplete(t, a, simCalls(srv.Sim), c, st.Through)
+		}
+	}
+	if _, err := Run(context.Background(), c, a, fastOptions(end)); err != nil {
+		t.Fatal(err)
+	}
+	checkComplete(t, a, simCalls(srv.Sim), c, time.Time{})
 }
