@@ -44,10 +44,14 @@ type Pending struct {
 
 // memRecording is how much of a recording WriteRecording reads into memory before it makes a temporary file: a
 // recording that fits (minutes of GSM or A-law) is hashed first, so bytes the archive already holds never touch
-// the disk. Buffers are pooled; a sync runs a few writers at once, so this bounds their memory.
-const memRecording = 4 << 20
+// the disk. A sync runs a few writers at once, so this bounds their memory. Buffers start small and grow to
+// what the recordings need, and are pooled.
+const (
+	memRecording = 4 << 20
+	firstBuffer  = 256 << 10
+)
 
-var recBufs = sync.Pool{New: func() any { b := make([]byte, memRecording); return &b }}
+var recBufs = sync.Pool{New: func() any { b := make([]byte, 0, firstBuffer); return &b }}
 
 // WriteRecording copies r to a temporary file in the archive, hashing it. Nothing is synced yet: a batch of
 // recordings is made durable together by Publish, whose fsyncs run in parallel so the filesystem can commit
@@ -59,14 +63,15 @@ func (a *Archive) WriteRecording(r io.Reader) (*Pending, error) {
 	}
 	bp := recBufs.Get().(*[]byte)
 	defer recBufs.Put(bp)
-	head, err := readUpTo(r, *bp)
+	head, err := readUpTo(r, bp, memRecording)
 	if err != nil {
 		return nil, err
 	}
 	h := sha256.New()
 	h.Write(head)
 	p := &Pending{Blob: Blob{Format: cdr.SniffAudio(head[:min(len(head), sniffLen)]), Size: int64(len(head))}}
-	if len(head) < len(*bp) {
+	whole := len(head) < memRecording
+	if whole {
 		// The whole recording is in memory: when the archive holds these bytes, nothing is written.
 		p.Hash = hex.EncodeToString(h.Sum(nil))
 		if a.holds(p.Blob) {
@@ -78,9 +83,9 @@ func (a *Archive) WriteRecording(r io.Reader) (*Pending, error) {
 		return nil, fmt.Errorf("archive %s: %w", a.dir, err)
 	}
 	_, err = tmp.Write(head)
-	if err == nil && len(head) == len(*bp) {
+	if err == nil && !whole {
 		var n int64
-		n, err = io.CopyBuffer(io.MultiWriter(tmp, h), struct{ io.Reader }{r}, *bp)
+		n, err = io.CopyBuffer(io.MultiWriter(tmp, h), struct{ io.Reader }{r}, head)
 		p.Size += n
 		p.Hash = hex.EncodeToString(h.Sum(nil))
 	}
@@ -99,13 +104,27 @@ func (a *Archive) WriteRecording(r io.Reader) (*Pending, error) {
 	return p, nil
 }
 
-// readUpTo reads r until buf is full or r ends, and returns what it read.
-func readUpTo(r io.Reader, buf []byte) ([]byte, error) {
-	n, err := io.ReadFull(r, buf)
-	if err == io.EOF || err == io.ErrUnexpectedEOF {
-		err = nil
+// readUpTo reads r until it ends or limit bytes are read, into *buf, which it grows (doubling, up to limit) as
+// needed, and returns what it read.
+func readUpTo(r io.Reader, buf *[]byte, limit int) ([]byte, error) {
+	b := (*buf)[:0]
+	for len(b) < limit {
+		if len(b) == cap(b) {
+			grown := make([]byte, len(b), min(max(2*cap(b), firstBuffer), limit))
+			copy(grown, b)
+			b = grown
+			*buf = b
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
-	return buf[:n], err
+	return b, nil
 }
 
 // holds reports whether the archive already stores these bytes under their final name.
