@@ -244,6 +244,8 @@ var ctxBackground = context.Background()
 // Batch is one write transaction: calls put in it appear together at Commit, or not at all.
 type Batch struct {
 	a    *Archive
+	ctx  context.Context // Begin's: a stop ends the rebuild of the blocks at Commit too
+	days map[int64]bool  // the days of the calls put, whose blocks Commit rebuilds
 	tx   *sql.Tx
 	stmt *sql.Stmt
 	n    int
@@ -283,7 +285,7 @@ func (a *Archive) Begin(ctx context.Context) (*Batch, error) {
 		a.writeMu.Unlock()
 		return nil, a.writeError(err)
 	}
-	return &Batch{a: a, tx: tx, stmt: stmt}, nil
+	return &Batch{a: a, ctx: ctx, days: map[int64]bool{}, tx: tx, stmt: stmt}, nil
 }
 
 // Put stores a call, replacing the one with the same unique ID. blob is its stored recording; the zero Blob
@@ -298,11 +300,12 @@ func (b *Batch) Put(ctx context.Context, r *cdr.Record, blob Blob) error {
 	_, off := r.Start.Zone()
 	peer := r.PeerExtension() // the filter's second leg (cdr.Record.InvolvesExtension)
 	b.buf = encodeRecord(b.buf[:0], r)
-	_, err := b.stmt.ExecContext(ctx, r.UniqueID, cdr.WallClock(r.Start).Unix(), off, r.Extension, peer, b.buf,
-		blob.Hash, blob.Format, blob.Size)
+	wall := cdr.WallClock(r.Start).Unix()
+	_, err := b.stmt.ExecContext(ctx, r.UniqueID, wall, off, r.Extension, peer, b.buf, blob.Hash, blob.Format, blob.Size)
 	if err != nil {
 		return b.a.writeError(err)
 	}
+	b.days[dayOf(wall)] = true // a call stored before on another day: the update trigger notes that day
 	b.n++
 	return nil
 }
@@ -318,6 +321,11 @@ func (b *Batch) Commit() error {
 	b.done = true
 	defer b.a.writeMu.Unlock()
 	b.stmt.Close()
+	// The blocks of the days this batch changed, in the same transaction: readers never see them disagree.
+	if err := rebuildDirty(b.ctx, b.tx, b.days); err != nil {
+		b.tx.Rollback()
+		return b.a.writeError(err)
+	}
 	if _, err := b.tx.Exec(`UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = ?`, metaGen); err != nil {
 		b.tx.Rollback()
 		return b.a.writeError(err)
