@@ -25,8 +25,9 @@ import (
 // and the triggers always agree on which day a call is in.
 //
 // A block is a sequence of rows, each: uvarint length and the unique ID, varint start wall clock, varint zone
-// offset, uvarint length and the packed record (codec.go). Rows are in start order, ties by ID. A day block
-// also holds the text the free-text search looks in (search.go): one line per call, in the same order.
+// offset, uvarint length and the packed record (codec.go). Rows are in start order, ties by ID. Beside each day's
+// block (day_text) are the text the free-text search looks in (search.go), one line per call, and the calls' IDs,
+// in the same order: a search reads those, and only the calls that match.
 
 const secondsPerDay = 86400
 
@@ -52,8 +53,12 @@ const blockSchema = `
 CREATE TABLE IF NOT EXISTS days (
 	day   INTEGER PRIMARY KEY,
 	n     INTEGER NOT NULL, -- calls in the block
-	calls BLOB NOT NULL,
-	text  BLOB NOT NULL
+	calls BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS day_text ( -- a table of its own: reading it does not walk the calls' pages
+	day   INTEGER PRIMARY KEY,
+	ids   BLOB NOT NULL,    -- the day's unique IDs in block order, each a uvarint length and the bytes
+	text  BLOB NOT NULL     -- the search text, a line per call (search.go)
 );
 CREATE TABLE IF NOT EXISTS party_days (
 	party TEXT NOT NULL,    -- an extension: the call's own, or the one it dialled or reached (peer)
@@ -209,8 +214,8 @@ func rebuildDay(ctx context.Context, tx *sql.Tx, day int64) error {
 		return err
 	}
 	var (
-		all, text []byte
-		n         int
+		all, text, ids []byte
+		n              int
 		parties   = map[string]*partyBlock{}
 		fixes     [][2]string // id, peer
 	)
@@ -247,6 +252,8 @@ func rebuildDay(ctx context.Context, tx *sql.Tx, day int64) error {
 		row = appendRow(row[:0], &br)
 		all = append(all, row...)
 		text = appendSearchText(text, &r)
+		ids = binary.AppendUvarint(ids, uint64(len(br.id)))
+		ids = append(ids, br.id...)
 		n++
 		add(ext, row)
 		if peer != ext {
@@ -266,11 +273,13 @@ func rebuildDay(ctx context.Context, tx *sql.Tx, day int64) error {
 		return err
 	}
 	if n == 0 {
-		_, err := tx.ExecContext(ctx, `DELETE FROM days WHERE day = ?`, day)
+		_, err := tx.ExecContext(ctx, `DELETE FROM days WHERE day = ?; DELETE FROM day_text WHERE day = ?`, day, day)
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO days(day, n, calls, text) VALUES (?, ?, ?, ?)`,
-		day, n, all, text); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO days(day, n, calls) VALUES (?, ?, ?)`, day, n, all); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO day_text(day, ids, text) VALUES (?, ?, ?)`, day, ids, text); err != nil {
 		return err
 	}
 	names := make([]string, 0, len(parties))

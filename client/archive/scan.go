@@ -171,7 +171,7 @@ func (a *Archive) scanBlocks(ctx context.Context, tx *sql.Tx, sp span, w *window
 		return a.readError(err)
 	}
 	defer rows.Close()
-	var block []byte
+	var block sql.RawBytes // read in place: a block is large, and is done with before the next
 	for rows.Next() && !w.full() {
 		if err := rows.Scan(&block); err != nil {
 			return a.readError(err)

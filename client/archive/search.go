@@ -3,6 +3,9 @@ package archive
 import (
 	"bytes"
 	"context"
+	"database/sql"
+	"encoding/binary"
+	"errors"
 	"strings"
 
 	"github.com/callscope/callscope/client/cdr"
@@ -140,7 +143,8 @@ func (m *textMatcher) lines(text []byte) []int {
 }
 
 // searchBlocks answers Search from the day blocks: each day's text is scanned, and only the calls that match
-// are read. An extension is checked on the matching calls (cdr.Record.InvolvesExtension).
+// are read, one by one by ID when they are few, or with the day's block when they are many. An extension is
+// checked on the matching calls (cdr.Record.InvolvesExtension).
 func (a *Archive) searchBlocks(ctx context.Context, q cdr.Query, m *textMatcher, fn func(cdr.Record) error) (cdr.Result, error) {
 	res := cdr.Result{Page: q.Page}
 	ext := strings.TrimSpace(q.Extension)
@@ -150,7 +154,7 @@ func (a *Archive) searchBlocks(ctx context.Context, q cdr.Query, m *textMatcher,
 	}
 	total := 0
 	w, limit := pageWindow(q, fn)
-	counted := &window{take: -1, fn: func(r cdr.Record) error {
+	matched := &window{take: -1, fn: func(r cdr.Record) error {
 		if ext != "" && !r.InvolvesExtension(ext) {
 			return nil
 		}
@@ -170,29 +174,34 @@ func (a *Archive) searchBlocks(ctx context.Context, q cdr.Query, m *textMatcher,
 		return res, err
 	}
 	defer tx.Rollback()
-	query, args := sp.blocksQuery(`calls, text`)
-	rows, err := tx.QueryContext(ctx, query, args...)
+	byID, err := tx.PrepareContext(ctx, `SELECT start_wall, start_off, record FROM calls WHERE id = ?`)
+	if err != nil {
+		return res, a.readError(err)
+	}
+	defer byID.Close()
+	rows, err := tx.QueryContext(ctx, `SELECT day, ids, text FROM day_text WHERE day >= ? AND day <= ? ORDER BY day`, sp.lo, sp.hi)
 	if err != nil {
 		return res, a.readError(err)
 	}
 	defer rows.Close()
-	var block, text []byte
+	var (
+		day       int64
+		text, ids sql.RawBytes // read in place
+	)
 	for rows.Next() {
-		if err := rows.Scan(&block, &text); err != nil {
+		if err := rows.Scan(&day, &ids, &text); err != nil {
 			return res, a.readError(err)
 		}
 		hits := m.lines(text)
 		if len(hits) == 0 {
 			continue
 		}
-		next := 0
-		keep := func(i int) bool {
-			for next < len(hits) && hits[next] < i {
-				next++
-			}
-			return next < len(hits) && hits[next] == i
+		if n := bytes.Count(text, []byte{lineEnd}); len(hits)*denseHits >= n {
+			err = a.passDay(ctx, tx, day, sp, hits, matched)
+		} else {
+			err = a.passByID(ctx, byID, ids, hits, sp, matched)
 		}
-		if err := a.passBlock(ctx, block, sp, keep, counted); err != nil {
+		if err != nil {
 			res.Rows = w.rows
 			return res, err
 		}
@@ -205,6 +214,74 @@ func (a *Archive) searchBlocks(ctx context.Context, q cdr.Query, m *textMatcher,
 		res.TotalPages = (total + limit - 1) / limit
 	}
 	return res, a.readError(rows.Err())
+}
+
+// denseHits: when at least one call of a day in this many matches, the day's block is read whole rather than
+// the matching calls one by one (a call by ID costs about what reading a few of them from a block does).
+const denseHits = 8
+
+// passDay passes the day's calls with the given indexes (in order) through the window, from its block.
+func (a *Archive) passDay(ctx context.Context, tx *sql.Tx, day int64, sp span, hits []int, w *window) error {
+	var block sql.RawBytes
+	rows, err := tx.QueryContext(ctx, `SELECT calls FROM days WHERE day = ?`, day)
+	if err != nil {
+		return a.readError(err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		return a.readError(errors.Join(rows.Err(), errBadBlock))
+	}
+	if err := rows.Scan(&block); err != nil {
+		return a.readError(err)
+	}
+	next := 0
+	keep := func(i int) bool {
+		for next < len(hits) && hits[next] < i {
+			next++
+		}
+		return next < len(hits) && hits[next] == i
+	}
+	return a.passBlock(ctx, block, sp, keep, w)
+}
+
+// passByID passes the calls with the given indexes (in order) in a day's list of IDs through the window,
+// reading each by its ID.
+func (a *Archive) passByID(ctx context.Context, byID *sql.Stmt, ids []byte, hits []int, sp span, w *window) error {
+	next := 0
+	for i := 0; next < len(hits) && len(ids) > 0; i++ {
+		l, k := binary.Uvarint(ids)
+		if k <= 0 || l > uint64(len(ids)-k) {
+			return a.readError(errBadBlock)
+		}
+		id := ids[k : k+int(l)]
+		ids = ids[k+int(l):]
+		if hits[next] != i {
+			continue
+		}
+		next++
+		var r cdr.Record
+		var wall int64
+		var off int
+		var packed []byte
+		if err := byID.QueryRowContext(ctx, string(id)).Scan(&wall, &off, &packed); err != nil {
+			return a.readError(err)
+		}
+		if !sp.holds(wall) {
+			continue
+		}
+		if err := decodeRecord(packed, &r); err != nil {
+			return a.readError(err)
+		}
+		r.UniqueID = string(id)
+		r.Start = a.place(wall, off)
+		if err := w.fn(r); err != nil {
+			return err
+		}
+	}
+	if next < len(hits) {
+		return a.readError(errBadBlock) // fewer IDs than lines of text
+	}
+	return nil
 }
 
 // searchIndex answers Search for an index of an older format (no blocks): every call of the range is read and
