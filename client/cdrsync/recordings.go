@@ -58,21 +58,26 @@ func (g *gathered) discard() {
 const maxProblems = 3
 
 // commitRecordings marks, in the batch of the calls they belong to, the recordings that could not be fetched,
-// then commits; the run's counts move only once the batch is committed.
-func (s *syncer) commitRecordings(ctx context.Context, b *archive.Batch, g *gathered) error {
-	gaveUp := 0
+// then commits. It returns how many of them have now been tried attempts times, and given up on. It touches
+// nothing of the run (it runs beside the next chunk's fetch, commit.go): noteCommitted moves the run's counts.
+func commitRecordings(ctx context.Context, b *archive.Batch, g *gathered, attempts int) (gaveUp int, err error) {
 	for id, f := range g.failed {
 		tries, err := b.RecordingFailed(ctx, id, f.reason, f.tried)
 		if err != nil {
-			return fmt.Errorf("%w: %w", errArchive, err)
+			return 0, fmt.Errorf("%w: %w", errArchive, err)
 		}
-		if f.tried && tries >= s.o.RecordingAttempts {
+		if f.tried && tries >= attempts {
 			gaveUp++
 		}
 	}
 	if err := b.Commit(); err != nil {
-		return fmt.Errorf("%w: %w", errArchive, err)
+		return 0, fmt.Errorf("%w: %w", errArchive, err)
 	}
+	return gaveUp, nil
+}
+
+// noteCommitted moves the run's counts once a batch is committed.
+func (s *syncer) noteCommitted(g *gathered, gaveUp int) {
 	for id := range g.pending {
 		s.tried[id] = true
 	}
@@ -84,7 +89,6 @@ func (s *syncer) commitRecordings(ctx context.Context, b *archive.Batch, g *gath
 		}
 	}
 	s.stats.GaveUp += gaveUp
-	return nil
 }
 
 // needsRecording says whether a call's recording is still to be fetched: the PBX recorded it, and the archive
@@ -347,9 +351,11 @@ func (s *syncer) retryBatch(ctx context.Context, recs []cdr.Record) error {
 			return fmt.Errorf("%w: %w", errArchive, err)
 		}
 	}
-	if err := s.commitRecordings(ctx, b, g); err != nil {
+	gaveUp, err := commitRecordings(ctx, b, g, s.o.RecordingAttempts)
+	if err != nil {
 		return err
 	}
+	s.noteCommitted(g, gaveUp)
 	s.stats.Recordings += len(g.pending)
 	return nil
 }

@@ -145,7 +145,8 @@ type syncer struct {
 	lastDate, lastHere time.Time // the latest Date answered, and this computer's clock then
 	newestEnd          time.Time // the end of the newest call returned this run (PBX wall clock)
 
-	ahead *spooled // the next chunk's zip, downloading while this one is stored (prefetch.go)
+	ahead      *spooled   // the next chunk's zip, downloading while this one is stored (prefetch.go)
+	committing *commitJob // the last chunk, being committed while this one is fetched (commit.go)
 
 	tried    map[string]bool // calls whose recording this run has tried
 	hostMu   sync.Mutex
@@ -275,8 +276,14 @@ type chunk struct{ from, to time.Time } // wall clocks; to zero: up to the PBX's
 // PBX's present as far as it is known, and the last one is open-ended. Over a stretch without calls the chunk
 // doubles, and a grown chunk is first looked into (a few rows of its list) so the sync jumps to where the calls
 // are instead of fetching years one day at a time.
-func (s *syncer) walk(ctx context.Context, from time.Time, resumed bool) error {
+func (s *syncer) walk(ctx context.Context, from time.Time, resumed bool) (err error) {
 	defer s.dropPrefetch()
+	defer func() {
+		// The last chunk's commit, however the walk ended: what was committed counts.
+		if cerr := s.finishCommit(); err == nil {
+			err = cerr
+		}
+	}()
 	t := from.Truncate(time.Hour) // whole hours: the API's minutes, and tidy chunks
 	size := s.o.Chunk
 	for i := 1; ; i++ {
@@ -289,6 +296,9 @@ func (s *syncer) walk(ctx context.Context, from time.Time, resumed bool) error {
 			c.to = t.Add(size)
 		}
 		if size > s.o.Chunk {
+			if err := s.finishCommit(); err != nil {
+				return err // the watermark moves in order: the chunk before first
+			}
 			first, found, err := s.lookAhead(ctx, c)
 			if err != nil {
 				return err
@@ -315,6 +325,9 @@ func (s *syncer) walk(ctx context.Context, from time.Time, resumed bool) error {
 			return err
 		}
 		if i == 1 && resumed {
+			if err := s.finishCommit(); err != nil {
+				return err
+			}
 			if again, err := s.checkWatermark(ctx, c); err != nil || !again.IsZero() {
 				if err != nil {
 					return err
@@ -498,6 +511,16 @@ func (s *syncer) chunkWithRetries(ctx context.Context, c chunk, i, n int) (int, 
 		if err != nil && ctx.Err() != nil {
 			return 0, ctx.Err() // stopped, not failed: whatever the interrupted step said
 		}
+		if err != nil && !isChunkError(err) {
+			// The chunk before this one may still be on its way into the archive: it counts, whatever this one
+			// does.
+			if cerr := s.finishCommit(); cerr != nil {
+				return 0, cerr
+			}
+		}
+		if isChunkError(err) {
+			return 0, err
+		}
 		if err == nil || ctx.Err() != nil || attempt >= s.o.Retries || !retryable(err) {
 			if err != nil && ctx.Err() == nil {
 				err = fmt.Errorf("%s: %w (the archive is complete up to %s; the next sync starts there)",
@@ -555,13 +578,19 @@ func (s *syncer) throughText() string {
 	return s.state.Through.Format("2006-01-02 15:04")
 }
 
-// chunk fetches, stores and commits one chunk, then moves the watermark. It returns how many calls it held.
+// chunk fetches one chunk and its recordings, then hands it to be committed (commit.go) once the chunk before
+// it is committed and the watermark moved past that. It returns how many calls the chunk held.
 func (s *syncer) chunk(ctx context.Context, c chunk, p Progress) (int, error) {
 	s.o.OnProgress(p)
 	w := &dateWatch{}
 	ctx = s.watch(ctx, w)
 	g := newGathered()
-	defer g.discard() // a chunk that failed; a no-op once published
+	handed := false
+	defer func() {
+		if !handed {
+			g.discard() // a chunk that failed
+		}
+	}()
 	var recs []cdr.Record
 	var err error
 	if s.zip != nil {
@@ -574,54 +603,12 @@ func (s *syncer) chunk(ctx context.Context, c chunk, p Progress) (int, error) {
 		return 0, err
 	}
 	s.noteEnds(recs)
-	// Recordings durable under their final names first, then the calls that name them, then the watermark.
-	if err := s.a.Publish(ctx, g.list()); err != nil {
-		return 0, fmt.Errorf("%w: %w", errArchive, err)
-	}
-	if err := s.commit(ctx, recs, g); err != nil {
+	if err := s.finishCommit(); err != nil {
 		return 0, err
 	}
-	if err := s.advance(c, w); err != nil {
-		return 0, err
-	}
-	s.stats.Chunks++
-	s.stats.Calls += len(recs)
-	s.stats.Recordings += len(g.pending)
-	s.stats.Bytes += p.Bytes
-	p.Done, p.Calls, p.Recordings = true, len(recs), len(g.pending)
-	s.o.OnProgress(p)
+	handed = true
+	s.startCommit(ctx, c, w, p, recs, g)
 	return len(recs), nil
-}
-
-// commit stores a chunk's calls in one transaction, with what became of their recordings, and records the
-// zone the first time one is known.
-func (s *syncer) commit(ctx context.Context, recs []cdr.Record, g *gathered) error {
-	if len(recs) > 0 && s.a.Location() == nil {
-		if zi := s.zoneInfo(); zi.Location != nil {
-			if err := s.a.SetZone(ctx, zi.Location, zi.Inferred); err != nil {
-				return fmt.Errorf("%w: %w", errArchive, err)
-			}
-		}
-	}
-	b, err := s.a.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("%w: %w", errArchive, err)
-	}
-	defer b.Rollback()
-	for i := range recs {
-		if recs[i].UniqueID == "" {
-			s.o.OnWarn(fmt.Errorf("a call at %s has no unique ID and was not archived", recs[i].Start.Format(time.DateTime)))
-			continue
-		}
-		var blob archive.Blob
-		if pr := g.pending[recs[i].UniqueID]; pr != nil {
-			blob = pr.Blob
-		}
-		if err := b.Put(ctx, &recs[i], blob); err != nil {
-			return fmt.Errorf("%w: %w", errArchive, err)
-		}
-	}
-	return s.commitRecordings(ctx, b, g)
 }
 
 // fetchZip fetches a Com.X chunk as one ziprec: spooled to a file, opened and checked, its rows placed in the
