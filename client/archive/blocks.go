@@ -216,8 +216,8 @@ func rebuildDay(ctx context.Context, tx *sql.Tx, day int64) error {
 	var (
 		all, text, ids []byte
 		n              int
-		parties   = map[string]*partyBlock{}
-		fixes     [][2]string // id, peer
+		parties        = map[string]*partyBlock{}
+		fixes          [][2]string // id, peer
 	)
 	add := func(party string, row []byte) {
 		if party == "" {
