@@ -10,7 +10,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"github.com/callscope/callscope/client/cdr"
@@ -44,14 +43,33 @@ type Pending struct {
 
 // memRecording is how much of a recording WriteRecording reads into memory before it makes a temporary file: a
 // recording that fits (minutes of GSM or A-law) is hashed first, so bytes the archive already holds never touch
-// the disk. A sync runs a few writers at once, so this bounds their memory. Buffers start small and grow to
-// what the recordings need, and are pooled.
+// the disk. Buffers start small and grow to what the recordings need. A few are kept for the next recordings
+// (a sync runs a few writers at once), in a free list rather than a sync.Pool, which every garbage collection
+// empties: buffers made again are cleared and faulted in again, page by page.
 const (
 	memRecording = 4 << 20
 	firstBuffer  = 256 << 10
+	keptBuffers  = 8
 )
 
-var recBufs = sync.Pool{New: func() any { b := make([]byte, 0, firstBuffer); return &b }}
+var recBufs = make(chan *[]byte, keptBuffers)
+
+func getRecBuf() *[]byte {
+	select {
+	case b := <-recBufs:
+		return b
+	default:
+		b := make([]byte, 0, firstBuffer)
+		return &b
+	}
+}
+
+func putRecBuf(b *[]byte) {
+	select {
+	case recBufs <- b:
+	default:
+	}
+}
 
 // WriteRecording copies r to a temporary file in the archive, hashing it. Nothing is synced yet: a batch of
 // recordings is made durable together by Publish, whose fsyncs run in parallel so the filesystem can commit
@@ -61,8 +79,8 @@ func (a *Archive) WriteRecording(r io.Reader) (*Pending, error) {
 	if a.readOnly {
 		return nil, a.errReadOnly()
 	}
-	bp := recBufs.Get().(*[]byte)
-	defer recBufs.Put(bp)
+	bp := getRecBuf()
+	defer putRecBuf(bp)
 	head, err := readUpTo(r, bp, memRecording)
 	if err != nil {
 		return nil, err
