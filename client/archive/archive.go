@@ -185,7 +185,11 @@ func Open(dir string) (*Archive, error) {
 // Init opens the archive in dir for writing, making the directory and an empty archive when there is none, and
 // upgrading an index written by an older callscope. An empty index.db (a file truncated to nothing) is made a
 // new archive; one that is not an SQLite database is refused, never overwritten.
-func Init(dir string) (*Archive, error) {
+func Init(dir string) (*Archive, error) { return InitContext(context.Background(), dir) }
+
+// InitContext is Init whose upgrade of an older index (a minute for a million calls) ends when ctx does,
+// leaving the index as it was.
+func InitContext(ctx context.Context, dir string) (*Archive, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, err
@@ -215,7 +219,7 @@ func Init(dir string) (*Archive, error) {
 	}
 	db := sql.OpenDB(keepWAL{conn})
 	a := &Archive{dir: abs, db: db, fixed: map[int]*time.Location{}}
-	if err := a.migrate(); err != nil {
+	if err := a.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -299,8 +303,8 @@ func (a *Archive) checkVersion(v string) error {
 }
 
 // migrate makes a new index, or upgrades an older one, in one transaction.
-func (a *Archive) migrate() error {
-	tx, err := a.db.Begin()
+func (a *Archive) migrate(ctx context.Context) error {
+	tx, err := a.db.BeginTx(ctx, nil)
 	if err != nil {
 		return a.indexError(err)
 	}
@@ -325,7 +329,10 @@ func (a *Archive) migrate() error {
 	}
 	if a.schema < schemaVersion {
 		for n := a.schema; n < schemaVersion; n++ {
-			if err := upgrades[n](context.Background(), tx); err != nil {
+			if err := upgrades[n](ctx, tx); err != nil {
+				if ctx.Err() != nil {
+					return fmt.Errorf("archive %s: upgrade stopped; the index is as it was: %w", a.dir, ctx.Err())
+				}
 				return fmt.Errorf("archive %s: upgrading its index from format %d: %w", a.dir, n, err)
 			}
 		}

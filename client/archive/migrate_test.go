@@ -1,10 +1,13 @@
 package archive
 
 import (
+	"context"
 	"database/sql"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -41,17 +44,24 @@ func writeV2(t *testing.T, dir string, recs []cdr.Record) {
 	if _, err := db.Exec(v2Schema); err != nil {
 		t.Fatal(err)
 	}
+	tx, err := db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
 	var buf []byte
 	for i := range recs {
 		r := &recs[i]
 		_, off := r.Start.Zone()
 		buf = encodeRecord(buf[:0], r)
-		if _, err := db.Exec(`INSERT INTO calls(id, start_wall, start_off, extension, peer, record) VALUES (?,?,?,?,?,?)`,
+		if _, err := tx.Exec(`INSERT INTO calls(id, start_wall, start_off, extension, peer, record) VALUES (?,?,?,?,?,?)`,
 			r.UniqueID, cdr.WallClock(r.Start).Unix(), off, r.Extension, oldPeer(r), buf); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := db.Exec(`INSERT INTO meta(key, value) VALUES ('zone', 'UTC')`); err != nil {
+	if _, err := tx.Exec(`INSERT INTO meta(key, value) VALUES ('zone', 'UTC')`); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -135,4 +145,46 @@ func TestMigrateV2RecomputesPeer(t *testing.T) {
 		}
 	}
 	w.Close()
+}
+
+// TestUpgradeStops: an upgrade stopped part way (Ctrl-C) ends at once and leaves the index as it was, readable;
+// the next writer upgrades it.
+func TestUpgradeStops(t *testing.T) {
+	_, recs := simCalls(t, 60, 300)
+	dir := t.TempDir()
+	writeV2(t, dir, recs)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err := InitContext(ctx, dir)
+	late := time.Since(deadlineOf(ctx))
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "the index is as it was") {
+		t.Fatalf("stopped upgrade: %v", err)
+	}
+	if late > time.Second {
+		t.Errorf("the upgrade went on %v after it was stopped", late)
+	}
+	if v := schemaOf(t, dir); v != "2" {
+		t.Fatalf("a stopped upgrade left format %s", v)
+	}
+	r, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := r.Count(context.Background()); n != len(recs) {
+		t.Fatalf("%d calls readable after the stopped upgrade, want %d", n, len(recs))
+	}
+	r.Close()
+	w, err := Init(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if n, _ := w.Count(context.Background()); n != len(recs) || schemaOf(t, dir) != "3" {
+		t.Fatalf("after the upgrade: %d calls, format %s", n, schemaOf(t, dir))
+	}
+}
+
+func deadlineOf(ctx context.Context) time.Time {
+	d, _ := ctx.Deadline()
+	return d
 }
