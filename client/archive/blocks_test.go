@@ -2,6 +2,7 @@ package archive
 
 import (
 	"cmp"
+	"database/sql"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -215,6 +216,36 @@ func FuzzBlockReader(f *testing.F) {
 		}
 		if br.next(&r) || br.err != nil {
 			t.Fatalf("a third row, or %v", br.err)
+		}
+	})
+}
+
+// FuzzDayOf: every wall clock lies in the bounds of its day, the days tile the line without gaps, and the day
+// is the one SQLite's integer division (towards zero) gives, which the triggers use.
+func FuzzDayOf(f *testing.F) {
+	for _, w := range []int64{0, -1, 1, 86399, 86400, -86399, -86400, -86401, 1773050400, -1 << 40, 1 << 40} {
+		f.Add(w)
+	}
+	db, err := sql.Open("sqlite", ":memory:")
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer db.Close()
+	f.Fuzz(func(t *testing.T, wall int64) {
+		if wall > 1<<50 || wall < -(1<<50) {
+			return // far past any clock
+		}
+		d := dayOf(wall)
+		first, last := dayBounds(d)
+		if wall < first || wall > last {
+			t.Fatalf("wall %d in day %d, whose bounds are [%d, %d]", wall, d, first, last)
+		}
+		if dayOf(first) != d || dayOf(last) != d || dayOf(first-1) == d || dayOf(last+1) == d {
+			t.Fatalf("day %d: bounds [%d, %d] are not its edges", d, first, last)
+		}
+		var q int64
+		if err := db.QueryRow(`SELECT ? / 86400`, wall).Scan(&q); err != nil || q != d {
+			t.Fatalf("day %d, SQLite's %d (%v)", d, q, err)
 		}
 	})
 }
