@@ -174,11 +174,6 @@ func (a *Archive) searchBlocks(ctx context.Context, q cdr.Query, m *textMatcher,
 		return res, err
 	}
 	defer tx.Rollback()
-	byID, err := tx.PrepareContext(ctx, `SELECT start_wall, start_off, record FROM calls WHERE id = ?`)
-	if err != nil {
-		return res, a.readError(err)
-	}
-	defer byID.Close()
 	rows, err := tx.QueryContext(ctx, `SELECT day, ids, text FROM day_text WHERE day >= ? AND day <= ? ORDER BY day`, sp.lo, sp.hi)
 	if err != nil {
 		return res, a.readError(err)
@@ -199,7 +194,7 @@ func (a *Archive) searchBlocks(ctx context.Context, q cdr.Query, m *textMatcher,
 		if n := bytes.Count(text, []byte{lineEnd}); len(hits)*denseHits >= n {
 			err = a.passDay(ctx, tx, day, sp, hits, matched)
 		} else {
-			err = a.passByID(ctx, byID, ids, hits, sp, matched)
+			err = a.passByID(ctx, tx, ids, hits, sp, matched)
 		}
 		if err != nil {
 			res.Rows = w.rows
@@ -245,8 +240,9 @@ func (a *Archive) passDay(ctx context.Context, tx *sql.Tx, day int64, sp span, h
 }
 
 // passByID passes the calls with the given indexes (in order) in a day's list of IDs through the window,
-// reading each by its ID.
-func (a *Archive) passByID(ctx context.Context, byID *sql.Stmt, ids []byte, hits []int, sp span, w *window) error {
+// reading them by their IDs, a few hundred to a query.
+func (a *Archive) passByID(ctx context.Context, tx *sql.Tx, ids []byte, hits []int, sp span, w *window) error {
+	var want []any
 	next := 0
 	for i := 0; next < len(hits) && len(ids) > 0; i++ {
 		l, k := binary.Uvarint(ids)
@@ -255,34 +251,54 @@ func (a *Archive) passByID(ctx context.Context, byID *sql.Stmt, ids []byte, hits
 		}
 		id := ids[k : k+int(l)]
 		ids = ids[k+int(l):]
-		if hits[next] != i {
-			continue
-		}
-		next++
-		var r cdr.Record
-		var wall int64
-		var off int
-		var packed []byte
-		if err := byID.QueryRowContext(ctx, string(id)).Scan(&wall, &off, &packed); err != nil {
-			return a.readError(err)
-		}
-		if !sp.holds(wall) {
-			continue
-		}
-		if err := decodeRecord(packed, &r); err != nil {
-			return a.readError(err)
-		}
-		r.UniqueID = string(id)
-		r.Start = a.place(wall, off)
-		if err := w.fn(r); err != nil {
-			return err
+		if hits[next] == i {
+			want = append(want, string(id))
+			next++
 		}
 	}
 	if next < len(hits) {
 		return a.readError(errBadBlock) // fewer IDs than lines of text
 	}
+	for len(want) > 0 {
+		part := want[:min(len(want), idsPerQuery)]
+		want = want[len(part):]
+		rows, err := tx.QueryContext(ctx, `SELECT `+callColumns+` FROM calls WHERE id IN (?`+
+			strings.Repeat(",?", len(part)-1)+`) ORDER BY start_wall, id`, part...)
+		if err != nil {
+			return a.readError(err)
+		}
+		for rows.Next() {
+			var r cdr.Record
+			var wall int64
+			var off int
+			var packed sql.RawBytes
+			if err := rows.Scan(&r.UniqueID, &wall, &off, &packed); err != nil {
+				rows.Close()
+				return a.readError(err)
+			}
+			if !sp.holds(wall) {
+				continue
+			}
+			if err := decodeRecord(packed, &r); err != nil {
+				rows.Close()
+				return a.readError(err)
+			}
+			r.Start = a.place(wall, off)
+			if err := w.fn(r); err != nil {
+				rows.Close()
+				return err
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return a.readError(err)
+		}
+	}
 	return nil
 }
+
+// idsPerQuery bounds the IDs one query asks for (SQLite takes at most 32,766 parameters).
+const idsPerQuery = 500
 
 // searchIndex answers Search for an index of an older format (no blocks): every call of the range is read and
 // its line of search text matched, so it finds exactly what the blocks would.
