@@ -357,7 +357,7 @@ func TestMigrateV1(t *testing.T) {
 
 func schemaOf(t *testing.T, dir string) string {
 	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, IndexName)+"?mode=ro")
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, IndexName)+"?mode=ro&_pragma=busy_timeout(10000)") // a writer just closed may still be checkpointing
 	if err != nil {
 		t.Fatal(err)
 	}
