@@ -57,7 +57,9 @@ const (
 //	1  calls, users, meta
 //	2  calls.rec_error and rec_tries: a recording that could not be fetched, why, and how often it was tried;
 //	   meta archive_id, which a sync's state names so that it notices an index that was replaced
-const schemaVersion = 2
+//	3  days, party_days: the calls packed in blocks per day and per extension and day, which queries read
+//	   (blocks.go), dirty_days and the triggers that fill it; every call's peer recomputed
+const schemaVersion = 3
 
 const schema = `
 CREATE TABLE IF NOT EXISTS calls (
@@ -88,10 +90,14 @@ CREATE TABLE IF NOT EXISTS meta (
 `
 
 // upgrades[v] takes a version-v index to version v+1, inside the migration's transaction.
-var upgrades = map[int]string{
-	1: `ALTER TABLE calls ADD COLUMN rec_error TEXT NOT NULL DEFAULT '';
+var upgrades = map[int]func(context.Context, *sql.Tx) error{
+	1: func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `ALTER TABLE calls ADD COLUMN rec_error TEXT NOT NULL DEFAULT '';
 ALTER TABLE calls ADD COLUMN rec_tries INTEGER NOT NULL DEFAULT 0;
-CREATE INDEX IF NOT EXISTS calls_not_fetched ON calls(start_wall) WHERE rec_error != '';`,
+CREATE INDEX IF NOT EXISTS calls_not_fetched ON calls(start_wall) WHERE rec_error != '';`)
+		return err
+	},
+	2: upgradeTo3,
 }
 
 // ErrNoArchive is returned by Open for a directory that holds no archive.
@@ -177,7 +183,11 @@ func Open(dir string) (*Archive, error) {
 // Init opens the archive in dir for writing, making the directory and an empty archive when there is none, and
 // upgrading an index written by an older callscope. An empty index.db (a file truncated to nothing) is made a
 // new archive; one that is not an SQLite database is refused, never overwritten.
-func Init(dir string) (*Archive, error) {
+func Init(dir string) (*Archive, error) { return InitContext(context.Background(), dir) }
+
+// InitContext is Init whose upgrade of an older index (a minute for a million calls) ends when ctx does,
+// leaving the index as it was.
+func InitContext(ctx context.Context, dir string) (*Archive, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, err
@@ -200,13 +210,13 @@ func Init(dir string) (*Archive, error) {
 	// a power cut, not only a killed process; busy_timeout makes a second writer wait instead of failing;
 	// journal_size_limit empties the WAL file that is kept when the last writer closes.
 	conn, err := sqlite.NewConnector(sqliteURI(index,
-		"_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=journal_size_limit(67108864)&_pragma=cache_size(-65536)&_pragma=mmap_size(1073741824)&_txlock=immediate"))
+		"_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=temp_store(2)&_pragma=journal_size_limit(67108864)&_pragma=cache_size(-65536)&_pragma=mmap_size(1073741824)&_txlock=immediate"))
 	if err != nil {
 		return nil, fmt.Errorf("opening archive index: %w", err)
 	}
 	db := sql.OpenDB(keepWAL{conn})
 	a := &Archive{dir: abs, db: db, fixed: map[int]*time.Location{}}
-	if err := a.migrate(); err != nil {
+	if err := a.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -287,8 +297,8 @@ func (a *Archive) checkVersion(v string) error {
 }
 
 // migrate makes a new index, or upgrades an older one, in one transaction.
-func (a *Archive) migrate() error {
-	tx, err := a.db.Begin()
+func (a *Archive) migrate(ctx context.Context) error {
+	tx, err := a.db.BeginTx(ctx, nil)
 	if err != nil {
 		return a.indexError(err)
 	}
@@ -300,7 +310,7 @@ func (a *Archive) migrate() error {
 	}
 	if err != nil {
 		// No index yet (a new archive, or an index.db emptied to nothing): make one.
-		if _, err := tx.Exec(schema); err != nil {
+		if _, err := tx.Exec(schema + blockSchema); err != nil {
 			return fmt.Errorf("archive %s: cannot create its index (%v); is it on a writable disk?", a.dir, err)
 		}
 		v = strconv.Itoa(schemaVersion)
@@ -313,7 +323,10 @@ func (a *Archive) migrate() error {
 	}
 	if a.schema < schemaVersion {
 		for n := a.schema; n < schemaVersion; n++ {
-			if _, err := tx.Exec(upgrades[n]); err != nil {
+			if err := upgrades[n](ctx, tx); err != nil {
+				if ctx.Err() != nil {
+					return fmt.Errorf("archive %s: upgrade stopped; the index is as it was: %w", a.dir, ctx.Err())
+				}
 				return fmt.Errorf("archive %s: upgrading its index from format %d: %w", a.dir, n, err)
 			}
 		}
@@ -548,7 +561,11 @@ func (a *Archive) SetUsers(ctx context.Context, users []cdr.User) error {
 
 // Count is the number of calls stored.
 func (a *Archive) Count(ctx context.Context) (int, error) {
+	query := `SELECT COUNT(*) FROM calls`
+	if a.schema >= 3 {
+		query = `SELECT COALESCE(SUM(n), 0) FROM days` // a row a day instead of a row a call
+	}
 	var n int
-	err := a.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM calls`).Scan(&n)
+	err := a.db.QueryRowContext(ctx, query).Scan(&n)
 	return n, err
 }

@@ -72,6 +72,15 @@ func where(q cdr.Query) (string, []any) {
 // Calls streams the stored calls matching q in start order (ties by ID). A page is Limit rows of the matching
 // calls, with TotalPages counted by the index.
 func (a *Archive) Calls(ctx context.Context, q cdr.Query, fn func(cdr.Record) error) (cdr.Result, error) {
+	if a.schema >= 3 {
+		return a.callsFromBlocks(ctx, q, fn)
+	}
+	return a.callsFromIndex(ctx, q, fn)
+}
+
+// callsFromIndex answers Calls from the calls table and its indexes, for an index of an older format opened
+// for reading only, which has no blocks.
+func (a *Archive) callsFromIndex(ctx context.Context, q cdr.Query, fn func(cdr.Record) error) (cdr.Result, error) {
 	res := cdr.Result{Page: q.Page}
 	w, args := where(q)
 	query := `SELECT ` + callColumns + ` FROM calls` + w + ` ORDER BY start_wall, id`

@@ -41,20 +41,72 @@ type Pending struct {
 	tmp string // "" when the archive already held these bytes
 }
 
+// memRecording is how much of a recording WriteRecording reads into memory before it makes a temporary file: a
+// recording that fits (minutes of GSM or A-law) is hashed first, so bytes the archive already holds never touch
+// the disk. Buffers start small and grow to what the recordings need. A few are kept for the next recordings
+// (a sync runs a few writers at once), in a free list rather than a sync.Pool, which every garbage collection
+// empties: buffers made again are cleared and faulted in again, page by page.
+const (
+	memRecording = 4 << 20
+	firstBuffer  = 256 << 10
+	keptBuffers  = 8
+)
+
+var recBufs = make(chan *[]byte, keptBuffers)
+
+func getRecBuf() *[]byte {
+	select {
+	case b := <-recBufs:
+		return b
+	default:
+		b := make([]byte, 0, firstBuffer)
+		return &b
+	}
+}
+
+func putRecBuf(b *[]byte) {
+	select {
+	case recBufs <- b:
+	default:
+	}
+}
+
 // WriteRecording copies r to a temporary file in the archive, hashing it. Nothing is synced yet: a batch of
 // recordings is made durable together by Publish, whose fsyncs run in parallel so the filesystem can commit
 // them in one journal transaction instead of one each. Bytes the archive already holds are not written twice.
+// It is safe to call from several goroutines at once.
 func (a *Archive) WriteRecording(r io.Reader) (*Pending, error) {
 	if a.readOnly {
 		return nil, a.errReadOnly()
+	}
+	bp := getRecBuf()
+	defer putRecBuf(bp)
+	head, err := readUpTo(r, bp, memRecording)
+	if err != nil {
+		return nil, err
+	}
+	h := sha256.New()
+	h.Write(head)
+	p := &Pending{Blob: Blob{Format: cdr.SniffAudio(head[:min(len(head), sniffLen)]), Size: int64(len(head))}}
+	whole := len(head) < memRecording
+	if whole {
+		// The whole recording is in memory: when the archive holds these bytes, nothing is written.
+		p.Hash = hex.EncodeToString(h.Sum(nil))
+		if a.holds(p.Blob) {
+			return p, nil
+		}
 	}
 	tmp, err := os.CreateTemp(filepath.Join(a.dir, TmpName), "rec-*.part")
 	if err != nil {
 		return nil, fmt.Errorf("archive %s: %w", a.dir, err)
 	}
-	h := sha256.New()
-	sn := &sniffer{}
-	n, err := io.Copy(io.MultiWriter(tmp, h, sn), r)
+	_, err = tmp.Write(head)
+	if err == nil && !whole {
+		var n int64
+		n, err = io.CopyBuffer(io.MultiWriter(tmp, h), struct{ io.Reader }{r}, head)
+		p.Size += n
+		p.Hash = hex.EncodeToString(h.Sum(nil))
+	}
 	if cerr := tmp.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("archive %s: writing a recording: %w", a.dir, cerr)
 	}
@@ -62,13 +114,41 @@ func (a *Archive) WriteRecording(r io.Reader) (*Pending, error) {
 		os.Remove(tmp.Name())
 		return nil, err
 	}
-	p := &Pending{Blob: Blob{Hash: hex.EncodeToString(h.Sum(nil)), Format: cdr.SniffAudio(sn.head), Size: n},
-		tmp: tmp.Name()}
-	if st, err := os.Stat(a.blobPath(p.Hash, p.Format)); err == nil && st.Size() == n {
+	p.tmp = tmp.Name()
+	if a.holds(p.Blob) {
 		os.Remove(p.tmp)
 		p.tmp = ""
 	}
 	return p, nil
+}
+
+// readUpTo reads r until it ends or limit bytes are read, into *buf, which it grows (doubling, up to limit) as
+// needed, and returns what it read.
+func readUpTo(r io.Reader, buf *[]byte, limit int) ([]byte, error) {
+	b := (*buf)[:0]
+	for len(b) < limit {
+		if len(b) == cap(b) {
+			grown := make([]byte, len(b), min(max(2*cap(b), firstBuffer), limit))
+			copy(grown, b)
+			b = grown
+			*buf = b
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
+}
+
+// holds reports whether the archive already stores these bytes under their final name.
+func (a *Archive) holds(b Blob) bool {
+	st, err := os.Stat(a.blobPath(b.Hash, b.Format))
+	return err == nil && st.Mode().IsRegular() && st.Size() == b.Size
 }
 
 // Discard removes a pending recording's temporary file (a chunk that failed).
@@ -175,23 +255,15 @@ func syncDir(dir string) {
 	}
 }
 
-// sniffer keeps the first bytes written, for the format check.
-type sniffer struct{ head []byte }
-
 const sniffLen = cdr.SniffLen
-
-func (s *sniffer) Write(p []byte) (int, error) {
-	if k := sniffLen - len(s.head); k > 0 {
-		s.head = append(s.head, p[:min(k, len(p))]...)
-	}
-	return len(p), nil
-}
 
 var ctxBackground = context.Background()
 
 // Batch is one write transaction: calls put in it appear together at Commit, or not at all.
 type Batch struct {
 	a    *Archive
+	ctx  context.Context // Begin's: a stop ends the rebuild of the blocks at Commit too
+	days map[int64]bool  // the days of the calls put, whose blocks Commit rebuilds
 	tx   *sql.Tx
 	stmt *sql.Stmt
 	n    int
@@ -231,7 +303,7 @@ func (a *Archive) Begin(ctx context.Context) (*Batch, error) {
 		a.writeMu.Unlock()
 		return nil, a.writeError(err)
 	}
-	return &Batch{a: a, tx: tx, stmt: stmt}, nil
+	return &Batch{a: a, ctx: ctx, days: map[int64]bool{}, tx: tx, stmt: stmt}, nil
 }
 
 // Put stores a call, replacing the one with the same unique ID. blob is its stored recording; the zero Blob
@@ -246,11 +318,12 @@ func (b *Batch) Put(ctx context.Context, r *cdr.Record, blob Blob) error {
 	_, off := r.Start.Zone()
 	peer := r.PeerExtension() // the filter's second leg (cdr.Record.InvolvesExtension)
 	b.buf = encodeRecord(b.buf[:0], r)
-	_, err := b.stmt.ExecContext(ctx, r.UniqueID, cdr.WallClock(r.Start).Unix(), off, r.Extension, peer, b.buf,
-		blob.Hash, blob.Format, blob.Size)
+	wall := cdr.WallClock(r.Start).Unix()
+	_, err := b.stmt.ExecContext(ctx, r.UniqueID, wall, off, r.Extension, peer, b.buf, blob.Hash, blob.Format, blob.Size)
 	if err != nil {
 		return b.a.writeError(err)
 	}
+	b.days[dayOf(wall)] = true // a call stored before on another day: the update trigger notes that day
 	b.n++
 	return nil
 }
@@ -266,6 +339,11 @@ func (b *Batch) Commit() error {
 	b.done = true
 	defer b.a.writeMu.Unlock()
 	b.stmt.Close()
+	// The blocks of the days this batch changed, in the same transaction: readers never see them disagree.
+	if err := rebuildDirty(b.ctx, b.tx, b.days); err != nil {
+		b.tx.Rollback()
+		return b.a.writeError(err)
+	}
 	if _, err := b.tx.Exec(`UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = ?`, metaGen); err != nil {
 		b.tx.Rollback()
 		return b.a.writeError(err)

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net/url"
 	"strings"
+	"sync"
 	"syscall"
 	"unicode"
 
@@ -57,21 +58,26 @@ func (g *gathered) discard() {
 const maxProblems = 3
 
 // commitRecordings marks, in the batch of the calls they belong to, the recordings that could not be fetched,
-// then commits; the run's counts move only once the batch is committed.
-func (s *syncer) commitRecordings(ctx context.Context, b *archive.Batch, g *gathered) error {
-	gaveUp := 0
+// then commits. It returns how many of them have now been tried attempts times, and given up on. It touches
+// nothing of the run (it runs beside the next chunk's fetch, commit.go): noteCommitted moves the run's counts.
+func commitRecordings(ctx context.Context, b *archive.Batch, g *gathered, attempts int) (gaveUp int, err error) {
 	for id, f := range g.failed {
 		tries, err := b.RecordingFailed(ctx, id, f.reason, f.tried)
 		if err != nil {
-			return fmt.Errorf("%w: %w", errArchive, err)
+			return 0, fmt.Errorf("%w: %w", errArchive, err)
 		}
-		if f.tried && tries >= s.o.RecordingAttempts {
+		if f.tried && tries >= attempts {
 			gaveUp++
 		}
 	}
 	if err := b.Commit(); err != nil {
-		return fmt.Errorf("%w: %w", errArchive, err)
+		return 0, fmt.Errorf("%w: %w", errArchive, err)
 	}
+	return gaveUp, nil
+}
+
+// noteCommitted moves the run's counts once a batch is committed.
+func (s *syncer) noteCommitted(g *gathered, gaveUp int) {
 	for id := range g.pending {
 		s.tried[id] = true
 	}
@@ -83,7 +89,6 @@ func (s *syncer) commitRecordings(ctx context.Context, b *archive.Batch, g *gath
 		}
 	}
 	s.stats.GaveUp += gaveUp
-	return nil
 }
 
 // needsRecording says whether a call's recording is still to be fetched: the PBX recorded it, and the archive
@@ -107,36 +112,82 @@ func (s *syncer) needsRecording(r *cdr.Record, states map[string]archive.Recordi
 // itself (a full disk) or a stop fails the chunk. A call without a unique ID is passed over: commit does not
 // archive it.
 func (s *syncer) storeRecordings(ctx context.Context, ch chunk, recs []cdr.Record, p *Progress, g *gathered,
-	store func(*cdr.Record) (*archive.Pending, error)) error {
+	store func(context.Context, *cdr.Record) (*archive.Pending, error)) error {
 	states, err := s.a.RecordingStates(ctx, cdr.Query{From: ch.from, To: ch.to})
 	if err != nil {
 		return fmt.Errorf("%w: %w", errArchive, err)
 	}
+	var todo []*cdr.Record
 	for i := range recs {
-		r := &recs[i]
-		if r.UniqueID == "" || !s.needsRecording(r, states) {
-			continue
+		if r := &recs[i]; r.UniqueID != "" && s.needsRecording(r, states) {
+			todo = append(todo, r)
 		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		pr, err := store(r)
-		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, errArchive) {
-				return err
-			}
-			g.failed[r.UniqueID] = s.failureOf(r, err)
-			continue
-		}
-		g.pending[r.UniqueID] = pr
+	}
+	return s.storeEach(ctx, todo, g, func() {
 		p.Recordings++
 		s.o.OnProgress(*p)
+	}, store)
+}
+
+// recordingWorkers is how many recordings are stored at once: requests for single recordings (Difuse serves
+// each on its own) overlap their round trips, and reading, hashing and writing use every core.
+const recordingWorkers = 4
+
+// storeEach runs store on each call with up to recordingWorkers at a time, noting in g what was stored and why
+// the rest were not; stored runs after each one stored. It stops at a stop or the first failure of the archive
+// itself, and returns only once every worker has finished, so nothing touches g after it returns.
+func (s *syncer) storeEach(ctx context.Context, todo []*cdr.Record, g *gathered, stored func(),
+	store func(context.Context, *cdr.Record) (*archive.Pending, error)) error {
+	if len(todo) == 0 {
+		return ctx.Err()
 	}
-	return nil
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu    sync.Mutex
+		fatal error
+		wg    sync.WaitGroup
+	)
+	next := make(chan *cdr.Record)
+	for range min(recordingWorkers, len(todo)) {
+		wg.Go(func() {
+			for r := range next {
+				pr, err := store(wctx, r)
+				mu.Lock()
+				switch {
+				case err == nil:
+					g.pending[r.UniqueID] = pr
+					stored()
+				case wctx.Err() != nil || errors.Is(err, errArchive):
+					if fatal == nil {
+						fatal = err
+					}
+					cancel()
+				default:
+					g.failed[r.UniqueID] = s.failureOf(r, err)
+				}
+				mu.Unlock()
+			}
+		})
+	}
+feed:
+	for _, r := range todo {
+		select {
+		case next <- r:
+		case <-wctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return err // stopped: whatever the interrupted step said
+	}
+	return fatal
 }
 
 // storeFromZip writes one call's recording from the zip. One the zip left out, or holds damaged, is asked for
-// on its own.
+// on its own. Several run at once: the zip is only read once its index has been.
 func (s *syncer) storeFromZip(ctx context.Context, z *comx.Zip, r *cdr.Record) (*archive.Pending, error) {
 	rc, _, err := z.Recording(r.Recording)
 	if err != nil {
@@ -158,10 +209,13 @@ func (e *errHostDown) Error() string { return e.reason }
 // errNotOnPBX is a recording the PBX lists but does not have.
 var errNotOnPBX = errors.New("the PBX lists a recording but does not have it")
 
-// storeFetched asks the source for one call's recording and writes it.
+// storeFetched asks the source for one call's recording and writes it. Several run at once.
 func (s *syncer) storeFetched(ctx context.Context, r *cdr.Record) (*archive.Pending, error) {
 	host := recordingHost(r)
-	if why := s.hostDown[host]; why != "" {
+	s.hostMu.Lock()
+	why := s.hostDown[host]
+	s.hostMu.Unlock()
+	if why != "" {
 		return nil, &errHostDown{why}
 	}
 	rec, err := s.src.Recording(ctx, cdr.ByRecord(*r))
@@ -170,7 +224,9 @@ func (s *syncer) storeFetched(ctx context.Context, r *cdr.Record) (*archive.Pend
 	}
 	if err != nil {
 		if ctx.Err() == nil && (errors.Is(err, transport.ErrUnreachable) || errors.Is(err, transport.ErrTimeout)) {
+			s.hostMu.Lock()
 			s.hostDown[host] = reasonOf(err) // the next recordings there are not asked for: each would wait as long
+			s.hostMu.Unlock()
 		}
 		return nil, err
 	}
@@ -275,20 +331,12 @@ func (s *syncer) retryBatch(ctx context.Context, recs []cdr.Record) error {
 	ctx = s.watch(ctx, &dateWatch{})
 	g := newGathered()
 	defer g.discard()
+	todo := make([]*cdr.Record, len(recs))
 	for i := range recs {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		r := &recs[i]
-		pr, err := s.storeFetched(ctx, r)
-		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, errArchive) {
-				return err
-			}
-			g.failed[r.UniqueID] = s.failureOf(r, err)
-			continue
-		}
-		g.pending[r.UniqueID] = pr
+		todo[i] = &recs[i]
+	}
+	if err := s.storeEach(ctx, todo, g, func() {}, s.storeFetched); err != nil {
+		return err
 	}
 	if err := s.a.Publish(ctx, g.list()); err != nil {
 		return fmt.Errorf("%w: %w", errArchive, err)
@@ -303,9 +351,11 @@ func (s *syncer) retryBatch(ctx context.Context, recs []cdr.Record) error {
 			return fmt.Errorf("%w: %w", errArchive, err)
 		}
 	}
-	if err := s.commitRecordings(ctx, b, g); err != nil {
+	gaveUp, err := commitRecordings(ctx, b, g, s.o.RecordingAttempts)
+	if err != nil {
 		return err
 	}
+	s.noteCommitted(g, gaveUp)
 	s.stats.Recordings += len(g.pending)
 	return nil
 }

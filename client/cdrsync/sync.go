@@ -16,7 +16,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -98,6 +97,7 @@ func Run(ctx context.Context, src cdr.Source, a *archive.Archive, o Options) (St
 	a.CleanTmp() // partial files a killed sync left; no other writer uses tmp while we hold the lock
 
 	s := &syncer{src: src, a: a, o: o.withDefaults(), tried: map[string]bool{}, hostDown: map[string]string{}}
+	s.zip, _ = src.(comx.ZipFetcher) // a Com.X, bare or wrapped
 	return s.run(ctx)
 }
 
@@ -133,6 +133,7 @@ func (o Options) withDefaults() Options {
 
 type syncer struct {
 	src   cdr.Source
+	zip   comx.ZipFetcher // src's ziprec capability; nil when it has none (Difuse, or a wrapped source without it)
 	a     *archive.Archive
 	o     Options
 	zone  *cdr.Zone // places Com.X zip rows; the same for the whole run
@@ -143,7 +144,11 @@ type syncer struct {
 	lastDate, lastHere time.Time // the latest Date answered, and this computer's clock then
 	newestEnd          time.Time // the end of the newest call returned this run (PBX wall clock)
 
-	tried    map[string]bool   // calls whose recording this run has tried
+	ahead      *spooled   // the next chunk's zip, downloading while this one is stored (prefetch.go)
+	committing *commitJob // the last chunk, being committed while this one is fetched (commit.go)
+
+	tried    map[string]bool // calls whose recording this run has tried
+	hostMu   sync.Mutex
 	hostDown map[string]string // hosts that could not be reached this run, with the reason
 	problems []string          // the first few recordings not fetched, for the warning
 }
@@ -254,7 +259,14 @@ type chunk struct{ from, to time.Time } // wall clocks; to zero: up to the PBX's
 // PBX's present as far as it is known, and the last one is open-ended. Over a stretch without calls the chunk
 // doubles, and a grown chunk is first looked into (a few rows of its list) so the sync jumps to where the calls
 // are instead of fetching years one day at a time.
-func (s *syncer) walk(ctx context.Context, from time.Time, resumed bool) error {
+func (s *syncer) walk(ctx context.Context, from time.Time, resumed bool) (err error) {
+	defer s.dropPrefetch()
+	defer func() {
+		// The last chunk's commit, however the walk ended: what was committed counts.
+		if cerr := s.finishCommit(); err == nil {
+			err = cerr
+		}
+	}()
 	t := from.Truncate(time.Hour) // whole hours: the API's minutes, and tidy chunks
 	size := s.o.Chunk
 	for i := 1; ; i++ {
@@ -267,6 +279,9 @@ func (s *syncer) walk(ctx context.Context, from time.Time, resumed bool) error {
 			c.to = t.Add(size)
 		}
 		if size > s.o.Chunk {
+			if err := s.finishCommit(); err != nil {
+				return err // the watermark moves in order: the chunk before first
+			}
 			first, found, err := s.lookAhead(ctx, c)
 			if err != nil {
 				return err
@@ -293,6 +308,9 @@ func (s *syncer) walk(ctx context.Context, from time.Time, resumed bool) error {
 			return err
 		}
 		if i == 1 && resumed {
+			if err := s.finishCommit(); err != nil {
+				return err
+			}
 			if again, err := s.checkWatermark(ctx, c); err != nil || !again.IsZero() {
 				if err != nil {
 					return err
@@ -380,8 +398,9 @@ func (s *syncer) checkWatermark(ctx context.Context, c chunk) (time.Time, error)
 	return last.Add(-s.o.Overlap), nil
 }
 
+// zoneInfo is the zone the chunks' calls were placed in: the sync's own for zip rows, else the source's.
 func (s *syncer) zoneInfo() cdr.ZoneInfo {
-	if _, ok := s.src.(*comx.Client); ok {
+	if s.zip != nil {
 		if s.zone.Decided() {
 			return s.zone.Info()
 		}
@@ -429,9 +448,12 @@ func (s *syncer) firstCall(ctx context.Context, from, to time.Time, w *dateWatch
 		return nil
 	}
 	var err error
-	if c, ok := s.src.(*comx.Client); ok {
+	if s.zip != nil {
 		var body io.ReadCloser
-		if body, err = c.Index(ctx, cdr.Query{From: from, To: to}); err == nil {
+		if body, err = s.zip.Index(ctx, cdr.Query{From: from, To: to}); s.unsupported(err) {
+			return s.firstCall(ctx, from, to, w)
+		}
+		if err == nil {
 			p := comx.NewParser(body)
 			for {
 				r, perr := p.Next()
@@ -472,6 +494,16 @@ func (s *syncer) chunkWithRetries(ctx context.Context, c chunk, i, n int) (int, 
 		if err != nil && ctx.Err() != nil {
 			return 0, ctx.Err() // stopped, not failed: whatever the interrupted step said
 		}
+		if err != nil && !isChunkError(err) {
+			// The chunk before this one may still be on its way into the archive: it counts, whatever this one
+			// does.
+			if cerr := s.finishCommit(); cerr != nil {
+				return 0, cerr
+			}
+		}
+		if isChunkError(err) {
+			return 0, err
+		}
 		if err == nil || ctx.Err() != nil || attempt >= s.o.Retries || !retryable(err) {
 			if err != nil && ctx.Err() == nil {
 				err = fmt.Errorf("%s: %w (the archive is complete up to %s; the next sync starts there)",
@@ -490,6 +522,16 @@ func (s *syncer) chunkWithRetries(ctx context.Context, c chunk, i, n int) (int, 
 		}
 		wait *= 2
 	}
+}
+
+// unsupported reports whether err says the source cannot send zips after all (a wrapper around a source
+// without the capability): the run then fetches calls and recordings one by one.
+func (s *syncer) unsupported(err error) bool {
+	if err == nil || !errors.Is(err, errors.ErrUnsupported) {
+		return false
+	}
+	s.zip = nil
+	return true
 }
 
 // retryable: a wrong password, a refused zip (unsafe, too large) and a full disk will not mend by asking again.
@@ -519,93 +561,66 @@ func (s *syncer) throughText() string {
 	return s.state.Through.Format("2006-01-02 15:04")
 }
 
-// chunk fetches, stores and commits one chunk, then moves the watermark. It returns how many calls it held.
+// chunk fetches one chunk and its recordings, then hands it to be committed (commit.go) once the chunk before
+// it is committed and the watermark moved past that. It returns how many calls the chunk held.
 func (s *syncer) chunk(ctx context.Context, c chunk, p Progress) (int, error) {
 	s.o.OnProgress(p)
 	w := &dateWatch{}
 	ctx = s.watch(ctx, w)
 	g := newGathered()
-	defer g.discard() // a chunk that failed; a no-op once published
+	handed := false
+	defer func() {
+		if !handed {
+			g.discard() // a chunk that failed
+		}
+	}()
 	var recs []cdr.Record
 	var err error
-	if cx, ok := s.src.(*comx.Client); ok {
-		recs, err = s.fetchZip(ctx, cx, c, &p, g)
-	} else {
+	if s.zip != nil {
+		recs, err = s.fetchZip(ctx, w, c, &p, g)
+	}
+	if s.zip == nil || s.unsupported(err) {
 		recs, err = s.fetchCalls(ctx, c, &p, g)
 	}
 	if err != nil {
 		return 0, err
 	}
 	s.noteEnds(recs)
-	// Recordings durable under their final names first, then the calls that name them, then the watermark.
-	if err := s.a.Publish(ctx, g.list()); err != nil {
-		return 0, fmt.Errorf("%w: %w", errArchive, err)
-	}
-	if err := s.commit(ctx, recs, g); err != nil {
+	if err := s.finishCommit(); err != nil {
 		return 0, err
 	}
-	if err := s.advance(c, w); err != nil {
-		return 0, err
-	}
-	s.stats.Chunks++
-	s.stats.Calls += len(recs)
-	s.stats.Recordings += len(g.pending)
-	s.stats.Bytes += p.Bytes
-	p.Done, p.Calls, p.Recordings = true, len(recs), len(g.pending)
-	s.o.OnProgress(p)
+	handed = true
+	s.startCommit(ctx, c, w, p, recs, g)
 	return len(recs), nil
-}
-
-// commit stores a chunk's calls in one transaction, with what became of their recordings, and records the
-// zone the first time one is known.
-func (s *syncer) commit(ctx context.Context, recs []cdr.Record, g *gathered) error {
-	if len(recs) > 0 && s.a.Location() == nil {
-		if zi := s.zoneInfo(); zi.Location != nil {
-			if err := s.a.SetZone(ctx, zi.Location, zi.Inferred); err != nil {
-				return fmt.Errorf("%w: %w", errArchive, err)
-			}
-		}
-	}
-	b, err := s.a.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("%w: %w", errArchive, err)
-	}
-	defer b.Rollback()
-	for i := range recs {
-		if recs[i].UniqueID == "" {
-			s.o.OnWarn(fmt.Errorf("a call at %s has no unique ID and was not archived", recs[i].Start.Format(time.DateTime)))
-			continue
-		}
-		var blob archive.Blob
-		if pr := g.pending[recs[i].UniqueID]; pr != nil {
-			blob = pr.Blob
-		}
-		if err := b.Put(ctx, &recs[i], blob); err != nil {
-			return fmt.Errorf("%w: %w", errArchive, err)
-		}
-	}
-	return s.commitRecordings(ctx, b, g)
 }
 
 // fetchZip fetches a Com.X chunk as one ziprec: spooled to a file, opened and checked, its rows placed in the
 // PBX's zone, its new recordings stored.
-func (s *syncer) fetchZip(ctx context.Context, c *comx.Client, ch chunk, p *Progress, g *gathered) ([]cdr.Record, error) {
-	f, err := os.CreateTemp(filepath.Join(s.a.Dir(), archive.TmpName), "chunk-*.zip")
+func (s *syncer) fetchZip(ctx context.Context, w *dateWatch, ch chunk, p *Progress, g *gathered) ([]cdr.Record, error) {
+	var f *os.File
+	var n int64
+	var err error
+	if sp := s.takePrefetch(ch); sp != nil {
+		if f, n, err = sp.wait(ctx); err == nil {
+			p.Bytes = n
+			s.o.OnProgress(*p)
+		}
+		if d := sp.w.earliest(); !d.IsZero() {
+			w.note(d) // the chunk's list was asked for then
+		}
+	} else {
+		f, n, err = s.download(ctx, s.zip, ch, func(n int64) {
+			p.Bytes = n
+			s.o.OnProgress(*p)
+		})
+	}
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", errArchive, err)
+		return nil, err
 	}
 	defer func() {
 		f.Close()
 		os.Remove(f.Name())
 	}()
-	q := cdr.Query{From: ch.from, To: ch.to, Extended: true}
-	n, err := c.FetchZip(cdr.WithObserver(ctx, cdr.Observer{OnProgress: func(n int64) {
-		p.Bytes = n
-		s.o.OnProgress(*p)
-	}}), q, f)
-	if err != nil {
-		return nil, err
-	}
 	p.Bytes = n
 	z, err := comx.OpenZip(f, n, comx.Limits{})
 	if err != nil {
@@ -628,7 +643,11 @@ func (s *syncer) fetchZip(ctx context.Context, c *comx.Client, ch chunk, p *Prog
 	if skipped > 0 {
 		s.o.OnWarn(fmt.Errorf("%s: %d malformed index lines were skipped", describeChunk(ch), skipped))
 	}
-	err = s.storeRecordings(ctx, ch, recs, p, g, func(r *cdr.Record) (*archive.Pending, error) {
+	s.noteEnds(recs)
+	if next, ok := s.following(ch, len(recs)); ok {
+		s.prefetch(ctx, next) // while this chunk's recordings are stored
+	}
+	err = s.storeRecordings(ctx, ch, recs, p, g, func(ctx context.Context, r *cdr.Record) (*archive.Pending, error) {
 		return s.storeFromZip(ctx, z, r)
 	})
 	if err != nil {
@@ -650,9 +669,7 @@ func (s *syncer) fetchCalls(ctx context.Context, ch chunk, p *Progress, g *gathe
 	if _, err := s.src.Calls(cdr.WithObserver(ctx, obs), q, func(r cdr.Record) error { recs = append(recs, r); return nil }); err != nil {
 		return nil, err
 	}
-	err := s.storeRecordings(ctx, ch, recs, p, g, func(r *cdr.Record) (*archive.Pending, error) {
-		return s.storeFetched(ctx, r)
-	})
+	err := s.storeRecordings(ctx, ch, recs, p, g, s.storeFetched)
 	if err != nil {
 		return nil, err
 	}

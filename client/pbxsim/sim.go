@@ -26,12 +26,14 @@ import (
 	"time"
 
 	"github.com/callscope/callscope/client/cdr"
+	"github.com/callscope/callscope/client/comx"
 )
 
-// Defaults. The Com.X credentials are the spec's factory default; the Difuse extension is one with "CDR access".
+// Defaults. The Com.X credentials are the spec's factory default (comx's, which the app warns about); the
+// Difuse extension is one with "CDR access".
 const (
-	DefaultComxUser        = "admin"
-	DefaultComxPassword    = "C@11Me"
+	DefaultComxUser        = comx.FactoryDefaultUser
+	DefaultComxPassword    = comx.FactoryDefaultPassword
 	DefaultDifuseExtension = "4001"
 	DefaultDifuseSecret    = "difuse-secret"
 	DefaultDays            = 30

@@ -80,7 +80,7 @@ Retry-After, and the PBX sends it again. Browse what arrived with --archive DIR.
 			if err != nil {
 				return err
 			}
-			arch, err := archive.Init(dir)
+			arch, err := archive.InitContext(c.Context(), dir) // Ctrl-C stops an upgrade of an old archive
 			if err != nil {
 				return err
 			}

@@ -4,7 +4,6 @@ package cli
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/callscope/callscope/client/archive"
 	"github.com/callscope/callscope/client/cdr"
+	"github.com/callscope/callscope/client/comx"
 	"github.com/callscope/callscope/client/connect"
 	"github.com/callscope/callscope/client/pbxsim"
 	"github.com/callscope/callscope/client/profile"
@@ -422,8 +422,7 @@ func isFactoryDefault(s connect.Settings) bool {
 	if strings.ToLower(s.Kind) != cdr.KindComX && s.Kind != "" {
 		return false
 	}
-	return s.User == pbxsim.DefaultComxUser &&
-		subtle.ConstantTimeCompare([]byte(s.Password.Reveal()), []byte(pbxsim.DefaultComxPassword)) == 1
+	return comx.IsFactoryDefault(s.User, s.Password)
 }
 
 // factoryDefaultCheck reports the first successful answer of a PBX reached with the factory default password:
@@ -464,6 +463,32 @@ func (f *factoryDefaultCheck) Users(ctx context.Context) ([]cdr.User, error) {
 		f.seen()
 	}
 	return u, err
+}
+
+// FetchZip and Index forward the client's ziprec capability, which embedding cdr.Source would hide: without
+// them a sync through this check made one request per recording instead of one zip per range.
+func (f *factoryDefaultCheck) FetchZip(ctx context.Context, q cdr.Query, w io.Writer) (int64, error) {
+	zf, ok := f.Source.(comx.ZipFetcher)
+	if !ok {
+		return 0, comx.NoZip(f.Source)
+	}
+	n, err := zf.FetchZip(ctx, q, w)
+	if err == nil {
+		f.seen()
+	}
+	return n, err
+}
+
+func (f *factoryDefaultCheck) Index(ctx context.Context, q cdr.Query) (io.ReadCloser, error) {
+	zf, ok := f.Source.(comx.ZipFetcher)
+	if !ok {
+		return nil, comx.NoZip(f.Source)
+	}
+	body, err := zf.Index(ctx, q)
+	if err == nil {
+		f.seen()
+	}
+	return body, err
 }
 
 // warnHeld warns now, or after the app closes when the app owns the terminal. It can arrive while a progress

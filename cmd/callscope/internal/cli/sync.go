@@ -55,7 +55,7 @@ Browse the archive offline with --archive DIR.`,
 				}
 				o.Since = t
 			}
-			arch, err := archive.Init(dir)
+			arch, err := archive.InitContext(c.Context(), dir) // Ctrl-C stops an upgrade of an old archive
 			if err != nil {
 				return err
 			}
