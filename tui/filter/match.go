@@ -62,10 +62,10 @@ type Kind uint8
 
 const (
 	// KindRejects: the type, disposition or extension already rule the call out.
-	KindRejects Kind = 1 << iota
-	kindExtension // the extension filter is met (or there is none)
-	kindPeer      // the extension filter may still be met by the dialled number (an internal call's destination)
-	kindSearch    // the search is met (or there is none)
+	KindRejects   Kind = 1 << iota
+	kindExtension      // the extension filter is met (or there is none)
+	kindPeer           // the extension filter may still be met by the dialled number (an internal call's destination)
+	kindSearch         // the search is met (or there is none)
 )
 
 // Rejects reports whether every call of this kind is filtered out, whatever its other fields.
