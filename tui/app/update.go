@@ -253,7 +253,7 @@ func (m *Model) rangeText() string {
 }
 
 func (m *Model) applyFilters() {
-	m.table.SetFilter(m.filters.MatcherWith(m.names, filter.Dialling{CountryCode: m.o.CountryCode}))
+	m.table.SetFilter(m.filters.Compile(m.names, filter.Dialling{CountryCode: m.o.CountryCode}))
 	m.rowsDirty = true
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/callscope/callscope/client/cdr"
 	"github.com/callscope/callscope/tui/common"
+	"github.com/callscope/callscope/tui/filter"
 	"github.com/callscope/callscope/tui/theme"
 )
 
@@ -109,7 +110,7 @@ func TestMarksSurviveFilterSortRefresh(t *testing.T) {
 	if m.Marked() != 3 {
 		t.Fatalf("marked %d, want 3", m.Marked())
 	}
-	m.SetFilter(func(r *cdr.Record) bool { return r.Extension == "201" })
+	m.SetFilter(filter.State{Extensions: []string{"201"}}.Compile(nil, filter.Dialling{}))
 	m.SetSort(ColOther, false)
 	m.SetFilter(nil)
 	m.Replace(makeRecords(50))
@@ -138,7 +139,7 @@ func TestFilterKeepsSelection(t *testing.T) {
 		m.Update(press("down"))
 	}
 	id := m.Selected().UniqueID
-	m.SetFilter(func(r *cdr.Record) bool { return r.Extension == "203" })
+	m.SetFilter(filter.State{Extensions: []string{"203"}}.Compile(nil, filter.Dialling{}))
 	if m.Shown() != 10 || m.Selected().UniqueID != id {
 		t.Fatalf("shown %d, selected %s want %s", m.Shown(), m.Selected().UniqueID, id)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/callscope/callscope/client/cdr"
 	"github.com/callscope/callscope/tui/common"
+	"github.com/callscope/callscope/tui/filter"
 )
 
 // KeyMap is the table's bindings: bubbles' table navigation plus marking and sorting.
@@ -56,8 +57,10 @@ type Model struct {
 	st    *store  // loaded rows in arrival order; indices into it are stable until Reset
 	order []int32 // every loaded row, sorted
 	view  []int32 // order with the filter applied: what is shown
-	match func(*cdr.Record) bool
+	flt   rowFilter
 	srt   sorter
+	// Append's scratch: the new rows, and those of them shown.
+	batch, shown []int32
 
 	cursor int // index into view
 	offset int // first view index on screen
@@ -169,7 +172,8 @@ func (m *Model) Reset() {
 	m.st = &store{}
 	m.order, m.view = nil, nil
 	m.viewShared = false
-	m.srt = sorter{st: m.st, col: m.srt.col, desc: m.srt.desc}
+	m.srt.reset(m.st)
+	m.flt.reset()
 	m.sel, m.selIdx = nil, -1
 	m.cursor, m.offset = 0, 0
 	m.pinned = true
@@ -224,7 +228,8 @@ func (m *Model) Append(batch []cdr.Record) {
 		m.st.add(&batch[i])
 	}
 	m.marks.grow(m.st.len())
-	idx := make([]int32, len(batch))
+	idx := grow(m.batch, len(batch))
+	m.batch = idx
 	for i := range idx {
 		idx[i] = base + int32(i)
 		if len(m.pending) > 0 {
@@ -237,7 +242,8 @@ func (m *Model) Append(batch []cdr.Record) {
 	}
 	m.srt.sort(idx)
 	m.order, _ = m.srt.insertSorted(m.order, idx, 0)
-	shown := filterInto(nil, &m.st.snapshot, idx, m.match)
+	shown := m.flt.add(m.shown[:0], &m.st.snapshot, int(base), idx)
+	m.shown = shown
 	if m.viewShared {
 		m.view = slices.Clip(m.view)
 		m.viewShared = false
@@ -257,10 +263,10 @@ func (m *Model) Append(batch []cdr.Record) {
 	m.clampOffset()
 }
 
-// SetFilter shows only rows for which match is true (nil shows all). The cursor stays on its call if the call
-// is still shown.
-func (m *Model) SetFilter(match func(*cdr.Record) bool) {
-	m.match = match
+// SetFilter shows only the rows f passes (nil shows all), deciding them in their compact form. The cursor stays
+// on its call if the call is still shown.
+func (m *Model) SetFilter(f *filter.Compiled) {
+	m.flt.set(f, &m.st.snapshot)
 	m.rebuildView()
 }
 
@@ -282,9 +288,10 @@ func (m *Model) rebuildView() {
 	row := m.cursor - m.offset
 	dst := m.view[:0]
 	if m.viewShared {
-		dst, m.viewShared = nil, false
+		// The old view may still be read on a Cmd's goroutine: a new one, of the size it needs.
+		dst, m.viewShared = make([]int32, 0, m.flt.count(len(m.order))), false
 	}
-	m.view = filterInto(dst, &m.st.snapshot, m.order, m.match)
+	m.view = m.flt.pick(dst, m.order)
 	m.cursor = 0
 	if sel >= 0 {
 		if p := slices.Index(m.view, sel); p >= 0 {

@@ -4,7 +4,7 @@ import (
 	"runtime"
 	"testing"
 
-	"github.com/callscope/callscope/client/cdr"
+	"github.com/callscope/callscope/tui/filter"
 )
 
 // allocated is the bytes fn allocates on the heap.
@@ -22,7 +22,7 @@ func allocated(fn func()) uint64 {
 func TestFilterReusesBuffers(t *testing.T) {
 	m := newTable(120, 20)
 	m.Append(makeRecordsFrom(0, 100_000))
-	longer := func(r *cdr.Record) bool { return r.DurationS >= 1 }
+	longer := filter.State{MinDuration: 1}.Compile(nil, filter.Dialling{})
 	m.SetFilter(longer)
 	m.SetFilter(nil)
 	got := allocated(func() {

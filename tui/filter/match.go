@@ -49,9 +49,14 @@ func (s State) Compile(names map[string]string, d Dialling) *Compiled {
 			c.exts = append(c.exts, e)
 		}
 	}
-	c.contains = containsFold
-	if !isASCII(c.q) {
+	switch {
+	case !isASCII(c.q):
 		c.contains = containsFoldUnicode
+	case strings.IndexFunc(c.q, isLetter) < 0:
+		// Digits and punctuation: nothing to fold, and the standard library's search is many times faster.
+		c.contains = strings.Contains
+	default:
+		c.contains = containsFold
 	}
 	c.number, c.isNumber = phoneQuery(c.q, d)
 	return c
@@ -126,3 +131,5 @@ func (c *Compiled) hasExtension(e string) bool {
 	}
 	return false
 }
+
+func isLetter(r rune) bool { return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' }
