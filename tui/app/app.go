@@ -90,7 +90,7 @@ type Model struct {
 	spinning   bool
 	tag        int
 	loadedN    int // rows received by the running fetch
-	shadow     []cdr.Record
+	shadow     calltable.Staged
 	follow     bool
 	followGen  int
 	followNew  int
@@ -176,6 +176,7 @@ func (m *Model) Init() tea.Cmd {
 
 // Run runs the app until the user quits or ctx ends.
 func Run(ctx context.Context, o Options) error {
+	limitMemory()
 	m := New(o)
 	defer m.player.Close()
 	_, err := tea.NewProgram(m, tea.WithContext(ctx)).Run()

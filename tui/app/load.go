@@ -204,7 +204,7 @@ func (m *Model) startFetch(kind fetchKind, q cdr.Query, label string) tea.Cmd {
 	m.fetch = s
 	m.loadedN = 0
 	m.fetchFirst = true
-	m.shadow = nil
+	m.shadow = calltable.Staged{}
 	m.o.Log.Printf("fetch %d (%v): %s", s.tag, kind, describeQuery(q))
 	return tea.Batch(s.start(ctx, m.src), m.startSpinner())
 }
@@ -258,10 +258,10 @@ func (m *Model) handleBatch(msg batchMsg) tea.Cmd {
 		m.selectPending()
 		m.rowsDirty = true
 	case fetchRefresh:
-		m.shadow = append(m.shadow, msg.rows...)
+		m.shadow.Append(msg.rows)
 	case fetchFollow:
 		if m.query.Page > 0 {
-			m.shadow = append(m.shadow, msg.rows...)
+			m.shadow.Append(msg.rows)
 			break
 		}
 		fresh := m.dedupe(msg.rows)
@@ -291,7 +291,7 @@ func (m *Model) handleDone(msg doneMsg) tea.Cmd {
 		case s.kind == fetchLoad && !m.fetchFirst:
 			// The rows before the failure are what the user now sees: they belong to the new query.
 		case s.kind == fetchRefresh:
-			m.shadow = nil
+			m.shadow = calltable.Staged{}
 		}
 		if err := describeFetchError(msg.err, m.table.Loaded()); err != nil {
 			m.o.Log.Printf("fetch %d failed: %v", s.tag, msg.err)
@@ -310,14 +310,14 @@ func (m *Model) handleDone(msg doneMsg) tea.Cmd {
 			m.rowsDirty = true
 		}
 	case fetchRefresh:
-		m.table.Replace(m.shadow)
-		m.shadow = nil
+		m.table.ReplaceStaged(&m.shadow)
+		m.shadow = calltable.Staged{}
 		m.query = s.q // the same range, perhaps with another server-side extension
 		m.rowsDirty = true
 	case fetchFollow:
 		if m.query.Page > 0 {
-			m.table.Replace(m.shadow)
-			m.shadow = nil
+			m.table.ReplaceStaged(&m.shadow)
+			m.shadow = calltable.Staged{}
 			m.rowsDirty = true
 		}
 	}

@@ -186,15 +186,50 @@ func (m *Model) Unpin() { m.pinned = false }
 // Pinned reports whether the cursor is kept on the first row as rows stream in.
 func (m *Model) Pinned() bool { return m.pinned }
 
+// Staged is a set of calls fetched to replace the table's rows (a refresh), kept in the table's compact form as
+// it grows. Gathered as records instead, a refresh of a million calls held three times the table's memory
+// beside the table. The zero Staged is empty and ready; ReplaceStaged takes its rows.
+type Staged struct{ st *store }
+
+// Append adds a batch of calls.
+func (s *Staged) Append(batch []cdr.Record) {
+	if len(batch) > 0 && s.st == nil {
+		s.st = &store{}
+	}
+	for i := range batch {
+		s.st.add(&batch[i])
+	}
+}
+
+// Len is the number of calls staged.
+func (s *Staged) Len() int {
+	if s.st == nil {
+		return 0
+	}
+	return s.st.len()
+}
+
 // Replace swaps in a new set of rows (a refresh), keeping the cursor on the same call when it is still there.
 func (m *Model) Replace(recs []cdr.Record) {
+	var s Staged
+	s.Append(recs)
+	m.ReplaceStaged(&s)
+}
+
+// ReplaceStaged swaps in the staged rows (a refresh), keeping the cursor on the same call when it is still
+// there; s is left empty.
+func (m *Model) ReplaceStaged(s *Staged) {
 	var sel string
 	if r := m.Selected(); r != nil {
 		sel = markKey(r)
 	}
 	row := m.cursor - m.offset
 	m.Reset()
-	m.Append(recs)
+	if s.st != nil {
+		m.st, s.st = s.st, nil
+		m.srt.reset(m.st)
+		m.admit(0)
+	}
 	m.pinned = false
 	if sel != "" && m.SelectKey(sel) {
 		m.offset = max(0, m.cursor-row)
@@ -223,26 +258,41 @@ func (m *Model) Append(batch []cdr.Record) {
 	if len(batch) == 0 {
 		return
 	}
-	base := int32(m.st.len())
+	base := m.st.len()
 	for i := range batch {
 		m.st.add(&batch[i])
 	}
-	m.marks.grow(m.st.len())
-	idx := grow(m.batch, len(batch))
-	m.batch = idx
-	for i := range idx {
-		idx[i] = base + int32(i)
-		if len(m.pending) > 0 {
-			k := markKey(&batch[i])
-			if _, ok := m.pending[k]; ok {
-				m.marks.set(idx[i], true)
-				delete(m.pending, k)
-			}
-		}
+	m.admit(base)
+}
+
+// admit merges the rows from base to the end of the store into the sort order and the filtered view.
+func (m *Model) admit(base int) {
+	n := m.st.len()
+	if n == base {
+		return
 	}
+	m.marks.grow(n)
+	if len(m.order) == 0 {
+		// The first rows (a new query's first batch, a refresh): they become the order, sorted whole.
+		m.order = make([]int32, n)
+		m.markPending(m.order, 0)
+		m.srt.sort(m.order)
+		m.view = m.flt.add(make([]int32, 0, n), &m.st.snapshot, 0, m.order)
+		m.viewShared = false
+		if m.pinned {
+			lo, _ := m.window()
+			m.cursor, m.offset = lo, lo
+		}
+		m.clampOffset()
+		return
+	}
+	// A streamed batch: sorted on its own, then merged in.
+	idx := grow(m.batch, n-base)
+	m.batch = idx
+	m.markPending(idx, base)
 	m.srt.sort(idx)
 	m.order, _ = m.srt.insertSorted(m.order, idx, 0)
-	shown := m.flt.add(m.shown[:0], &m.st.snapshot, int(base), idx)
+	shown := m.flt.add(m.shown[:0], &m.st.snapshot, base, idx)
 	m.shown = shown
 	if m.viewShared {
 		m.view = slices.Clip(m.view)
@@ -261,6 +311,21 @@ func (m *Model) Append(batch []cdr.Record) {
 		m.offset += before
 	}
 	m.clampOffset()
+}
+
+// markPending fills idx with the row numbers from base and marks those of calls marked before a reload.
+func (m *Model) markPending(idx []int32, base int) {
+	for j := range idx {
+		i := int32(base + j)
+		idx[j] = i
+		if len(m.pending) > 0 {
+			k := m.st.key(i)
+			if _, ok := m.pending[k]; ok {
+				m.marks.set(i, true)
+				delete(m.pending, k)
+			}
+		}
+	}
 }
 
 // SetFilter shows only the rows f passes (nil shows all), deciding them in their compact form. The cursor stays
