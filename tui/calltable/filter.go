@@ -45,6 +45,9 @@ func (f *rowFilter) decide(st *snapshot, lo, hi int) {
 	for i := b; i < hi; i++ {
 		f.decideRow(st, int32(i))
 	}
+	if hi == st.n && hi%64 != 0 {
+		f.pass[hi/64] &= 1<<(hi%64) - 1 // no bits left over from an earlier, longer store: count counts words
+	}
 	if b == a {
 		return
 	}

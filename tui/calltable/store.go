@@ -133,7 +133,7 @@ func (s *snapshot) load(i int32, r *cdr.Record) {
 	} else {
 		r.Start = time.Time{}
 	}
-	r.Epoch = w.epochs()
+	r.Epoch = w.epochSeconds()
 	words := s.words
 	r.CallType = cdr.CallType(words[k.words[wCallType]])
 	r.RawCallType = words[k.words[wRawCallType]]
@@ -155,8 +155,8 @@ func (w *row) epochBase() int64 {
 	return w.start / 1e9
 }
 
-// epochs is the row's epoch in Unix seconds.
-func (w *row) epochs() int64 {
+// epochSeconds is the row's epoch in Unix seconds.
+func (w *row) epochSeconds() int64 {
 	if w.flags&flagNoEpoch != 0 {
 		return 0
 	}

@@ -66,21 +66,20 @@ func (s State) Compile(names map[string]string, d Dialling) *Compiled {
 type Kind uint8
 
 const (
-	// KindRejects: the type, disposition or extension already rule the call out.
-	KindRejects   Kind = 1 << iota
-	kindExtension      // the extension filter is met (or there is none)
-	kindPeer           // the extension filter may still be met by the dialled number (an internal call's destination)
-	kindSearch         // the search is met (or there is none)
+	kindRejects   Kind = 1 << iota // the type, disposition or extension already rule the call out
+	kindExtension                  // the extension filter is met (or there is none)
+	kindPeer                       // the extension filter may still be met by the dialled number (an internal call's destination)
+	kindSearch                     // the search is met (or there is none)
 )
 
 // Rejects reports whether every call of this kind is filtered out, whatever its other fields.
-func (k Kind) Rejects() bool { return k&KindRejects != 0 }
+func (k Kind) Rejects() bool { return k&kindRejects != 0 }
 
 // Kind decides what a call's repeating words decide: its type, extension (as the caller, or an inbound call's
 // answering extension), disposition and friendly name.
 func (c *Compiled) Kind(callType cdr.CallType, extension string, disp cdr.Disposition, friendlyName string) Kind {
 	if c.types != 0 && c.types&typeBit(callType) == 0 || c.disps != 0 && c.disps&dispBit(disp) == 0 {
-		return KindRejects
+		return kindRejects
 	}
 	var k Kind
 	switch {
@@ -90,7 +89,7 @@ func (c *Compiled) Kind(callType cdr.CallType, extension string, disp cdr.Dispos
 		// cdr.Record.PeerExtension: the dialled number of a call that stays inside the PBX.
 		k |= kindPeer
 	default:
-		return KindRejects
+		return kindRejects
 	}
 	if c.q == "" || c.contains(extension, c.q) || c.contains(friendlyName, c.q) ||
 		c.names != nil && c.contains(c.names[extension], c.q) {
@@ -101,7 +100,7 @@ func (c *Compiled) Kind(callType cdr.CallType, extension string, disp cdr.Dispos
 
 // Row decides a call of kind k (not Rejects) by the fields of its own.
 func (c *Compiled) Row(k Kind, durationS int, dialled, callerID, uniqueID, account string) bool {
-	if k&KindRejects != 0 || c.minDur > 0 && durationS < c.minDur {
+	if k&kindRejects != 0 || c.minDur > 0 && durationS < c.minDur {
 		return false
 	}
 	// A dialled number equal to the call's own extension is no peer (PeerExtension), but then the extension
