@@ -19,6 +19,7 @@ type Compiled struct {
 	// as cdr.Record.InvolvesExtension says of a blank extension).
 	extFilter bool
 	exts      []string
+	extLens   uint64 // bit n: an extension is n bytes long (bit 63: 63 or more)
 
 	types, disps uint8
 	minDur       int
@@ -47,6 +48,7 @@ func (s State) Compile(names map[string]string, d Dialling) *Compiled {
 	for _, e := range s.Extensions {
 		if e = strings.TrimSpace(e); e != "" {
 			c.exts = append(c.exts, e)
+			c.extLens |= 1 << min(len(e), 63)
 		}
 	}
 	switch {
@@ -74,6 +76,25 @@ const (
 
 // Rejects reports whether every call of this kind is filtered out, whatever its other fields.
 func (k Kind) Rejects() bool { return k&kindRejects != 0 }
+
+// Accepts reports whether every call of kind k passes, whatever its other fields.
+func (c *Compiled) Accepts(k Kind) bool {
+	return k&(kindRejects|kindExtension|kindSearch) == kindExtension|kindSearch && c.minDur <= 0
+}
+
+// ReadsText reports whether Row reads any text of a call of kind k whose dialled number is dialledLen bytes
+// long: to compare the dialled number with the extensions, or to search. A table can then fetch the text of
+// the calls that need it ahead of testing them.
+func (c *Compiled) ReadsText(k Kind, dialledLen int) bool {
+	switch {
+	case k&kindRejects != 0:
+		return false
+	case k&kindExtension == 0:
+		// Only a dialled number as long as an extension is compared; the search runs only if it is one.
+		return c.extLens&(1<<min(dialledLen, 63)) != 0
+	}
+	return k&kindSearch == 0
+}
 
 // Kind decides what a call's repeating words decide: its type, extension (as the caller, or an inbound call's
 // answering extension), disposition and friendly name.

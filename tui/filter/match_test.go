@@ -113,8 +113,17 @@ func TestCompiledMatchesReference(t *testing.T) {
 			if got != want {
 				t.Fatalf("filter %+v (cc %q, names %v) on %+v: Match %v, want %v", s, d.CountryCode, names != nil, r, got, want)
 			}
-			if c != nil && c.Kind(r.CallType, r.Extension, r.Disposition, r.FriendlyName).Rejects() && want {
-				t.Fatalf("filter %+v on %+v: Kind rejects a call that passes", s, r)
+			if c == nil {
+				continue
+			}
+			k := c.Kind(r.CallType, r.Extension, r.Disposition, r.FriendlyName)
+			if k.Rejects() && want || c.Accepts(k) && !want {
+				t.Fatalf("filter %+v on %+v: Kind rejects %v, accepts %v; the call passes: %v", s, r, k.Rejects(), c.Accepts(k), want)
+			}
+			// Without ReadsText, the answer does not depend on the text (only on the dialled number's length).
+			blank := strings.Repeat("\x00", len(r.DialledNumber))
+			if !c.ReadsText(k, len(r.DialledNumber)) && c.Row(k, r.DurationS, blank, "", "", "") != want {
+				t.Fatalf("filter %+v on %+v: ReadsText is false, but the answer depends on the text", s, r)
 			}
 		}
 	}
