@@ -143,6 +143,7 @@ func (m *Model) Init() tea.Cmd {
 
 // Run runs the app until the user quits or ctx ends.
 func Run(ctx context.Context, o Options) error {
+	limitMemory()
 	m := New(o)
 	defer func() { _ = m.player.Close() }() // the app is done; a sound device that fails to close leaves nothing to do
 	_, err := tea.NewProgram(m, tea.WithContext(ctx)).Run()

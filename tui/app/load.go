@@ -50,9 +50,9 @@ type loader struct {
 	first     bool      // the running load has not yet replaced the rows on screen
 	failed    bool      // the last load failed before any row arrived
 	tag       int
-	received  int          // rows received by the running fetch
-	shadow    []cdr.Record // a refresh's rows, swapped in when complete
-	extension string       // the extension the PBX filters by ("" for all); the root's filters choose it
+	received  int              // rows received by the running fetch
+	shadow    calltable.Staged // a refresh's rows, kept compact, swapped in when complete
+	extension string           // the extension the PBX filters by ("" for all); the root's filters choose it
 
 	follow    bool
 	followGen int // only the newest armed poll fires
@@ -336,7 +336,7 @@ func (l *loader) startFetch(kind fetchKind, q cdr.Query, label string) tea.Cmd {
 	l.fetch = s
 	l.received = 0
 	l.first = true
-	l.shadow = nil
+	l.shadow = calltable.Staged{}
 	l.log.Printf("fetch %d (%v): %s", s.tag, kind, describeQuery(q))
 	return s.start(ctx, l.src)
 }
@@ -394,10 +394,10 @@ func (l *loader) handleBatch(msg batchMsg) tea.Cmd {
 		l.selectPending()
 		l.changed = true
 	case fetchRefresh:
-		l.shadow = append(l.shadow, msg.rows...)
+		l.shadow.Append(msg.rows)
 	case fetchFollow:
 		if l.query.Page > 0 {
-			l.shadow = append(l.shadow, msg.rows...)
+			l.shadow.Append(msg.rows)
 			break
 		}
 		fresh := l.dedupe(msg.rows)
@@ -431,7 +431,7 @@ func (l *loader) handleDone(msg doneMsg) tea.Cmd {
 		case s.kind == fetchLoad && !l.first:
 			// The rows before the failure are what the user now sees: they belong to the new query.
 		case s.kind == fetchRefresh:
-			l.shadow = nil
+			l.shadow = calltable.Staged{}
 		}
 		if err := describeFetchError(msg.err, l.table.Loaded()); err != nil {
 			l.log.Printf("fetch %d failed: %v", s.tag, msg.err)
@@ -452,14 +452,14 @@ func (l *loader) handleDone(msg doneMsg) tea.Cmd {
 			l.changed = true
 		}
 	case fetchRefresh:
-		l.table.Replace(l.shadow)
-		l.shadow = nil
+		l.table.ReplaceStaged(&l.shadow)
+		l.shadow = calltable.Staged{}
 		l.query = s.q // the same range, perhaps with another server-side extension
 		l.changed = true
 	case fetchFollow:
 		if l.query.Page > 0 {
-			l.table.Replace(l.shadow)
-			l.shadow = nil
+			l.table.ReplaceStaged(&l.shadow)
+			l.shadow = calltable.Staged{}
 			l.changed = true
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/callscope/callscope/client/cdr"
 	"github.com/callscope/callscope/tui/calltable"
 	"github.com/callscope/callscope/tui/common"
+	"github.com/callscope/callscope/tui/filter"
 	"github.com/callscope/callscope/tui/theme"
 )
 
@@ -352,7 +353,7 @@ func TestLoaderGoto(t *testing.T) {
 			t.Fatalf("go to a loaded call: note %q", r.note())
 		}
 		// Loaded but filtered out.
-		r.l.table.SetFilter(func(rec *cdr.Record) bool { return rec.UniqueID != old[2].UniqueID })
+		r.l.table.SetFilter(filter.State{Search: "no call holds this text"}.Compile(nil, filter.Dialling{}))
 		r.do(r.l.gotoCall(cdr.ByID(old[2].UniqueID), false))
 		if unfiltered != 1 || r.l.table.Selected().UniqueID != old[2].UniqueID {
 			t.Fatalf("go to a hidden call: unfiltered %d times, selected %s", unfiltered, r.l.table.Selected().UniqueID)

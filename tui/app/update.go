@@ -197,7 +197,7 @@ func (m *Model) rowsChanged() common.RowsChanged {
 // applyFilters shows the rows the filters let through and tells the loader which extension the PBX could filter
 // by itself.
 func (m *Model) applyFilters() {
-	m.table.SetFilter(m.filters.MatcherWith(m.names, filter.Dialling{CountryCode: m.o.CountryCode}))
+	m.table.SetFilter(m.filters.Compile(m.names, filter.Dialling{CountryCode: m.o.CountryCode}))
 	m.load.filterBy(m.filters.Extensions, false)
 	m.rowsDirty = true
 }

@@ -2,10 +2,10 @@ package calltable
 
 import (
 	"runtime"
-	"strings"
 	"testing"
 
 	"github.com/callscope/callscope/client/cdr"
+	"github.com/callscope/callscope/tui/filter"
 )
 
 var benchRecs = map[int][]cdr.Record{}
@@ -45,7 +45,8 @@ func BenchmarkCursorMove(b *testing.B) {
 // BenchmarkFilter applies a combined extension + free-text filter to a million rows and clears it again.
 func BenchmarkFilter(b *testing.B) {
 	m := loaded(b, 1_000_000)
-	match := func(r *cdr.Record) bool { return r.Extension == "203" && strings.Contains(r.DialledNumber, "55") }
+	// The app's extension and search filter: extension 203's calls (source or destination) with "55" in them.
+	match := filter.State{Extensions: []string{"203"}, Search: "55"}.Compile(nil, filter.Dialling{})
 	b.Run("apply", func(b *testing.B) {
 		for range b.N {
 			m.SetFilter(match)

@@ -2,6 +2,7 @@ package calltable
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/callscope/callscope/client/cdr"
 	"github.com/callscope/callscope/tui/common"
+	"github.com/callscope/callscope/tui/filter"
 	"github.com/callscope/callscope/tui/theme"
 )
 
@@ -109,7 +111,7 @@ func TestMarksSurviveFilterSortRefresh(t *testing.T) {
 	if m.Marked() != 3 {
 		t.Fatalf("marked %d, want 3", m.Marked())
 	}
-	m.SetFilter(func(r *cdr.Record) bool { return r.Extension == "201" })
+	m.SetFilter(filter.State{Extensions: []string{"201"}}.Compile(nil, filter.Dialling{}))
 	m.SetSort(ColOther, false)
 	m.SetFilter(nil)
 	m.Replace(makeRecords(50))
@@ -138,7 +140,7 @@ func TestFilterKeepsSelection(t *testing.T) {
 		m.Update(press("down"))
 	}
 	id := m.Selected().UniqueID
-	m.SetFilter(func(r *cdr.Record) bool { return r.Extension == "203" })
+	m.SetFilter(filter.State{Extensions: []string{"203"}}.Compile(nil, filter.Dialling{}))
 	if m.Shown() != 10 || m.Selected().UniqueID != id {
 		t.Fatalf("shown %d, selected %s want %s", m.Shown(), m.Selected().UniqueID, id)
 	}
@@ -237,5 +239,40 @@ func TestLoadOpensOnNewestWhileOlderRowsArriveFirst(t *testing.T) {
 	m.Append(recs[2000:])
 	if got := m.Selected().UniqueID; got != top {
 		t.Fatalf("after the load, new rows moved the cursor from %s to %s", top, got)
+	}
+}
+
+// TestReplaceStaged: a refresh gathered in a Staged and swapped in keeps the filter, the sort, the marks and the
+// cursor's call, and shows what a table loaded with the same rows shows.
+func TestReplaceStaged(t *testing.T) {
+	recs := makeRecordsFrom(0, 20_000)
+	f := filter.State{Types: filter.TypeInbound, MinDuration: 60}.Compile(nil, filter.Dialling{})
+	m := newTable(120, 20)
+	m.Append(recs[:5000])
+	m.SetSort(ColOther, false)
+	m.SetFilter(f)
+	for range 4 {
+		m.Update(press("down"))
+	}
+	m.Update(press("space"))
+	want := m.Selected().UniqueID
+	var s Staged
+	for lo := 0; lo < len(recs); lo += 3000 {
+		s.Append(recs[lo:min(lo+3000, len(recs))])
+	}
+	if s.Len() != len(recs) {
+		t.Fatalf("staged %d, want %d", s.Len(), len(recs))
+	}
+	m.ReplaceStaged(&s)
+	if s.Len() != 0 || m.Loaded() != len(recs) || m.Marked() != 1 || m.Selected().UniqueID != want {
+		t.Fatalf("after the swap: staged %d, loaded %d, marked %d, selected %s; want 0, %d, 1, %s",
+			s.Len(), m.Loaded(), m.Marked(), m.Selected().UniqueID, len(recs), want)
+	}
+	fresh := newTable(120, 20)
+	fresh.SetSort(ColOther, false)
+	fresh.SetFilter(f)
+	fresh.Append(recs)
+	if !slices.Equal(m.view, fresh.view) {
+		t.Fatalf("the swapped-in table shows %d rows, a fresh one %d (or in another order)", len(m.view), len(fresh.view))
 	}
 }

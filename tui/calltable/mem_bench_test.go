@@ -16,12 +16,14 @@ import (
 	"github.com/callscope/callscope/client/cdr"
 	"github.com/callscope/callscope/client/comx"
 	"github.com/callscope/callscope/client/pbxsim"
+	"github.com/callscope/callscope/tui/filter"
 )
 
 // BenchmarkMemory1M loads a million calls into a table the way the app gets them, in streamed batches, and
 // reports what stays: the live Go heap after a collection, the resident set (VmRSS) after a collection, the
-// process's peak resident set (VmHWM), and the resident set again after a sort and a filter. "comx" parses a year's Com.X index written by the simulator (the strings
-// arrive sliced from the parser's shared buffers); "synthetic" builds each record from separate small strings.
+// process's peak resident set (VmHWM); then the resident set after three sorts, after a search, after 15 s
+// idle, and the peak again. "comx" parses a year's Com.X index written by the simulator (the strings arrive
+// sliced from the parser's shared buffers); "synthetic" builds each record from separate small strings.
 //
 // Resident figures are the whole process's, so run this benchmark on its own:
 //
@@ -78,12 +80,18 @@ func measureLoad(b *testing.B, load func(add func([]cdr.Record))) {
 	b.ReportMetric(procStatusMB(b, "VmRSS"), "MB-rss")
 	b.ReportMetric(procStatusMB(b, "VmHWM"), "MB-peak-rss")
 	b.ReportMetric(float64(m.Loaded()), "rows")
-	// Then use it: a sort by a text column and a search, as someone would right after loading.
-	m.SetSort(ColOther, false)
-	m.SetFilter(func(r *cdr.Record) bool { return strings.Contains(r.CallerID, "55") })
+	// Then use it as someone would: three sorts by different columns, a search and its clearing, then nothing
+	// for 15 s. No collection is forced: what the process holds is what the pacer and the scavenger leave.
+	for _, c := range []Column{ColOther, ColDuration, ColExtension} {
+		m.SetSort(c, false)
+	}
+	b.ReportMetric(procStatusMB(b, "VmRSS"), "MB-rss-sorted")
+	m.SetFilter(filter.State{Search: "55"}.Compile(nil, filter.Dialling{}))
 	m.SetFilter(nil)
-	runtime.GC()
-	b.ReportMetric(procStatusMB(b, "VmRSS"), "MB-rss-used")
+	b.ReportMetric(procStatusMB(b, "VmRSS"), "MB-rss-filtered")
+	time.Sleep(15 * time.Second)
+	b.ReportMetric(procStatusMB(b, "VmRSS"), "MB-rss-idle")
+	b.ReportMetric(procStatusMB(b, "VmHWM"), "MB-peak-rss-used")
 	runtime.KeepAlive(m)
 }
 

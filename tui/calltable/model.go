@@ -15,6 +15,7 @@ import (
 
 	"github.com/callscope/callscope/client/cdr"
 	"github.com/callscope/callscope/tui/common"
+	"github.com/callscope/callscope/tui/filter"
 )
 
 // KeyMap is the table's bindings: bubbles' table navigation plus marking and sorting.
@@ -56,8 +57,10 @@ type Model struct {
 	st    *store  // loaded rows in arrival order; indices into it are stable until Reset
 	order []int32 // every loaded row, sorted
 	view  []int32 // order with the filter applied: what is shown
-	match func(*cdr.Record) bool
+	flt   rowFilter
 	srt   sorter
+	// Append's scratch: the new rows, and those of them shown.
+	batch, shown []int32
 
 	cursor int // index into view
 	offset int // first view index on screen
@@ -169,7 +172,8 @@ func (m *Model) Reset() {
 	m.st = &store{}
 	m.order, m.view = nil, nil
 	m.viewShared = false
-	m.srt = sorter{st: m.st, col: m.srt.col, desc: m.srt.desc}
+	m.srt.reset(m.st)
+	m.flt.reset()
 	m.sel, m.selIdx = nil, -1
 	m.cursor, m.offset = 0, 0
 	m.pinned = true
@@ -179,15 +183,50 @@ func (m *Model) Reset() {
 // leave the cursor on its call.
 func (m *Model) Unpin() { m.pinned = false }
 
+// Staged is a set of calls fetched to replace the table's rows (a refresh), kept in the table's compact form as
+// it grows. Gathered as records instead, a refresh of a million calls held three times the table's memory
+// beside the table. The zero Staged is empty and ready; ReplaceStaged takes its rows.
+type Staged struct{ st *store }
+
+// Append adds a batch of calls.
+func (s *Staged) Append(batch []cdr.Record) {
+	if len(batch) > 0 && s.st == nil {
+		s.st = &store{}
+	}
+	for i := range batch {
+		s.st.add(&batch[i])
+	}
+}
+
+// Len is the number of calls staged.
+func (s *Staged) Len() int {
+	if s.st == nil {
+		return 0
+	}
+	return s.st.len()
+}
+
 // Replace swaps in a new set of rows (a refresh), keeping the cursor on the same call when it is still there.
 func (m *Model) Replace(recs []cdr.Record) {
+	var s Staged
+	s.Append(recs)
+	m.ReplaceStaged(&s)
+}
+
+// ReplaceStaged swaps in the staged rows (a refresh), keeping the cursor on the same call when it is still
+// there; s is left empty.
+func (m *Model) ReplaceStaged(s *Staged) {
 	var sel string
 	if r := m.Selected(); r != nil {
 		sel = markKey(r)
 	}
 	row := m.cursor - m.offset
 	m.Reset()
-	m.Append(recs)
+	if s.st != nil {
+		m.st, s.st = s.st, nil
+		m.srt.reset(m.st)
+		m.admit(0)
+	}
 	m.pinned = false
 	if sel != "" && m.SelectKey(sel) {
 		m.offset = max(0, m.cursor-row)
@@ -216,25 +255,42 @@ func (m *Model) Append(batch []cdr.Record) {
 	if len(batch) == 0 {
 		return
 	}
-	base := int32(m.st.len())
+	base := m.st.len()
 	for i := range batch {
 		m.st.add(&batch[i])
 	}
-	m.marks.grow(m.st.len())
-	idx := make([]int32, len(batch))
-	for i := range idx {
-		idx[i] = base + int32(i)
-		if len(m.pending) > 0 {
-			k := markKey(&batch[i])
-			if _, ok := m.pending[k]; ok {
-				m.marks.set(idx[i], true)
-				delete(m.pending, k)
-			}
-		}
+	m.admit(base)
+}
+
+// admit merges the rows from base to the end of the store into the sort order and the filtered view.
+func (m *Model) admit(base int) {
+	n := m.st.len()
+	if n == base {
+		return
 	}
+	m.marks.grow(n)
+	if len(m.order) == 0 {
+		// The first rows (a new query's first batch, a refresh): they become the order, sorted whole.
+		m.order = make([]int32, n)
+		m.markPending(m.order, 0)
+		m.srt.sort(m.order)
+		m.view = m.flt.add(make([]int32, 0, n), &m.st.snapshot, 0, m.order)
+		m.viewShared = false
+		if m.pinned {
+			lo, _ := m.window()
+			m.cursor, m.offset = lo, lo
+		}
+		m.clampOffset()
+		return
+	}
+	// A streamed batch: sorted on its own, then merged in.
+	idx := grow(m.batch, n-base)
+	m.batch = idx
+	m.markPending(idx, base)
 	m.srt.sort(idx)
 	m.order, _ = m.srt.insertSorted(m.order, idx, 0)
-	shown := filterInto(nil, &m.st.snapshot, idx, m.match)
+	shown := m.flt.add(m.shown[:0], &m.st.snapshot, base, idx)
+	m.shown = shown
 	if m.viewShared {
 		m.view = slices.Clip(m.view)
 		m.viewShared = false
@@ -254,10 +310,25 @@ func (m *Model) Append(batch []cdr.Record) {
 	m.clampOffset()
 }
 
-// SetFilter shows only rows for which match is true (nil shows all). The cursor stays on its call if the call
-// is still shown.
-func (m *Model) SetFilter(match func(*cdr.Record) bool) {
-	m.match = match
+// markPending fills idx with the row numbers from base and marks those of calls marked before a reload.
+func (m *Model) markPending(idx []int32, base int) {
+	for j := range idx {
+		i := int32(base + j)
+		idx[j] = i
+		if len(m.pending) > 0 {
+			k := m.st.key(i)
+			if _, ok := m.pending[k]; ok {
+				m.marks.set(i, true)
+				delete(m.pending, k)
+			}
+		}
+	}
+}
+
+// SetFilter shows only the rows f passes (nil shows all), deciding them in their compact form. The cursor stays
+// on its call if the call is still shown.
+func (m *Model) SetFilter(f *filter.Compiled) {
+	m.flt.set(f, &m.st.snapshot)
 	m.rebuildView()
 }
 
@@ -276,9 +347,10 @@ func (m *Model) rebuildView() {
 	row := m.cursor - m.offset
 	dst := m.view[:0]
 	if m.viewShared {
-		dst, m.viewShared = nil, false
+		// The old view may still be read on a Cmd's goroutine: a new one, of the size it needs.
+		dst, m.viewShared = make([]int32, 0, m.flt.count(len(m.order))), false
 	}
-	m.view = filterInto(dst, &m.st.snapshot, m.order, m.match)
+	m.view = m.flt.pick(dst, m.order)
 	m.cursor = 0
 	if sel >= 0 {
 		if p := slices.Index(m.view, sel); p >= 0 {

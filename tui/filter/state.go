@@ -70,55 +70,16 @@ func dispBit(d cdr.Disposition) uint8 {
 	return DispOther
 }
 
-// MatcherWith returns the predicate for the call table, or nil when nothing is filtered. names maps extensions
-// to user names so the search finds a call by the name of its extension's user; d says how the PBX's numbers are
-// written, so a search that is a phone number finds it whatever its spacing or prefix (+27, 0). The predicate
-// reads only the record and allocates nothing, so it can run on every core at once.
+// MatcherWith returns the predicate for the call table, or nil when nothing is filtered: Compile's Match. names
+// maps extensions to user names so the search finds a call by the name of its extension's user; d says how the
+// PBX's numbers are written, so a search that is a phone number finds it whatever its spacing or prefix (+27,
+// 0). The predicate reads only the record and allocates nothing, so it can run on every core at once.
 func (s State) MatcherWith(names map[string]string, d Dialling) func(*cdr.Record) bool {
-	if s.IsZero() {
+	c := s.Compile(names, d)
+	if c == nil {
 		return nil
 	}
-	exts := s.Extensions
-	types, disps, minDur := s.Types, s.Dispositions, s.MinDuration
-	raw := strings.TrimSpace(s.Search)
-	q := strings.ToLower(raw)
-	number, isNumber := phoneQuery(q, d)
-	contains := containsFold
-	if !isASCII(raw) {
-		// Compared as typed, by case folding: lower-casing is not folding (ς and σ are one letter, and İ
-		// lower-cases to an ASCII i that İ in a name would not match).
-		q, contains = raw, containsFoldUnicode
-	}
-	return func(r *cdr.Record) bool {
-		if len(exts) > 0 {
-			ok := false
-			for _, e := range exts {
-				if r.InvolvesExtension(e) {
-					ok = true
-					break
-				}
-			}
-			if !ok {
-				return false
-			}
-		}
-		if types != 0 && types&typeBit(r.CallType) == 0 {
-			return false
-		}
-		if disps != 0 && disps&dispBit(r.Disposition) == 0 {
-			return false
-		}
-		if minDur > 0 && r.DurationS < minDur {
-			return false
-		}
-		if q == "" {
-			return true
-		}
-		return contains(r.DialledNumber, q) || contains(r.CallerID, q) || contains(r.UniqueID, q) ||
-			contains(r.Extension, q) || contains(r.FriendlyName, q) || contains(r.AccountCode, q) ||
-			(names != nil && contains(names[r.Extension], q)) ||
-			(isNumber && (containsNumber(r.DialledNumber, number, d) || containsNumber(r.CallerID, number, d)))
-	}
+	return c.Match
 }
 
 func isASCII(s string) bool {
