@@ -162,19 +162,19 @@ func Open(dir string) (*Archive, error) {
 	a := &Archive{dir: abs, db: db, readOnly: true, fixed: map[int]*time.Location{}}
 	var v string
 	if err := db.QueryRow(`SELECT value FROM meta WHERE key = 'schema'`).Scan(&v); err != nil {
-		db.Close()
+		_ = db.Close()
 		return nil, damaged(dir, oneLine(err))
 	}
 	if err := a.checkVersion(v); err != nil {
-		db.Close()
+		_ = db.Close()
 		return nil, err
 	}
 	if a.id, err = a.Meta(context.Background(), metaID); err != nil {
-		db.Close()
+		_ = db.Close()
 		return nil, damaged(dir, oneLine(err))
 	}
 	if err := a.loadZone(); err != nil {
-		db.Close()
+		_ = db.Close()
 		return nil, err
 	}
 	return a, nil
@@ -217,11 +217,11 @@ func InitContext(ctx context.Context, dir string) (*Archive, error) {
 	db := sql.OpenDB(keepWAL{conn})
 	a := &Archive{dir: abs, db: db, fixed: map[int]*time.Location{}}
 	if err := a.migrate(ctx); err != nil {
-		db.Close()
+		_ = db.Close()
 		return nil, err
 	}
 	if err := a.loadZone(); err != nil {
-		db.Close()
+		_ = db.Close()
 		return nil, err
 	}
 	return a, nil
@@ -238,7 +238,7 @@ func (k keepWAL) Connect(ctx context.Context) (driver.Conn, error) {
 	}
 	if fc, ok := c.(sqlite.FileControl); ok {
 		if _, err := fc.FileControlPersistWAL("main", 1); err != nil {
-			c.Close()
+			_ = c.Close()
 			return nil, err
 		}
 	}
@@ -262,7 +262,7 @@ func checkMagic(path string) error {
 	if err != nil {
 		return err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	head := make([]byte, len(sqliteMagic))
 	if _, err := io.ReadFull(f, head); err != nil || !bytes.Equal(head, []byte(sqliteMagic)) {
 		return errors.New(IndexName + " is not an SQLite database")
@@ -302,7 +302,7 @@ func (a *Archive) migrate(ctx context.Context) error {
 	if err != nil {
 		return a.indexError(err)
 	}
-	defer tx.Rollback()
+	defer func() { _ = tx.Rollback() }() // a no-op once committed
 	var v string
 	err = tx.QueryRow(`SELECT value FROM meta WHERE key = 'schema'`).Scan(&v)
 	if err != nil && !isNoTable(err) && !errors.Is(err, sql.ErrNoRows) {
@@ -362,7 +362,7 @@ func (a *Archive) indexError(err error) error {
 
 func newID() string {
 	b := make([]byte, 12)
-	rand.Read(b)
+	_, _ = rand.Read(b) // crypto/rand never fails (Go 1.24)
 	return hex.EncodeToString(b)
 }
 
@@ -523,7 +523,7 @@ func (a *Archive) Users(ctx context.Context) ([]cdr.User, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }()
 	var users []cdr.User
 	for rows.Next() {
 		var u cdr.User
@@ -546,7 +546,7 @@ func (a *Archive) SetUsers(ctx context.Context, users []cdr.User) error {
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback()
+	defer func() { _ = tx.Rollback() }() // a no-op once committed
 	if _, err := tx.ExecContext(ctx, `DELETE FROM users`); err != nil {
 		return err
 	}

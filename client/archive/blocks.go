@@ -110,12 +110,12 @@ func rebuildDirty(ctx context.Context, tx *sql.Tx, noted map[int64]bool) error {
 		for rows.Next() {
 			var d int64
 			if err := rows.Scan(&d); err != nil {
-				rows.Close()
+				_ = rows.Close()
 				return err
 			}
 			days = append(days, d)
 		}
-		rows.Close()
+		_ = rows.Close()
 		if err := rows.Err(); err != nil {
 			return err
 		}
@@ -236,12 +236,12 @@ func rebuildDay(ctx context.Context, tx *sql.Tx, day int64) error {
 		var br blockRow
 		var ext, peer string
 		if err := rows.Scan(&br.id, &br.wall, &br.off, &ext, &peer, &br.record); err != nil {
-			rows.Close()
+			_ = rows.Close()
 			return err
 		}
 		var r cdr.Record
 		if err := decodeRecord(br.record, &r); err != nil {
-			rows.Close()
+			_ = rows.Close()
 			return fmt.Errorf("call %s: %w", br.id, err)
 		}
 		r.UniqueID = br.id
@@ -260,7 +260,7 @@ func rebuildDay(ctx context.Context, tx *sql.Tx, day int64) error {
 			add(peer, row)
 		}
 	}
-	rows.Close()
+	_ = rows.Close()
 	if err := rows.Err(); err != nil {
 		return err
 	}
@@ -291,7 +291,7 @@ func rebuildDay(ctx context.Context, tx *sql.Tx, day int64) error {
 	if err != nil {
 		return err
 	}
-	defer stmt.Close()
+	defer func() { _ = stmt.Close() }()
 	for _, p := range names {
 		if _, err := stmt.ExecContext(ctx, p, day, parties[p].n, parties[p].calls); err != nil {
 			return err

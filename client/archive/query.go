@@ -103,7 +103,7 @@ func (a *Archive) callsFromIndex(ctx context.Context, q cdr.Query, fn func(cdr.R
 	if err != nil {
 		return res, a.readError(err)
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }()
 	for rows.Next() {
 		var r cdr.Record
 		if err := a.scanRecord(rows, &r); err != nil {

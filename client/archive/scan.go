@@ -91,7 +91,7 @@ func (a *Archive) callsFromBlocks(ctx context.Context, q cdr.Query, fn func(cdr.
 	if err != nil {
 		return res, err
 	}
-	defer tx.Rollback()
+	defer func() { _ = tx.Rollback() }() // a no-op once committed
 	start := sp.lo
 	if q.Page > 0 {
 		total, first, skip, err := a.locate(ctx, tx, sp, w.skip)
@@ -125,12 +125,12 @@ func (a *Archive) locate(ctx context.Context, tx *sql.Tx, sp span, skip int) (to
 	for rows.Next() {
 		var c count
 		if err := rows.Scan(&c.day, &c.n); err != nil {
-			rows.Close()
+			_ = rows.Close()
 			return 0, 0, 0, a.readError(err)
 		}
 		counts = append(counts, c)
 	}
-	rows.Close()
+	_ = rows.Close()
 	if err := rows.Err(); err != nil {
 		return 0, 0, 0, a.readError(err)
 	}
@@ -170,7 +170,7 @@ func (a *Archive) scanBlocks(ctx context.Context, tx *sql.Tx, sp span, w *window
 	if err != nil {
 		return a.readError(err)
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }()
 	var block sql.RawBytes // read in place: a block is large, and is done with before the next
 	for rows.Next() && !w.full() {
 		if err := rows.Scan(&block); err != nil {

@@ -173,12 +173,12 @@ func (a *Archive) searchBlocks(ctx context.Context, q cdr.Query, m *textMatcher,
 	if err != nil {
 		return res, err
 	}
-	defer tx.Rollback()
+	defer func() { _ = tx.Rollback() }() // a no-op once committed
 	rows, err := tx.QueryContext(ctx, `SELECT day, ids, text FROM day_text WHERE day >= ? AND day <= ? ORDER BY day`, sp.lo, sp.hi)
 	if err != nil {
 		return res, a.readError(err)
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }()
 	var (
 		day       int64
 		text, ids sql.RawBytes // read in place
@@ -222,7 +222,7 @@ func (a *Archive) passDay(ctx context.Context, tx *sql.Tx, day int64, sp span, h
 	if err != nil {
 		return a.readError(err)
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }()
 	if !rows.Next() {
 		return a.readError(errors.Join(rows.Err(), errBadBlock))
 	}
@@ -273,23 +273,23 @@ func (a *Archive) passByID(ctx context.Context, tx *sql.Tx, ids []byte, hits []i
 			var off int
 			var packed sql.RawBytes
 			if err := rows.Scan(&r.UniqueID, &wall, &off, &packed); err != nil {
-				rows.Close()
+				_ = rows.Close()
 				return a.readError(err)
 			}
 			if !sp.holds(wall) {
 				continue
 			}
 			if err := decodeRecord(packed, &r); err != nil {
-				rows.Close()
+				_ = rows.Close()
 				return a.readError(err)
 			}
 			r.Start = a.place(wall, off)
 			if err := w.fn(r); err != nil {
-				rows.Close()
+				_ = rows.Close()
 				return err
 			}
 		}
-		rows.Close()
+		_ = rows.Close()
 		if err := rows.Err(); err != nil {
 			return a.readError(err)
 		}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/callscope/callscope/client/cdr"
+	"github.com/callscope/callscope/client/outfile"
 )
 
 // Blob is a recording stored in the archive, named by the SHA-256 of its bytes.
@@ -111,12 +112,12 @@ func (a *Archive) WriteRecording(r io.Reader) (*Pending, error) {
 		err = fmt.Errorf("archive %s: writing a recording: %w", a.dir, cerr)
 	}
 	if err != nil {
-		os.Remove(tmp.Name())
+		_ = os.Remove(tmp.Name())
 		return nil, err
 	}
 	p.tmp = tmp.Name()
 	if a.holds(p.Blob) {
-		os.Remove(p.tmp)
+		_ = os.Remove(p.tmp)
 		p.tmp = ""
 	}
 	return p, nil
@@ -154,7 +155,7 @@ func (a *Archive) holds(b Blob) bool {
 // Discard removes a pending recording's temporary file (a chunk that failed).
 func (p *Pending) Discard() {
 	if p != nil && p.tmp != "" {
-		os.Remove(p.tmp)
+		_ = os.Remove(p.tmp)
 		p.tmp = ""
 	}
 }
@@ -206,7 +207,7 @@ func (a *Archive) Publish(ctx context.Context, ps []*Pending) error {
 	for d := range dirs {
 		list = append(list, d)
 	}
-	return parallel(ctx, len(list), func(i int) error { syncDir(list[i]); return nil })
+	return parallel(ctx, len(list), func(i int) error { outfile.SyncDir(list[i]); return nil })
 }
 
 // parallel runs fn(0..n-1) on up to publishWorkers goroutines and returns the first error.
@@ -245,14 +246,6 @@ feed:
 		}
 	}
 	return err
-}
-
-// syncDir makes a rename in dir durable. Not every system can sync a directory; the file itself is synced.
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
 }
 
 const sniffLen = cdr.SniffLen
@@ -299,7 +292,7 @@ func (a *Archive) Begin(ctx context.Context) (*Batch, error) {
 	}
 	stmt, err := tx.PrepareContext(ctx, upsert)
 	if err != nil {
-		tx.Rollback()
+		_ = tx.Rollback()
 		a.writeMu.Unlock()
 		return nil, a.writeError(err)
 	}
@@ -338,14 +331,14 @@ func (b *Batch) Commit() error {
 	}
 	b.done = true
 	defer b.a.writeMu.Unlock()
-	b.stmt.Close()
+	_ = b.stmt.Close()
 	// The blocks of the days this batch changed, in the same transaction: readers never see them disagree.
 	if err := rebuildDirty(b.ctx, b.tx, b.days); err != nil {
-		b.tx.Rollback()
+		_ = b.tx.Rollback()
 		return b.a.writeError(err)
 	}
 	if _, err := b.tx.Exec(`UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = ?`, metaGen); err != nil {
-		b.tx.Rollback()
+		_ = b.tx.Rollback()
 		return b.a.writeError(err)
 	}
 	return b.a.writeError(b.tx.Commit())
@@ -358,7 +351,7 @@ func (b *Batch) Rollback() error {
 	}
 	b.done = true
 	defer b.a.writeMu.Unlock()
-	b.stmt.Close()
+	_ = b.stmt.Close()
 	return b.tx.Rollback()
 }
 
@@ -414,7 +407,7 @@ func (a *Archive) RecordingStates(ctx context.Context, q cdr.Query) (map[string]
 	if err != nil {
 		return nil, a.readError(err)
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }()
 	m := map[string]RecordingState{}
 	for rows.Next() {
 		var id, hash string
@@ -445,7 +438,7 @@ func (a *Archive) NotFetched(ctx context.Context, q cdr.Query, fn func(cdr.Recor
 	if err != nil {
 		return a.readError(err)
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }()
 	for rows.Next() {
 		var r cdr.Record
 		var st RecordingState
@@ -497,7 +490,7 @@ func (a *Archive) CleanTmp() error {
 		return err
 	}
 	for _, e := range ents {
-		os.Remove(filepath.Join(a.dir, TmpName, e.Name()))
+		_ = os.Remove(filepath.Join(a.dir, TmpName, e.Name()))
 	}
 	return nil
 }

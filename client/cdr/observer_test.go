@@ -22,8 +22,9 @@ func TestQueryIsAValue(t *testing.T) {
 			t.Errorf("%+v equals %+v", q, other)
 		}
 	}
-	if (Query{}) != (Query{}) {
-		t.Error("the zero query differs from itself")
+	var zero Query
+	if zero != (Query{}) {
+		t.Error("the zero query differs from a zero Query literal")
 	}
 }
 

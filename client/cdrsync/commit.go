@@ -62,7 +62,7 @@ func (job *commitJob) run(ctx context.Context, a *archive.Archive) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", errArchive, err)
 	}
-	defer b.Rollback()
+	defer func() { _ = b.Rollback() }() // a no-op once committed
 	for i := range job.recs {
 		r := &job.recs[i]
 		if r.UniqueID == "" {

@@ -49,8 +49,8 @@ func (s *syncer) download(ctx context.Context, zf comx.ZipFetcher, ch chunk, onB
 		}
 	}
 	if err != nil {
-		f.Close()
-		os.Remove(f.Name())
+		_ = f.Close()
+		_ = os.Remove(f.Name())
 		return nil, 0, err
 	}
 	return f, n, nil
@@ -113,8 +113,8 @@ func (sp *spooled) wait(ctx context.Context) (*os.File, int64, error) {
 
 func (sp *spooled) discard() {
 	if sp.f != nil {
-		sp.f.Close()
-		os.Remove(sp.f.Name())
+		_ = sp.f.Close()
+		_ = os.Remove(sp.f.Name())
 		sp.f = nil
 	}
 }

@@ -193,7 +193,7 @@ func (s *syncer) storeFromZip(ctx context.Context, z *comx.Zip, r *cdr.Record) (
 	if err != nil {
 		return s.storeFetched(ctx, r)
 	}
-	defer rc.Close()
+	defer func() { _ = rc.Close() }()
 	pr, err := s.write(ctx, rc)
 	if err != nil && ctx.Err() == nil && !errors.Is(err, errArchive) {
 		return s.storeFetched(ctx, r)
@@ -230,7 +230,7 @@ func (s *syncer) storeFetched(ctx context.Context, r *cdr.Record) (*archive.Pend
 		}
 		return nil, err
 	}
-	defer rec.Close()
+	defer func() { _ = rec.Close() }()
 	pr, err := s.write(ctx, rec)
 	if err != nil {
 		return nil, err
@@ -345,7 +345,7 @@ func (s *syncer) retryBatch(ctx context.Context, recs []cdr.Record) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", errArchive, err)
 	}
-	defer b.Rollback()
+	defer func() { _ = b.Rollback() }() // a no-op once committed
 	for id, pr := range g.pending {
 		if err := b.SetRecording(ctx, id, pr.Blob); err != nil {
 			return fmt.Errorf("%w: %w", errArchive, err)

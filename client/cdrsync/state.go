@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/callscope/callscope/client/outfile"
 )
 
 // File names a sync keeps in the archive directory.
@@ -82,13 +84,13 @@ func saveState(dir string, st State) error {
 	if err != nil {
 		return fmt.Errorf("saving sync state: %w", err)
 	}
-	defer os.Remove(tmp.Name())
+	defer func() { _ = os.Remove(tmp.Name()) }() // gone already once renamed into place
 	if _, err := tmp.Write(append(b, '\n')); err != nil {
-		tmp.Close()
+		_ = tmp.Close()
 		return fmt.Errorf("saving sync state: %w", err)
 	}
 	if err := tmp.Sync(); err != nil {
-		tmp.Close()
+		_ = tmp.Close()
 		return fmt.Errorf("saving sync state: %w", err)
 	}
 	if err := tmp.Close(); err != nil {
@@ -97,10 +99,7 @@ func saveState(dir string, st State) error {
 	if err := os.Rename(tmp.Name(), filepath.Join(dir, StateName)); err != nil {
 		return fmt.Errorf("saving sync state: %w", err)
 	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
+	outfile.SyncDir(dir)
 	return nil
 }
 

@@ -93,8 +93,8 @@ func Run(ctx context.Context, src cdr.Source, a *archive.Archive, o Options) (St
 	if err != nil {
 		return Stats{}, err
 	}
-	defer lock.Unlock()
-	a.CleanTmp() // partial files a killed sync left; no other writer uses tmp while we hold the lock
+	defer func() { _ = lock.Unlock() }()
+	_ = a.CleanTmp() // partial files a killed sync left; no other writer uses tmp while we hold the lock
 
 	s := &syncer{src: src, a: a, o: o.withDefaults(), tried: map[string]bool{}, hostDown: map[string]string{}}
 	s.zip, _ = src.(comx.ZipFetcher) // a Com.X, bare or wrapped
@@ -471,7 +471,7 @@ func (s *syncer) firstCall(ctx context.Context, from, to time.Time, w *dateWatch
 					break
 				}
 			}
-			body.Close() // unread rows stay unread: the connection is dropped, not drained
+			_ = body.Close() // unread rows stay unread: the connection is dropped, not drained
 		}
 	} else if from.IsZero() && to.IsZero() {
 		_, err = s.src.Calls(ctx, cdr.Query{Page: 1, Limit: 100}, consider)
@@ -618,8 +618,8 @@ func (s *syncer) fetchZip(ctx context.Context, w *dateWatch, ch chunk, p *Progre
 		return nil, err
 	}
 	defer func() {
-		f.Close()
-		os.Remove(f.Name())
+		_ = f.Close()
+		_ = os.Remove(f.Name())
 	}()
 	p.Bytes = n
 	z, err := comx.OpenZip(f, n, comx.Limits{})
@@ -639,7 +639,9 @@ func (s *syncer) fetchZip(ctx context.Context, w *dateWatch, ch chunk, p *Progre
 	if err != nil {
 		return nil, err
 	}
-	placer.Flush()
+	if err := placer.Flush(); err != nil {
+		return nil, err
+	}
 	if skipped > 0 {
 		s.o.OnWarn(fmt.Errorf("%s: %d malformed index lines were skipped", describeChunk(ch), skipped))
 	}

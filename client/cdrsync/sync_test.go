@@ -39,10 +39,9 @@ var (
 // growingPBX is one PBX address whose calls grow as time passes: each stage is a simulator of the same seed
 // whose calls end at a later moment, so the calls seen before are kept and new ones appear.
 type growingPBX struct {
-	srv     *httptest.Server
-	cur     atomic.Pointer[pbxsim.Sim]
-	perDay  int
-	records int
+	srv    *httptest.Server
+	cur    atomic.Pointer[pbxsim.Sim]
+	perDay int
 }
 
 func newGrowingPBX(t testing.TB, perDay int) *growingPBX {

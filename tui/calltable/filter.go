@@ -163,11 +163,6 @@ func (f *rowFilter) match(st *snapshot, i int32) bool {
 	return f.c.Row(k, int(w.dur), dialled, caller, id, account)
 }
 
-// passes reports whether row i passes (every row does without a filter).
-func (f *rowFilter) passes(i int32) bool {
-	return f.c == nil || f.pass[i>>6]&(1<<(i&63)) != 0
-}
-
 // add decides the rows that arrived, from to the end of st, and appends to dst the entries of idx (those rows,
 // in any order) that pass.
 func (f *rowFilter) add(dst []int32, st *snapshot, from int, idx []int32) []int32 {

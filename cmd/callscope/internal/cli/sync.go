@@ -37,7 +37,7 @@ Browse the archive offline with --archive DIR.`,
   callscope sync --profile office --dir ~/calls --every 1h     # keep it up to date until stopped
   callscope calls --archive ~/calls --from 2026-11-20`,
 		Args: cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
+		RunE: func(c *cobra.Command, _ []string) (err error) {
 			if dir == "" {
 				return usagef("say where the archive is with --dir DIR")
 			}
@@ -59,7 +59,11 @@ Browse the archive offline with --archive DIR.`,
 			if err != nil {
 				return err
 			}
-			defer arch.Close()
+			defer func() {
+				if cerr := arch.Close(); err == nil && cerr != nil {
+					err = cerr // the archive was written: its close is the last word on that
+				}
+			}()
 			loc, err := a.location()
 			if err != nil {
 				return err
