@@ -104,13 +104,18 @@ func (c *Client) Placer(fn func(cdr.Record) error) *cdr.Placer { return c.zone.N
 // have reached fn and the error says what happened. The index is read ahead on another goroutine while fn runs
 // on the caller's.
 func (c *Client) Calls(ctx context.Context, q cdr.Query, fn func(cdr.Record) error) (cdr.Result, error) {
-	res := cdr.Result{Page: q.Page}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	body, err := c.index(ctx, q)
 	if err != nil {
-		return res, err
+		return cdr.Result{Page: q.Page}, err
 	}
+	return c.callsFrom(ctx, cancel, body, q, fn)
+}
+
+// callsFrom is Calls of an index body; cancel makes a read of it in progress return.
+func (c *Client) callsFrom(ctx context.Context, cancel context.CancelFunc, body io.ReadCloser, q cdr.Query, fn func(cdr.Record) error) (cdr.Result, error) {
+	res := cdr.Result{Page: q.Page}
 	ra := startReadAhead(body, readAheadDepth, false)
 	defer stopReading(cancel, ra, body)
 

@@ -331,17 +331,21 @@ func (c *wordCache[T]) get(raw string, parse func(string) T) T {
 	if v, ok := c.more[raw]; ok {
 		return v
 	}
+	if c.n == len(c.keys) && len(c.more) >= wordCacheMax {
+		return parse(raw)
+	}
+	// A word kept is a copy, and so is what is parsed from it (a word already in lower case comes back as it
+	// is): raw lies in a chunk of the index, which the cache must not keep alive, and which may be lent.
+	raw = strings.Clone(raw)
 	v := parse(raw)
-	// The key is cloned: raw shares the memory of a chunk of the index, which the cache must not keep alive.
-	switch {
-	case c.n < len(c.keys):
-		c.keys[c.n], c.vals[c.n] = strings.Clone(raw), v
+	if c.n < len(c.keys) {
+		c.keys[c.n], c.vals[c.n] = raw, v
 		c.n++
-	case len(c.more) < wordCacheMax:
+	} else {
 		if c.more == nil {
 			c.more = make(map[string]T)
 		}
-		c.more[strings.Clone(raw)] = v
+		c.more[raw] = v
 	}
 	return v
 }
