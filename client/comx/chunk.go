@@ -201,6 +201,7 @@ type chunkParser struct {
 	// comparison instead of lower-casing and allocating.
 	types wordCache[cdr.CallType]
 	disps wordCache[cdr.Disposition]
+	day   wallDay
 }
 
 func (p *chunkParser) init() { p.toks = make([]token, 0, 32) }

@@ -123,7 +123,7 @@ func (p *chunkParser) parseLine(s string, r *cdr.Record) error {
 		return errors.New("no unique ID")
 	}
 	r.Epoch = idEpoch(r.UniqueID)
-	start, err := parseWall(toks[1].val)
+	start, err := p.day.parse(toks[1].val)
 	if err != nil {
 		return err
 	}
@@ -208,7 +208,15 @@ func (p *chunkParser) tokenize(s string) []token {
 		x := uint64(rest[0]) | uint64(rest[1])<<8 | uint64(rest[2])<<16 | uint64(rest[3])<<24 |
 			uint64(rest[4])<<32 | uint64(rest[5])<<40 | uint64(rest[6])<<48 | uint64(rest[7])<<56
 		for m := commaBytes(x); m != 0; m &= m - 1 {
-			if c := i + bits.TrailingZeros64(m)>>3; c >= start {
+			c := i + bits.TrailingZeros64(m)>>3
+			if c < start {
+				continue
+			}
+			// The common field, neither quoted nor padded, here; the others in addField.
+			if start < c && s[start] != '"' && !isBlank(s[start]) && !isBlank(s[c-1]) {
+				toks = append(toks, token{start: int32(start), end: int32(c), val: s[start:c]})
+				start = c + 1
+			} else {
 				toks, start = addField(toks, s, start, c)
 			}
 		}
@@ -227,17 +235,8 @@ func (p *chunkParser) tokenize(s string) []token {
 }
 
 // addField appends the field that starts at start and, unless it is a quoted string that runs further, ends at
-// the comma at end (or the end of s). It returns where the next field starts. The common field, neither quoted
-// nor padded, is handled here and inlined; the others by addOddField.
+// the comma at end (or the end of s). It returns where the next field starts.
 func addField(toks []token, s string, start, end int) ([]token, int) {
-	if start < end && !isBlank(s[end-1]) && s[start] != '"' && !isBlank(s[start]) {
-		return append(toks, token{start: int32(start), end: int32(end), val: s[start:end]}), end + 1
-	}
-	return addOddField(toks, s, start, end)
-}
-
-//go:noinline
-func addOddField(toks []token, s string, start, end int) ([]token, int) {
 	if start < len(s) && (s[start] == '"' || isBlank(s[start])) {
 		if j := skipBlanks(s, start); j < len(s) && s[j] == '"' {
 			if val, qend, ok := unquote(s, j); ok {
@@ -354,21 +353,44 @@ func (c *wordCache[T]) get(raw string, parse func(string) T) T {
 // writing 2013-03-01 09:33:00 is read too) but every number is, so 2013/02/30 is an error, not 2 March. It runs
 // once per line, so it does its own arithmetic rather than time.Parse's general work.
 func parseWall(v string) (time.Time, error) {
-	if len(v) != len(TimeLayout) || isDigit(v[4]) || isDigit(v[7]) || isDigit(v[10]) || isDigit(v[13]) || isDigit(v[16]) {
+	var d wallDay
+	return d.parse(v)
+}
+
+// wallDay is parseWall that remembers the date of the last time it read: an index is in start order, so a
+// row's date is nearly always the last row's, and then only its clock is read.
+type wallDay struct {
+	date string // YYYY/MM/DD as the index wrote it; "" before the first
+	days int64  // days from 1970-01-01 to date
+}
+
+func (wd *wallDay) parse(v string) (time.Time, error) {
+	if len(v) != len(TimeLayout) || isDigit(v[10]) || isDigit(v[13]) || isDigit(v[16]) {
 		return time.Time{}, fmt.Errorf("start time %q is not YYYY/MM/DD/hh:mm:ss", v)
 	}
-	y, ok1 := digits(v[0:4])
-	mo, ok2 := digits(v[5:7])
-	d, ok3 := digits(v[8:10])
+	days := wd.days
+	if v[:10] != wd.date {
+		if isDigit(v[4]) || isDigit(v[7]) {
+			return time.Time{}, fmt.Errorf("start time %q is not YYYY/MM/DD/hh:mm:ss", v)
+		}
+		y, ok1 := digits(v[0:4])
+		mo, ok2 := digits(v[5:7])
+		d, ok3 := digits(v[8:10])
+		// Before 1970 is no PBX's clock (Asterisk's IDs count from it), and year 1 would be Go's zero time.
+		if !(ok1 && ok2 && ok3) || y < 1970 || mo < 1 || mo > 12 || d < 1 || d > daysIn(mo, y) {
+			return time.Time{}, fmt.Errorf("start time %q is not a valid date and time", v)
+		}
+		days = daysFromCivil(y, mo, d)
+		// A copy: v lies in a chunk of the index, which must not be kept alive, and may be lent.
+		wd.date, wd.days = strings.Clone(v[:10]), days
+	}
 	h, ok4 := digits(v[11:13])
 	mi, ok5 := digits(v[14:16])
 	sec, ok6 := digits(v[17:19])
-	// Before 1970 is no PBX's clock (Asterisk's IDs count from it), and year 1 would be Go's zero time.
-	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || y < 1970 || mo < 1 || mo > 12 || d < 1 || d > daysIn(mo, y) ||
-		h > 23 || mi > 59 || sec > 59 {
+	if !(ok4 && ok5 && ok6) || h > 23 || mi > 59 || sec > 59 {
 		return time.Time{}, fmt.Errorf("start time %q is not a valid date and time", v)
 	}
-	unix := (daysFromCivil(y, mo, d)*24+int64(h))*3600 + int64(mi)*60 + int64(sec)
+	unix := (days*24+int64(h))*3600 + int64(mi)*60 + int64(sec)
 	return time.Unix(unix, 0).UTC(), nil
 }
 
