@@ -271,18 +271,17 @@ func (s *stream) merge(ctx context.Context) (cdr.Result, error) {
 			}
 			lines += r.lines
 			res.Rows += r.selected
+			if s.q.OnProgress != nil {
+				s.q.OnProgress(r.ch.end)
+			}
 			if r.written > 0 {
 				if err := s.w.WriteEncoded(r.out, r.written); err != nil {
 					return res, err
 				}
 			}
 			putBuffer(r.out)
-			end := r.ch.end
 			r.ch.release() // no string of it lives on: keep and the encoder keep none
 			<-s.inFlight
-			if s.q.OnProgress != nil {
-				s.q.OnProgress(end)
-			}
 		}
 	}
 	if ctx.Err() != nil {
