@@ -1,14 +1,10 @@
 package cdr
 
 import (
-	"bufio"
-	"encoding/csv"
-	"encoding/json"
 	"io"
 	"strconv"
+	"strings"
 	"time"
-
-	"github.com/callscope/callscope/client/safetext"
 )
 
 // Columns is the header of every CSV callscope writes, in order. `callscope calls --format csv`, the TUI's
@@ -56,128 +52,166 @@ func itoaKnown(v int64) string {
 	return strconv.FormatInt(v, 10)
 }
 
-// numericColumn says which of Columns callscope writes as numbers; every other column is text from the PBX.
-var numericColumn = func() []bool {
-	n := make([]bool, len(Columns))
-	for i, c := range Columns {
-		n[i] = c == "duration_s" || c == "billable_s" || c == "recording_size"
-	}
-	return n
-}()
-
-// CSVWriter writes records as RFC 4180 CSV with a header row.
-type CSVWriter struct {
-	bw     *bufio.Writer
-	w      *csv.Writer
-	header bool
-	cell   func(string) string // safetext.CSVCell, or safetext.CSVRawCell for a raw writer
+// EncodedWriter is a record writer (CSVWriter, JSONWriter) whose encoding can run on other goroutines: each
+// goroutine appends records with its own NewEncoder, and the bytes go to WriteEncoded in the order they are to
+// be written. A source that parses on several goroutines (comx.Client.WriteCalls) uses it to encode where it
+// parses; the bytes are those Write would have written.
+type EncodedWriter interface {
+	NewEncoder() RecordEncoder
+	// WriteEncoded writes bytes made by encoders of this writer holding records records.
+	WriteEncoded(p []byte, records int) error
+	Flush() error
 }
+
+// RecordEncoder appends one record's encoding, line end included. It is not safe for concurrent use: make one
+// per goroutine.
+type RecordEncoder interface {
+	AppendRecord(b []byte, r *Record) []byte
+}
+
+// flushAt is how much a writer buffers before it writes: large writes keep the system calls per row few.
+const flushAt = 256 << 10
+
+// sink buffers encoded rows for an io.Writer; a write error is kept and returned from then on.
+type sink struct {
+	w      io.Writer
+	buf    []byte
+	header []byte // written before anything else (or on flush), then nil
+	err    error
+}
+
+func (s *sink) start() {
+	if s.header != nil {
+		s.buf = append(s.buf, s.header...)
+		s.header = nil
+	}
+}
+
+func (s *sink) maybeFlush() error {
+	if len(s.buf) >= flushAt {
+		return s.flush()
+	}
+	return s.err
+}
+
+func (s *sink) flush() error {
+	if s.err == nil && len(s.buf) > 0 {
+		_, s.err = s.w.Write(s.buf)
+	}
+	s.buf = s.buf[:0]
+	return s.err
+}
+
+// write takes already encoded bytes: small pieces are buffered, large ones written as they are (after what is
+// buffered), which saves copying them.
+func (s *sink) write(p []byte) error {
+	if s.err != nil {
+		return s.err
+	}
+	s.start()
+	if len(p) < flushAt/4 {
+		s.buf = append(s.buf, p...)
+		return s.maybeFlush()
+	}
+	if err := s.flush(); err != nil {
+		return err
+	}
+	_, s.err = s.w.Write(p)
+	return s.err
+}
+
+// CSVWriter writes records as RFC 4180 CSV with a header row, as encoding/csv writes them (LF line ends).
+type CSVWriter struct {
+	out  sink
+	enc  csvEncoder // Write's own encoder
+	mode cellMode
+}
+
+// csvHeader is Columns as a CSV line.
+var csvHeader = []byte(strings.Join(Columns, ",") + "\n")
 
 // NewCSVWriter returns a writer that writes the header before the first record (or on Flush if there is none).
 // Its text cells are safe to open in a spreadsheet: a caller ID such as =HYPERLINK(…) is written as '=HYPERLINK(…)
 // so it shows as text instead of running (see safetext.CSVCell), and NUL bytes are dropped.
 func NewCSVWriter(w io.Writer) *CSVWriter {
-	bw := bufio.NewWriterSize(w, 64<<10)
-	return &CSVWriter{bw: bw, w: csv.NewWriter(bw), cell: safetext.CSVCell}
+	return &CSVWriter{out: sink{w: w, header: csvHeader}}
 }
 
 // NewRawCSVWriter is NewCSVWriter for scripts that want every cell exactly as the PBX sent it (--csv-raw): no
 // cell is prefixed. NUL bytes are still dropped.
 func NewRawCSVWriter(w io.Writer) *CSVWriter {
 	cw := NewCSVWriter(w)
-	cw.cell = safetext.CSVRawCell
+	cw.mode.raw = true
 	return cw
 }
 
 // ForTerminal makes cw clean every cell for a terminal as well (safetext.Terminal: escape sequences and other
-// controls shown as text), for a CSV that is shown to a person rather than saved. Call it before Write.
-func (cw *CSVWriter) ForTerminal() {
-	cell := cw.cell
-	cw.cell = func(s string) string { return safetext.Terminal(cell(s)) }
-}
+// controls shown as text), for a CSV that is shown to a person rather than saved. Call it before Write and
+// NewEncoder.
+func (cw *CSVWriter) ForTerminal() { cw.mode.terminal = true }
 
 // Write writes one record.
 func (cw *CSVWriter) Write(r *Record) error {
-	if !cw.header {
-		cw.header = true
-		if err := cw.w.Write(Columns); err != nil {
-			return err
-		}
+	if cw.out.err != nil {
+		return cw.out.err
 	}
-	fields := r.Fields()
-	for i, f := range fields {
-		if !numericColumn[i] {
-			fields[i] = cw.cell(f)
-		}
-	}
-	return cw.w.Write(fields)
+	cw.out.start()
+	cw.enc.mode = cw.mode
+	cw.out.buf = cw.enc.AppendRecord(cw.out.buf, r)
+	return cw.out.maybeFlush()
 }
+
+// NewEncoder returns an encoder of cw's rows for another goroutine.
+func (cw *CSVWriter) NewEncoder() RecordEncoder { return &csvEncoder{mode: cw.mode} }
+
+// WriteEncoded writes rows made by cw's encoders (after the header, if that is not written yet).
+func (cw *CSVWriter) WriteEncoded(p []byte, _ int) error { return cw.out.write(p) }
 
 // Flush writes out buffered data (and the header, for an empty export).
 func (cw *CSVWriter) Flush() error {
-	if !cw.header {
-		cw.header = true
-		if err := cw.w.Write(Columns); err != nil {
-			return err
-		}
-	}
-	cw.w.Flush()
-	if err := cw.w.Error(); err != nil {
-		return err
-	}
-	return cw.bw.Flush()
+	cw.out.start()
+	return cw.out.flush()
 }
 
-// jsonRecord is the JSON line form: the CSV's keys, numbers as numbers, unknown numbers as null.
-type jsonRecord struct {
-	UniqueID      string `json:"unique_id"`
-	Start         string `json:"start"`
-	CallType      string `json:"call_type"`
-	Extension     string `json:"extension"`
-	FriendlyName  string `json:"friendly_name"`
-	DialledNumber string `json:"dialled_number"`
-	CallerID      string `json:"caller_id"`
-	Disposition   string `json:"disposition"`
-	DurationS     *int64 `json:"duration_s"`
-	BillableS     *int64 `json:"billable_s"`
-	RecordingSize *int64 `json:"recording_size"`
-	RecordingFile string `json:"recording_file"`
-	AccountCode   string `json:"account_code"`
-	Channel       string `json:"channel"`
-	DestChannel   string `json:"destination_channel"`
+type csvEncoder struct {
+	mode  cellMode
+	times timeCache
 }
 
-func known(v int64) *int64 {
-	if v < 0 {
-		return nil
-	}
-	return &v
+func (e *csvEncoder) AppendRecord(b []byte, r *Record) []byte {
+	return appendCSVRecord(b, r, e.mode, &e.times)
 }
 
-// JSONWriter writes one JSON object per line with the CSV's keys.
+// JSONWriter writes one JSON object per line with the CSV's keys, in the CSV's order: numbers as numbers, unknown
+// numbers as null, strings as encoding/json writes them without HTML escaping.
 type JSONWriter struct {
-	bw  *bufio.Writer
-	enc *json.Encoder
+	out sink
+	enc jsonEncoder
 }
 
 // NewJSONWriter returns a JSON-lines writer.
-func NewJSONWriter(w io.Writer) *JSONWriter {
-	bw := bufio.NewWriterSize(w, 64<<10)
-	enc := json.NewEncoder(bw)
-	enc.SetEscapeHTML(false)
-	return &JSONWriter{bw: bw, enc: enc}
-}
+func NewJSONWriter(w io.Writer) *JSONWriter { return &JSONWriter{out: sink{w: w}} }
 
 // Write writes one record as a line.
 func (jw *JSONWriter) Write(r *Record) error {
-	return jw.enc.Encode(jsonRecord{
-		UniqueID: r.UniqueID, Start: FormatTime(r.Start), CallType: string(r.CallType), Extension: r.Extension,
-		FriendlyName: r.FriendlyName, DialledNumber: r.DialledNumber, CallerID: r.CallerID,
-		Disposition: string(r.Disposition), DurationS: known(int64(r.DurationS)), BillableS: known(int64(r.BillableS)),
-		RecordingSize: known(r.RecordingSize), RecordingFile: r.Recording, AccountCode: r.AccountCode,
-		Channel: r.Channel, DestChannel: r.DestChannel,
-	})
+	if jw.out.err != nil {
+		return jw.out.err
+	}
+	jw.out.buf = jw.enc.AppendRecord(jw.out.buf, r)
+	return jw.out.maybeFlush()
 }
 
+// NewEncoder returns an encoder of jw's lines for another goroutine.
+func (jw *JSONWriter) NewEncoder() RecordEncoder { return &jsonEncoder{} }
+
+// WriteEncoded writes lines made by jw's encoders.
+func (jw *JSONWriter) WriteEncoded(p []byte, _ int) error { return jw.out.write(p) }
+
 // Flush writes out buffered data.
-func (jw *JSONWriter) Flush() error { return jw.bw.Flush() }
+func (jw *JSONWriter) Flush() error { return jw.out.flush() }
+
+type jsonEncoder struct{ times timeCache }
+
+func (e *jsonEncoder) AppendRecord(b []byte, r *Record) []byte {
+	return appendJSONRecord(b, r, &e.times)
+}

@@ -19,7 +19,7 @@ import (
 // request, and callers then fetch the calls and recordings one by one.
 type ZipFetcher interface {
 	// FetchZip writes the format=ziprec archive of q's range (q.From, q.To, q.Extended) to w and returns the
-	// bytes written; q.OnProgress receives the running count.
+	// bytes written; the context's Observer hears the running count.
 	FetchZip(ctx context.Context, q cdr.Query, w io.Writer) (int64, error)
 	// Index opens the raw format=txt index of q's range; the caller closes it.
 	Index(ctx context.Context, q cdr.Query) (io.ReadCloser, error)

@@ -107,27 +107,36 @@ func (c *Client) Placer(fn func(cdr.Record) error) *cdr.Placer { return c.zone.N
 // are applied here while the index streams: a page is rows ((Page-1)*Limit, Page*Limit] of the matching rows,
 // and the whole range is read to count TotalPages. A range bound with seconds is sent rounded outwards to the
 // minute (the API's resolution) and applied exactly here. When the body is cut off the rows before the cut
-// have reached fn and the error says what happened.
+// have reached fn and the error says what happened. The index is read ahead on another goroutine while fn runs
+// on the caller's.
 func (c *Client) Calls(ctx context.Context, q cdr.Query, fn func(cdr.Record) error) (cdr.Result, error) {
-	res := cdr.Result{Page: q.Page}
-	body, err := c.Index(ctx, q)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	body, err := c.index(ctx, q)
 	if err != nil {
-		return res, err
+		return cdr.Result{Page: q.Page}, err
 	}
-	defer body.Close()
+	return c.callsFrom(ctx, cancel, body, q, fn)
+}
+
+// callsFrom is Calls of an index body; cancel makes a read of it in progress return.
+func (c *Client) callsFrom(ctx context.Context, cancel context.CancelFunc, body io.ReadCloser, q cdr.Query, fn func(cdr.Record) error) (cdr.Result, error) {
+	res := cdr.Result{Page: q.Page}
+	ra := startReadAhead(body, readAheadDepth, false)
+	defer stopReading(cancel, ra, body)
 
 	limit := q.Limit
 	if limit <= 0 {
 		limit = DefaultPageSize
 	}
-	from, to := cdr.WallClock(q.From), cdr.WallClock(q.To)
+	sel := newSelection(q)
 	matched := 0
 	placer := c.zone.NewPlacer(func(r cdr.Record) error {
-		wall := cdr.WallClock(r.Start)
-		if (!from.IsZero() && wall.Before(from)) || (!to.IsZero() && !wall.Before(to)) {
-			return nil
+		var shown time.Time
+		if sel.bounded() {
+			shown = cdr.WallClock(r.Start)
 		}
-		if q.Extension != "" && !r.InvolvesExtension(q.Extension) {
+		if !sel.keeps(shown, &r) {
 			return nil
 		}
 		matched++
@@ -141,36 +150,42 @@ func (c *Client) Calls(ctx context.Context, q cdr.Query, fn func(cdr.Record) err
 		return nil
 	})
 	obs := cdr.ObserverFrom(ctx)
-	p := NewParser(body)
-	read := 0
-	for {
-		rec, err := p.Next()
-		if err == io.EOF {
-			break
-		}
-		var le *cdr.LineError
-		if errors.As(err, &le) {
-			res.Skipped++
-			obs.Warn(err)
-			continue
-		}
-		if err != nil {
-			// Hand over the rows read before the failure, then report it.
-			if ferr := placer.Flush(); ferr != nil {
-				return res, ferr
+	var p chunkParser
+	p.init()
+	var rec cdr.Record
+	lines, read := 0, 0
+	for ch := range ra.chunks {
+		p.reset(ch)
+		for {
+			line, lerr, ok := p.next(&rec)
+			if !ok {
+				break
 			}
-			return res, err
+			if lerr != nil {
+				res.Skipped++
+				obs.Warn(&cdr.LineError{Line: lines + line, Err: lerr})
+				continue
+			}
+			if err := placer.Push(rec); err != nil {
+				return res, err
+			}
+			// A chunk holds a thousand rows, where no read would notice a cancel.
+			if read++; read%64 == 0 && ctx.Err() != nil {
+				return res, ctx.Err()
+			}
 		}
-		if err := placer.Push(rec); err != nil {
-			return res, err
-		}
-		// The body may already sit in the parser's buffer, where no read would notice a cancel.
-		if read++; read%64 == 0 && ctx.Err() != nil {
-			return res, ctx.Err()
-		}
+		lines += p.lines
+		obs.Progress(ch.end)
 	}
+	// Hand over the rows read before a failure, then report it.
 	if err := placer.Flush(); err != nil {
 		return res, err
+	}
+	if ra.err != io.EOF {
+		if ctx.Err() != nil {
+			return res, ctx.Err()
+		}
+		return res, ra.err
 	}
 	if q.Page > 0 {
 		res.TotalPages = (matched + limit - 1) / limit
@@ -178,14 +193,55 @@ func (c *Client) Calls(ctx context.Context, q cdr.Query, fn func(cdr.Record) err
 	return res, nil
 }
 
+// readAheadDepth is how many chunks may wait for the parser: a megabyte at most.
+const readAheadDepth = 4
+
+// stopReading ends a read-ahead of body: the request is cancelled so that a read in progress returns, the
+// goroutine is waited for, and only then is the body closed (a body is not read and closed at once).
+func stopReading(cancel context.CancelFunc, ra *readAhead, body io.Closer) {
+	cancel()
+	ra.close()
+	body.Close()
+}
+
+// selection is what a Com.X cannot select itself and Calls applies while the index streams: the exact range
+// (the API has minute resolution) and the extension.
+type selection struct {
+	from, to time.Time // wall clocks read as UTC; zero is open
+	ext      string
+}
+
+func newSelection(q cdr.Query) selection {
+	return selection{from: cdr.WallClock(q.From), to: cdr.WallClock(q.To), ext: q.Extension}
+}
+
+func (s *selection) bounded() bool { return !s.from.IsZero() || !s.to.IsZero() }
+
+// keeps reports whether a placed record is selected; shown is the wall clock its start shows (read as UTC),
+// needed only when the range is bounded.
+func (s *selection) keeps(shown time.Time, r *cdr.Record) bool {
+	if (!s.from.IsZero() && shown.Before(s.from)) || (!s.to.IsZero() && !shown.Before(s.to)) {
+		return false
+	}
+	return s.ext == "" || r.InvolvesExtension(s.ext)
+}
+
 // Index opens the raw format=txt index of q's range (q.From, q.To, q.Extended; pages and extension are not
 // applied). The caller closes it. Reads report their progress to the context's Observer.
 func (c *Client) Index(ctx context.Context, q cdr.Query) (io.ReadCloser, error) {
+	body, err := c.index(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return progressBody(body, cdr.ObserverFrom(ctx).OnProgress), nil
+}
+
+func (c *Client) index(ctx context.Context, q cdr.Query) (io.ReadCloser, error) {
 	resp, err := c.getList(ctx, rangeQuery("txt", q.From, q.To, q.Extended || c.extended))
 	if err != nil {
 		return nil, err
 	}
-	return progressBody(resp.Body, cdr.ObserverFrom(ctx).OnProgress), nil
+	return resp.Body, nil
 }
 
 // FetchZip downloads the format=ziprec archive of q's range to w (the client spools it to a file, then opens

@@ -41,6 +41,14 @@ func FuzzParse(f *testing.F) {
 		if !reflect.DeepEqual(whole, bytewise) {
 			t.Fatalf("one byte at a time differs:\n%+v\n%+v", whole, bytewise)
 		}
+		// Nor on chunks cut on another goroutine, copied or lent.
+		wantIDs, wantBad, _ := ids(whole)
+		for _, lend := range []bool{false, true} {
+			gotIDs, gotBad, err := ids(parseAhead(iotest.HalfReader(bytes.NewReader(data)), lend))
+			if err != nil || !reflect.DeepEqual(gotIDs, wantIDs) || !reflect.DeepEqual(gotBad, wantBad) {
+				t.Fatalf("read ahead (lend %v): ids %v bad %v err %v; want %v %v", lend, gotIDs, gotBad, err, wantIDs, wantBad)
+			}
+		}
 		last := 0
 		for _, l := range whole.badLines {
 			if l <= last {

@@ -4,19 +4,19 @@
 package comx
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"math"
+	"math/bits"
 	"strings"
 	"time"
 
 	"github.com/callscope/callscope/client/cdr"
 )
 
-// MaxLineBytes bounds one index line. Real lines are about 150 bytes; a longer one is reported as malformed and
-// skipped rather than grown into without limit.
+// MaxLineBytes bounds one index record (a line, with the lines that continue it). Real lines are about 150
+// bytes; a longer record is reported as malformed and skipped rather than grown into without limit.
 const MaxLineBytes = 64 << 10
 
 const (
@@ -25,99 +25,59 @@ const (
 	extendedTail   = 4
 )
 
-// Parser reads a Com.X index line by line from a stream through one 64 KiB buffer. The PBX does not quote its
+// Parser reads a Com.X index record by record from a stream. It reads whole records at a time into chunks (see
+// chunker) and slices every field from the chunk, so a record costs no allocation. The PBX does not quote its
 // fields, so a caller ID such as `"Smith, John" <2001>` arrives as two comma-separated pieces; the parser takes
 // the fixed fields from the left and from the right and gives the caller ID (and the friendly name) what is left.
 type Parser struct {
-	lr    lineReader
-	line  int // physical line number of the last line read
-	first bool
-	err   error // sticky: io.EOF or the reader's error
-	toks  []token
-
-	// Call types and dispositions repeat on every line; mapping each raw word once keeps the per-line cost to a
-	// map lookup instead of lower-casing and allocating.
-	types map[string]cdr.CallType
-	disps map[string]cdr.Disposition
+	ck   chunker
+	cp   chunkParser
+	base int   // physical lines in the chunks before the current one
+	err  error // sticky: io.EOF or the reader's error
 }
 
-// wordCacheMax bounds the word caches, so a hostile index cannot grow them without limit.
-const wordCacheMax = 64
-
+// token is one comma-separated field of a record.
 type token struct {
-	start, end int    // the field's raw extent in the line, quotes and spaces included
+	start, end int32  // the field's raw extent in the line, quotes and spaces included
 	val        string // trimmed, unquoted value
 }
 
 // NewParser returns a Parser reading r.
 func NewParser(r io.Reader) *Parser {
-	return &Parser{
-		lr:    lineReader{r: r, buf: make([]byte, MaxLineBytes)},
-		first: true,
-		toks:  make([]token, 0, 32),
-		types: make(map[string]cdr.CallType, 8),
-		disps: make(map[string]cdr.Disposition, 8),
-	}
+	p := &Parser{ck: newChunker(r)}
+	p.cp.init()
+	return p
 }
 
 // Line is the physical line number of the last line read (1-based).
-func (p *Parser) Line() int { return p.line }
+func (p *Parser) Line() int { return p.base + p.cp.lines }
 
-// Offset is the number of bytes consumed from the reader so far.
-func (p *Parser) Offset() int64 { return p.lr.bufOff + int64(p.lr.start) }
-
-var errLineTooLong = fmt.Errorf("line longer than %d KiB; not a Com.X index line", MaxLineBytes>>10)
+var errLineTooLong = fmt.Errorf("record longer than %d KiB; not a Com.X index line", MaxLineBytes>>10)
 
 // Next returns the next record. Start holds the PBX wall clock read as UTC (place it with cdr.Zone) and Epoch
-// the unique ID's integer part. A malformed line gives a *cdr.LineError; the caller may go on calling Next. The
-// end of the index gives io.EOF; a read error (a body cut off mid-stream) is returned as it is, and the partial
-// line it interrupted is dropped rather than guessed at. Blank lines are skipped.
+// the unique ID's integer part. A malformed record gives a *cdr.LineError; the caller may go on calling Next.
+// The end of the index gives io.EOF; a read error (a body cut off mid-stream) is returned as it is, and the
+// partial line it interrupted is dropped rather than guessed at. Blank lines are skipped.
 func (p *Parser) Next() (cdr.Record, error) {
+	var r cdr.Record
 	for {
+		line, err, ok := p.cp.next(&r)
+		if ok {
+			if err != nil {
+				return cdr.Record{}, &cdr.LineError{Line: p.base + line, Err: err}
+			}
+			return r, nil
+		}
 		if p.err != nil {
 			return cdr.Record{}, p.err
 		}
-		raw, ok, tooLong := p.lr.next()
-		if !ok {
-			p.err = p.lr.err
-			if p.err == nil {
-				p.err = io.EOF
-			}
-			return cdr.Record{}, p.err
-		}
-		p.line++
-		num := p.line
-		if tooLong {
-			return cdr.Record{}, &cdr.LineError{Line: num, Err: errLineTooLong}
-		}
-		if p.first {
-			p.first = false
-			raw = bytes.TrimPrefix(raw, []byte("\xef\xbb\xbf"))
-		}
-		raw = trimRightBytes(raw)
-		if len(raw) == 0 {
-			continue
-		}
-		// Every field is a substring of the line, and the line of a string shared by the lines around it.
-		s := p.lr.text(raw)
-		// The spec prints its example with each record split over indented lines "for readability"; a real
-		// line never starts with white space (it starts with the unique ID), so such a line continues the last.
-		for p.lr.continues() {
-			more, ok, tooLong := p.lr.next()
-			if !ok {
-				break
-			}
-			p.line++
-			if tooLong || len(s)+len(more) > MaxLineBytes {
-				return cdr.Record{}, &cdr.LineError{Line: num, Err: errLineTooLong}
-			}
-			s += string(trimRightBytes(more))
-		}
-		rec, err := p.parseLine(s)
+		ch, err := p.ck.next(nil)
 		if err != nil {
-			return cdr.Record{}, &cdr.LineError{Line: num, Err: err}
+			p.err = err
+			return cdr.Record{}, err
 		}
-		return rec, nil
+		p.base += p.cp.lines
+		p.cp.reset(ch)
 	}
 }
 
@@ -128,11 +88,10 @@ func Parse(r io.Reader, fn func(cdr.Record) error, onWarn func(error)) (rows, sk
 	for {
 		rec, err := p.Next()
 		if err != nil {
-			var le *cdr.LineError
-			if errors.As(err, &le) {
+			if le, ok := err.(*cdr.LineError); ok {
 				skipped++
 				if onWarn != nil {
-					onWarn(err)
+					onWarn(le)
 				}
 				continue
 			}
@@ -148,27 +107,25 @@ func Parse(r io.Reader, fn func(cdr.Record) error, onWarn func(error)) (rows, sk
 	}
 }
 
-// parseLine maps one index line (no line end, trailing white space removed) to a record.
-func (p *Parser) parseLine(s string) (cdr.Record, error) {
+// parseLine fills r (zero on entry) from one record's text (no line end, trailing white space removed).
+func (p *chunkParser) parseLine(s string, r *cdr.Record) error {
 	toks := p.tokenize(s)
 	n := len(toks)
 	if n < fieldsBasic {
-		return cdr.Record{}, fmt.Errorf("%d fields where a Com.X index line has %d (%d with extended)", n, fieldsBasic, fieldsExtended)
+		return fmt.Errorf("%d fields where a Com.X index line has %d (%d with extended)", n, fieldsBasic, fieldsExtended)
 	}
-	k := p.dispositionField(toks)
+	k := dispositionField(toks)
 	if k < 0 {
-		return cdr.Record{}, fmt.Errorf("%d fields and no disposition followed by duration, billable seconds and size; expected %d (%d with extended)", n, fieldsBasic, fieldsExtended)
+		return fmt.Errorf("%d fields and no disposition followed by duration, billable seconds and size; expected %d (%d with extended)", n, fieldsBasic, fieldsExtended)
 	}
-
-	var r cdr.Record
 	r.UniqueID = toks[0].val
 	if r.UniqueID == "" {
-		return cdr.Record{}, errors.New("no unique ID")
+		return errors.New("no unique ID")
 	}
 	r.Epoch = idEpoch(r.UniqueID)
-	start, err := parseWall(toks[1].val)
+	start, err := p.day.parse(toks[1].val)
 	if err != nil {
-		return cdr.Record{}, err
+		return err
 	}
 	r.Start = start
 	r.RawCallType, r.CallType = p.callType(toks[2].val)
@@ -178,15 +135,15 @@ func (p *Parser) parseLine(s string) (cdr.Record, error) {
 	r.RawDisposition, r.Disposition = p.disposition(toks[k].val)
 	dur, err := parseCount(toks[k+1].val, "duration", math.MaxInt32)
 	if err != nil {
-		return cdr.Record{}, err
+		return err
 	}
 	bill, err := parseCount(toks[k+2].val, "billable seconds", math.MaxInt32)
 	if err != nil {
-		return cdr.Record{}, err
+		return err
 	}
 	size, err := parseCount(toks[k+3].val, "recording size", math.MaxInt64)
 	if err != nil {
-		return cdr.Record{}, err
+		return err
 	}
 	r.DurationS, r.BillableS, r.RecordingSize = int(dur), int(bill), size
 	r.Recording = toks[k+4].val
@@ -197,14 +154,14 @@ func (p *Parser) parseLine(s string) (cdr.Record, error) {
 		r.Channel = toks[n-2].val
 		r.DestChannel = toks[n-1].val
 	}
-	return r, nil
+	return nil
 }
 
 // dispositionField finds which token is the disposition, or -1. With exactly 11 or 15 fields the layout is
 // fixed. With more, commas inside the caller ID or friendly name split them: the disposition is the first
 // non-numeric field after the caller ID that is followed by three whole numbers (duration, billable seconds,
 // size), the file name and then either nothing or the four extended fields.
-func (p *Parser) dispositionField(toks []token) int {
+func dispositionField(toks []token) int {
 	const first = 6 // after id, time, type, extension, dialled number, caller ID
 	n := len(toks)
 	if n == fieldsBasic {
@@ -242,39 +199,59 @@ func span(s string, toks []token, from, to int) string {
 
 // tokenize splits s at commas. A field that is entirely an RFC 4180 quoted string ("a, ""b""") is unquoted, for
 // a PBX that quotes; an Asterisk caller ID that merely starts with a quote ("Smith, John" <2001>) is not one and
-// is split like any other text, to be rejoined by span.
-func (p *Parser) tokenize(s string) []token {
+// is split like any other text, to be rejoined by span. The commas are found eight bytes at a time.
+func (p *chunkParser) tokenize(s string) []token {
 	toks := p.toks[:0]
+	start := 0 // where the next field starts; commas before it lie inside a quoted field already taken
 	i := 0
-	for {
-		if i < len(s) && (s[i] == '"' || isBlank(s[i])) {
-			if j := skipBlanks(s, i); j < len(s) && s[j] == '"' {
-				if val, end, ok := unquote(s, j); ok {
-					toks = append(toks, token{start: i, end: end, val: val})
-					if end >= len(s) {
-						break
-					}
-					i = end + 1
-					continue
-				}
+	for rest := s; len(rest) >= 8; rest = rest[8:] {
+		x := uint64(rest[0]) | uint64(rest[1])<<8 | uint64(rest[2])<<16 | uint64(rest[3])<<24 |
+			uint64(rest[4])<<32 | uint64(rest[5])<<40 | uint64(rest[6])<<48 | uint64(rest[7])<<56
+		for m := commaBytes(x); m != 0; m &= m - 1 {
+			c := i + bits.TrailingZeros64(m)>>3
+			if c < start {
+				continue
+			}
+			// The common field, neither quoted nor padded, here; the others in addField.
+			if start < c && s[start] != '"' && !isBlank(s[start]) && !isBlank(s[c-1]) {
+				toks = append(toks, token{start: int32(start), end: int32(c), val: s[start:c]})
+				start = c + 1
+			} else {
+				toks, start = addField(toks, s, start, c)
 			}
 		}
-		end := len(s)
-		if c := strings.IndexByte(s[i:], ','); c >= 0 {
-			end = i + c
+		i += 8
+	}
+	for ; i < len(s); i++ {
+		if s[i] == ',' && i >= start {
+			toks, start = addField(toks, s, start, i)
 		}
-		v := s[i:end]
-		if len(v) > 0 && (isBlank(v[0]) || isBlank(v[len(v)-1])) {
-			v = trimSpace(v)
-		}
-		toks = append(toks, token{start: i, end: end, val: v})
-		if end == len(s) {
-			break
-		}
-		i = end + 1
+	}
+	if start <= len(s) {
+		toks, _ = addField(toks, s, start, len(s))
 	}
 	p.toks = toks
 	return toks
+}
+
+// addField appends the field that starts at start and, unless it is a quoted string that runs further, ends at
+// the comma at end (or the end of s). It returns where the next field starts.
+func addField(toks []token, s string, start, end int) ([]token, int) {
+	if start < len(s) && (s[start] == '"' || isBlank(s[start])) {
+		if j := skipBlanks(s, start); j < len(s) && s[j] == '"' {
+			if val, qend, ok := unquote(s, j); ok {
+				return append(toks, token{start: int32(start), end: int32(qend), val: val}), qend + 1
+			}
+		}
+	}
+	return append(toks, token{start: int32(start), end: int32(end), val: trimSpace(s[start:end])}), end + 1
+}
+
+// commaBytes has the high bit of each byte of x that is a comma set, and no other bit.
+func commaBytes(x uint64) uint64 {
+	const low7 = 0x7f7f7f7f7f7f7f7f
+	x ^= 0x2c2c2c2c2c2c2c2c // commas become zero bytes
+	return ^((x&low7 + low7) | x | low7)
 }
 
 func skipBlanks(s string, i int) int {
@@ -317,29 +294,57 @@ func unquote(s string, q int) (val string, end int, ok bool) {
 	return trimSpace(val), end, true
 }
 
-func (p *Parser) callType(raw string) (string, cdr.CallType) {
+func (p *chunkParser) callType(raw string) (string, cdr.CallType) {
 	if raw == "" {
 		return "", ""
 	}
-	return raw, cachedWord(p.types, raw, cdr.ParseCallType)
+	return raw, p.types.get(raw, cdr.ParseCallType)
 }
 
-func (p *Parser) disposition(raw string) (string, cdr.Disposition) {
+func (p *chunkParser) disposition(raw string) (string, cdr.Disposition) {
 	if raw == "" {
 		return "", ""
 	}
-	return raw, cachedWord(p.disps, raw, cdr.ParseDisposition)
+	return raw, p.disps.get(raw, cdr.ParseDisposition)
 }
 
-// cachedWord maps a raw word through cache, parsing it only the first time it is seen. The key is cloned: raw
-// shares the memory of a large chunk of the index, which the cache must not keep alive.
-func cachedWord[T any](cache map[string]T, raw string, parse func(string) T) T {
-	if v, ok := cache[raw]; ok {
+// wordCache maps the raw words of one column (call types, dispositions), which repeat on every line, parsing
+// each only the first time it is seen. The first few are compared in place, which costs less than hashing.
+// The cache is bounded, so a hostile index cannot grow it; a word past the bound is parsed every time.
+type wordCache[T any] struct {
+	keys [8]string
+	vals [8]T
+	n    int
+	more map[string]T
+}
+
+// wordCacheMax bounds the words a cache keeps beyond its first eight.
+const wordCacheMax = 64
+
+func (c *wordCache[T]) get(raw string, parse func(string) T) T {
+	for i := range c.n {
+		if c.keys[i] == raw {
+			return c.vals[i]
+		}
+	}
+	if v, ok := c.more[raw]; ok {
 		return v
 	}
+	if c.n == len(c.keys) && len(c.more) >= wordCacheMax {
+		return parse(raw)
+	}
+	// A word kept is a copy, and so is what is parsed from it (a word already in lower case comes back as it
+	// is): raw lies in a chunk of the index, which the cache must not keep alive, and which may be lent.
+	raw = strings.Clone(raw)
 	v := parse(raw)
-	if len(cache) < wordCacheMax {
-		cache[strings.Clone(raw)] = v
+	if c.n < len(c.keys) {
+		c.keys[c.n], c.vals[c.n] = raw, v
+		c.n++
+	} else {
+		if c.more == nil {
+			c.more = make(map[string]T)
+		}
+		c.more[raw] = v
 	}
 	return v
 }
@@ -348,21 +353,44 @@ func cachedWord[T any](cache map[string]T, raw string, parse func(string) T) T {
 // writing 2013-03-01 09:33:00 is read too) but every number is, so 2013/02/30 is an error, not 2 March. It runs
 // once per line, so it does its own arithmetic rather than time.Parse's general work.
 func parseWall(v string) (time.Time, error) {
-	if len(v) != len(TimeLayout) || isDigit(v[4]) || isDigit(v[7]) || isDigit(v[10]) || isDigit(v[13]) || isDigit(v[16]) {
+	var d wallDay
+	return d.parse(v)
+}
+
+// wallDay is parseWall that remembers the date of the last time it read: an index is in start order, so a
+// row's date is nearly always the last row's, and then only its clock is read.
+type wallDay struct {
+	date string // YYYY/MM/DD as the index wrote it; "" before the first
+	days int64  // days from 1970-01-01 to date
+}
+
+func (wd *wallDay) parse(v string) (time.Time, error) {
+	if len(v) != len(TimeLayout) || isDigit(v[10]) || isDigit(v[13]) || isDigit(v[16]) {
 		return time.Time{}, fmt.Errorf("start time %q is not YYYY/MM/DD/hh:mm:ss", v)
 	}
-	y, ok1 := digits(v[0:4])
-	mo, ok2 := digits(v[5:7])
-	d, ok3 := digits(v[8:10])
+	days := wd.days
+	if v[:10] != wd.date {
+		if isDigit(v[4]) || isDigit(v[7]) {
+			return time.Time{}, fmt.Errorf("start time %q is not YYYY/MM/DD/hh:mm:ss", v)
+		}
+		y, ok1 := digits(v[0:4])
+		mo, ok2 := digits(v[5:7])
+		d, ok3 := digits(v[8:10])
+		// Before 1970 is no PBX's clock (Asterisk's IDs count from it), and year 1 would be Go's zero time.
+		if !(ok1 && ok2 && ok3) || y < 1970 || mo < 1 || mo > 12 || d < 1 || d > daysIn(mo, y) {
+			return time.Time{}, fmt.Errorf("start time %q is not a valid date and time", v)
+		}
+		days = daysFromCivil(y, mo, d)
+		// A copy: v lies in a chunk of the index, which must not be kept alive, and may be lent.
+		wd.date, wd.days = strings.Clone(v[:10]), days
+	}
 	h, ok4 := digits(v[11:13])
 	mi, ok5 := digits(v[14:16])
 	sec, ok6 := digits(v[17:19])
-	// Before 1970 is no PBX's clock (Asterisk's IDs count from it), and year 1 would be Go's zero time.
-	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || y < 1970 || mo < 1 || mo > 12 || d < 1 || d > daysIn(mo, y) ||
-		h > 23 || mi > 59 || sec > 59 {
+	if !(ok4 && ok5 && ok6) || h > 23 || mi > 59 || sec > 59 {
 		return time.Time{}, fmt.Errorf("start time %q is not a valid date and time", v)
 	}
-	unix := (daysFromCivil(y, mo, d)*24+int64(h))*3600 + int64(mi)*60 + int64(sec)
+	unix := (days*24+int64(h))*3600 + int64(mi)*60 + int64(sec)
 	return time.Unix(unix, 0).UTC(), nil
 }
 
@@ -414,30 +442,44 @@ func parseCount(v, what string, maxVal int64) (int64, error) {
 	if v == "" {
 		return cdr.Unknown, nil
 	}
-	if !isDigits(v) || len(v) > 19 {
+	if len(v) > 19 {
 		return 0, fmt.Errorf("%s %q is not a whole number", what, v)
 	}
 	var x int64
-	for _, c := range []byte(v) {
-		d := int64(c - '0')
-		if x > (maxVal-d)/10 {
-			return 0, fmt.Errorf("%s %q is too large", what, v)
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !isDigit(c) {
+			return 0, fmt.Errorf("%s %q is not a whole number", what, v)
 		}
-		x = x*10 + d
+		// 18 digits cannot overflow; the 19th may.
+		if d := int64(c - '0'); i < 18 {
+			x = x*10 + d
+		} else if x > (math.MaxInt64-d)/10 {
+			return 0, fmt.Errorf("%s %q is too large", what, v)
+		} else {
+			x = x*10 + d
+		}
+	}
+	if x > maxVal {
+		return 0, fmt.Errorf("%s %q is too large", what, v)
 	}
 	return x, nil
 }
 
 // idEpoch is an Asterisk unique ID's integer part, the channel's creation time in Unix seconds, or 0.
 func idEpoch(id string) int64 {
-	if i := strings.IndexByte(id, '.'); i >= 0 {
-		id = id[:i]
-	}
-	if !isDigits(id) || len(id) > 12 {
-		return 0
-	}
 	var x int64
-	for _, c := range []byte(id) {
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if c == '.' {
+			if i == 0 {
+				return 0
+			}
+			break
+		}
+		if !isDigit(c) || i == 12 {
+			return 0
+		}
 		x = x*10 + int64(c-'0')
 	}
 	return x
@@ -473,98 +515,4 @@ func trimRightBytes(b []byte) []byte {
 		b = b[:len(b)-1]
 	}
 	return b
-}
-
-// lineReader splits a stream into lines in a fixed buffer. Unlike bufio.Reader it keeps a read error sticky,
-// so a body that was cut off is never mistaken for a clean end after a later read returns io.EOF.
-type lineReader struct {
-	r          io.Reader
-	buf        []byte
-	start, end int
-	err        error
-	bufOff     int64 // stream offset of buf[0]
-
-	// chunk is a string copy of buffered bytes starting at stream offset chunkOff. Lines are sliced from it,
-	// so a whole buffer of lines costs one allocation instead of one each.
-	chunk    string
-	chunkOff int64
-}
-
-// text returns line (a slice of buf) as a string, from the current chunk when it lies inside it, otherwise
-// from a new chunk holding everything buffered from line on.
-func (lr *lineReader) text(line []byte) string {
-	if len(line) == 0 {
-		return ""
-	}
-	i := cap(lr.buf) - cap(line) // line's index in buf
-	abs := lr.bufOff + int64(i)
-	if o := abs - lr.chunkOff; o >= 0 && o+int64(len(line)) <= int64(len(lr.chunk)) {
-		return lr.chunk[o : o+int64(len(line))]
-	}
-	lr.chunk, lr.chunkOff = string(lr.buf[i:lr.end]), abs
-	return lr.chunk[:len(line)]
-}
-
-// next returns the next line without its '\n', valid until the next call. ok is false at the end of the stream
-// (err says why). A last line without '\n' is returned when the stream ended cleanly; on any other error the
-// partial line is dropped. A line longer than the buffer is skipped and reported with tooLong.
-func (lr *lineReader) next() (line []byte, ok, tooLong bool) {
-	scanned := 0
-	for {
-		if i := bytes.IndexByte(lr.buf[lr.start+scanned:lr.end], '\n'); i >= 0 {
-			i += lr.start + scanned
-			line = lr.buf[lr.start:i]
-			lr.start = i + 1
-			return line, true, tooLong
-		}
-		scanned = lr.end - lr.start
-		if lr.err != nil {
-			if lr.start == lr.end || lr.err != io.EOF {
-				lr.start = lr.end
-				return nil, false, false
-			}
-			line = lr.buf[lr.start:lr.end]
-			lr.start = lr.end
-			return line, true, tooLong
-		}
-		if lr.end-lr.start == len(lr.buf) {
-			// Too long: drop what we have and keep looking for the line's end.
-			tooLong = true
-			lr.bufOff += int64(lr.end)
-			lr.start, lr.end, scanned = 0, 0, 0
-		}
-		lr.fill()
-	}
-}
-
-// continues reports whether the next line starts with white space, reading ahead one byte if needed.
-func (lr *lineReader) continues() bool {
-	for lr.start == lr.end {
-		if lr.err != nil {
-			return false
-		}
-		lr.fill()
-	}
-	return isBlank(lr.buf[lr.start])
-}
-
-func (lr *lineReader) fill() {
-	if lr.start > 0 {
-		copy(lr.buf, lr.buf[lr.start:lr.end])
-		lr.bufOff += int64(lr.start)
-		lr.end -= lr.start
-		lr.start = 0
-	}
-	for range 100 {
-		n, err := lr.r.Read(lr.buf[lr.end:])
-		lr.end += n
-		if err != nil {
-			lr.err = err
-			return
-		}
-		if n > 0 {
-			return
-		}
-	}
-	lr.err = io.ErrNoProgress
 }

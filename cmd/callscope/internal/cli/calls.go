@@ -167,12 +167,16 @@ func (a *app) callsCommand() *cobra.Command {
 					tableOut = true
 				}
 				var err error
-				res, err = a.streamCalls(c.Context(), src, q, keep, func(r *cdr.Record) error {
-					if why, ok := notes[r.UniqueID]; ok {
-						missing = append(missing, "call "+r.UniqueID+": "+why)
-					}
-					return w.Write(r)
-				})
+				if ew, ok := w.(cdr.EncodedWriter); ok && notes == nil {
+					res, err = a.writeCalls(c.Context(), src, q, keep, ew)
+				} else {
+					res, err = a.streamCalls(c.Context(), src, q, keep, func(r *cdr.Record) error {
+						if why, ok := notes[r.UniqueID]; ok {
+							missing = append(missing, "call "+r.UniqueID+": "+why)
+						}
+						return w.Write(r)
+					})
+				}
 				if ferr := w.Flush(); err == nil {
 					err = ferr
 				}
@@ -236,17 +240,64 @@ func plainText(s string) string {
 }
 
 // streamCalls runs a query with a progress line on a terminal, warnings on stderr, the local filter keep, and
-// a note of the zone the times were placed in; fn receives each kept row.
+// a note of the zone the times were placed in; fn receives each kept row. The row fn gets is reused for the
+// next: fn must not keep it.
 func (a *app) streamCalls(ctx context.Context, src cdr.Source, q cdr.Query, keep func(*cdr.Record) bool, fn func(*cdr.Record) error) (cdr.Result, error) {
-	prog := newProgress(a.stderr)
-	ctx = cdr.WithObserver(ctx, cdr.Observer{OnWarn: func(err error) { prog.clear(); a.warn(explain(err)) }, OnProgress: prog.bytes})
+	ctx, prog := a.observe(ctx)
+	// One row for the whole stream: passing each row's address to keep and fn would move every row to the heap.
+	row := new(cdr.Record)
 	res, err := src.Calls(ctx, q, func(r cdr.Record) error {
-		if !keep(&r) {
+		*row = r
+		if !keep(row) {
 			return nil
 		}
 		prog.row()
-		return fn(&r)
+		return fn(row)
 	})
+	return a.finishCalls(src, prog, res, err)
+}
+
+// callsWriter is a source that writes calls straight into an encoded output, parsing and encoding on several
+// goroutines (comx.Client.WriteCalls).
+type callsWriter interface {
+	WriteCalls(ctx context.Context, q cdr.Query, keep func(*cdr.Record) bool, w cdr.EncodedWriter) (cdr.Result, error)
+}
+
+// writeCalls is streamCalls writing every kept row to w, through the source's WriteCalls where it has one (the
+// same bytes, at the speed of the wire).
+func (a *app) writeCalls(ctx context.Context, src cdr.Source, q cdr.Query, keep func(*cdr.Record) bool, w cdr.EncodedWriter) (cdr.Result, error) {
+	cw, ok := src.(callsWriter)
+	if !ok {
+		return a.streamCalls(ctx, src, q, keep, func(r *cdr.Record) error {
+			return w.(interface{ Write(*cdr.Record) error }).Write(r)
+		})
+	}
+	ctx, prog := a.observe(ctx)
+	res, err := cw.WriteCalls(ctx, q, keep, countedWriter{EncodedWriter: w, prog: prog})
+	return a.finishCalls(src, prog, res, err)
+}
+
+// countedWriter counts the rows written for the progress line.
+type countedWriter struct {
+	cdr.EncodedWriter
+	prog *progress
+}
+
+func (c countedWriter) WriteEncoded(p []byte, rows int) error {
+	c.prog.rows += rows
+	c.prog.tick()
+	return c.EncodedWriter.WriteEncoded(p, rows)
+}
+
+// observe sends a query's warnings to stderr (with the CLI's remedy) and its progress to a progress line on a
+// terminal, through the context's cdr.Observer.
+func (a *app) observe(ctx context.Context) (context.Context, *progress) {
+	prog := newProgress(a.stderr)
+	return cdr.WithObserver(ctx, cdr.Observer{OnWarn: func(err error) { prog.clear(); a.warn(explain(err)) }, OnProgress: prog.bytes}), prog
+}
+
+// finishCalls ends a query's progress line and notes the zone and the rows skipped.
+func (a *app) finishCalls(src cdr.Source, prog *progress, res cdr.Result, err error) (cdr.Result, error) {
 	prog.done()
 	if err != nil {
 		return res, err

@@ -377,12 +377,16 @@ func (a *app) pbxSource(ctx context.Context) (cdr.Source, error) {
 		return nil, err
 	}
 	if isFactoryDefault(s) {
-		src = &factoryDefaultCheck{Source: src, seen: func() {
+		check := &factoryDefaultCheck{Source: src, seen: func() {
 			a.factoryWarned.Do(func() {
 				a.warnHeld(fmt.Sprintf("%s accepts the factory default password for user %s: change it on the PBX, "+
 					"anyone who knows the default can read your call records and recordings", src.Describe(), s.User))
 			})
 		}}
+		if cw, ok := src.(callsWriter); ok {
+			return &factoryDefaultWriterCheck{factoryDefaultCheck: check, w: cw}, nil
+		}
+		return check, nil
 	}
 	return src, nil
 }
@@ -435,6 +439,20 @@ type factoryDefaultCheck struct {
 
 func (f *factoryDefaultCheck) Calls(ctx context.Context, q cdr.Query, fn func(cdr.Record) error) (cdr.Result, error) {
 	res, err := f.Source.Calls(ctx, q, fn)
+	if err == nil || res.Rows > 0 {
+		f.seen()
+	}
+	return res, err
+}
+
+// factoryDefaultWriterCheck is factoryDefaultCheck for a source that writes calls itself (callsWriter).
+type factoryDefaultWriterCheck struct {
+	*factoryDefaultCheck
+	w callsWriter
+}
+
+func (f *factoryDefaultWriterCheck) WriteCalls(ctx context.Context, q cdr.Query, keep func(*cdr.Record) bool, w cdr.EncodedWriter) (cdr.Result, error) {
+	res, err := f.w.WriteCalls(ctx, q, keep, w)
 	if err == nil || res.Rows > 0 {
 		f.seen()
 	}
