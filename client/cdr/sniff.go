@@ -35,7 +35,7 @@ func PeekRecording(body io.ReadCloser, name string, size int64) (*Recording, err
 	br := bufio.NewReaderSize(body, 4096)
 	head, err := br.Peek(SniffLen)
 	if len(head) == 0 {
-		body.Close()
+		_ = body.Close()
 		if err != nil && err != io.EOF {
 			return nil, err
 		}

@@ -508,11 +508,3 @@ func trimSpace(s string) string {
 	}
 	return s
 }
-
-// trimRightBytes drops a line's CR and trailing white space.
-func trimRightBytes(b []byte) []byte {
-	for len(b) > 0 && (isBlank(b[len(b)-1]) || b[len(b)-1] == '\r') {
-		b = b[:len(b)-1]
-	}
-	return b
-}

@@ -194,7 +194,7 @@ func (z *Zip) Index(fn func(cdr.Record) error, onWarn func(error)) (rows, skippe
 	if err != nil {
 		return 0, 0, err
 	}
-	defer rc.Close()
+	defer func() { _ = rc.Close() }()
 	if z.sizes == nil {
 		z.sizes = map[string]int64{}
 	}
