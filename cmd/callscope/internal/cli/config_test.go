@@ -27,6 +27,11 @@ func TestMain(m *testing.M) {
 		// The examples test runs this binary as callscope (see examples_test.go).
 		os.Exit(Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 	}
+	if os.Getenv("CALLSCOPE_OUTFILE_HELPER") == "1" {
+		// A child of this test binary (outfile_test.go), which ends with os.Exit: its parent's TestMain already
+		// gave it an empty config directory, and a folder of its own would be left behind.
+		os.Exit(m.Run())
+	}
 	dir, err := os.MkdirTemp("", "callscope-cli-test")
 	if err != nil {
 		panic(err)
