@@ -300,6 +300,9 @@ func (a *Archive) checkVersion(v string) error {
 func (a *Archive) migrate(ctx context.Context) error {
 	tx, err := a.db.BeginTx(ctx, nil)
 	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("archive %s: stopped before it was opened; the index is as it was: %w", a.dir, ctx.Err())
+		}
 		return a.indexError(err)
 	}
 	defer func() { _ = tx.Rollback() }() // a no-op once committed

@@ -15,6 +15,7 @@ package peakrss
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"regexp"
@@ -39,6 +40,13 @@ func Child(t testing.TB) bool {
 	if err := applyCap(os.Getenv(envCap)); err != nil {
 		t.Fatalf("peakrss: %v", err)
 	}
+	// The child reports its own peak when the test is over: the rusage the parent reads after it ends also
+	// counts the parent's peak (Go starts children with vfork, sharing the parent's memory up to the exec).
+	t.Cleanup(func() {
+		if peak, err := ownPeak(); err == nil {
+			fmt.Printf("\n%s%d\n", peakMarker, peak)
+		}
+	})
 	return true
 }
 
@@ -71,7 +79,22 @@ func Measure(t testing.TB, headroom int64) (rss int64, out string, err error) {
 	if err == nil && !strings.Contains(out, "--- PASS: "+t.Name()) {
 		err = errors.New("the child did not run the test")
 	}
-	return maxRSS(cmd.ProcessState), out, err
+	return childPeak(out, cmd.ProcessState), out, err
+}
+
+// peakMarker starts the line on which a child reports its own peak resident set size in bytes.
+const peakMarker = "peakrss: own peak "
+
+// childPeak is the peak the child reported in its output, or failing that the one its rusage gives.
+func childPeak(out string, ps *os.ProcessState) int64 {
+	for _, line := range strings.Split(out, "\n") {
+		if rest, ok := strings.CutPrefix(line, peakMarker); ok {
+			if n, err := strconv.ParseInt(strings.TrimSpace(rest), 10, 64); err == nil {
+				return n
+			}
+		}
+	}
+	return maxRSS(ps)
 }
 
 // tail is the last n lines of s.

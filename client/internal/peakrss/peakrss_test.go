@@ -28,6 +28,20 @@ func TestMeasuresPeak(t *testing.T) {
 	}
 }
 
+// The parent's own peak does not count: Go starts a child with vfork, which shares the parent's memory until
+// the exec, and the kernel then keeps the larger of the two high-water marks in the child's rusage.
+func TestParentPeakNotCounted(t *testing.T) {
+	if Child(t) {
+		return
+	}
+	big := grow(300 << 20)
+	rss := Run(t, 1<<30)
+	t.Logf("peak RSS %d MB with a parent of %d MB", rss>>20, len(big)>>20)
+	if rss > 100<<20 {
+		t.Errorf("peak RSS %d MB for a child that allocated nothing: the parent's peak was counted", rss>>20)
+	}
+}
+
 func TestCapStopsTheChild(t *testing.T) {
 	if Child(t) {
 		sink = grow(600 << 20)
