@@ -41,17 +41,25 @@ type textMatcher struct {
 
 // newMatcher reads a search; nil when it finds every call.
 func (a *Archive) newMatcher(ctx context.Context, text string) (*textMatcher, error) {
-	needle := strings.TrimSpace(lowerText(text))
-	if needle == "" {
+	if strings.TrimSpace(lowerText(text)) == "" {
 		return nil, nil
-	}
-	m := &textMatcher{needles: [][]byte{[]byte(needle)}}
-	if digits, ok := phoneDigits(needle); ok {
-		m.needles = append(m.needles, []byte(digits))
 	}
 	users, err := a.Users(ctx)
 	if err != nil {
 		return nil, a.readError(err)
+	}
+	return matcherFor(text, users), nil
+}
+
+// matcherFor reads a search, with the users whose names it may match; nil when it finds every call.
+func matcherFor(text string, users []cdr.User) *textMatcher {
+	needle := strings.TrimSpace(lowerText(text))
+	if needle == "" {
+		return nil
+	}
+	m := &textMatcher{needles: [][]byte{[]byte(needle)}}
+	if digits, ok := phoneDigits(needle); ok {
+		m.needles = append(m.needles, []byte(digits))
 	}
 	for _, u := range users {
 		if strings.Contains(lowerText(u.Name), needle) {
@@ -61,7 +69,30 @@ func (a *Archive) newMatcher(ctx context.Context, text string) (*textMatcher, er
 			m.exts[lowerText(u.Extension)] = true
 		}
 	}
-	return m, nil
+	return m
+}
+
+// TextFilter selects calls as Search does, for calls that come from elsewhere (a PBX): the same fields, the
+// same rules for phone numbers and for users' names. It is safe for concurrent use (comx.Client.WriteCalls
+// filters on several goroutines).
+type TextFilter struct {
+	m *textMatcher
+}
+
+// NewTextFilter reads a search; users are the PBX's (a user whose name matches selects the calls of their
+// extension). It returns nil when the text finds every call.
+func NewTextFilter(text string, users []cdr.User) *TextFilter {
+	m := matcherFor(text, users)
+	if m == nil {
+		return nil
+	}
+	return &TextFilter{m: m}
+}
+
+// Match reports whether the search finds call r.
+func (f *TextFilter) Match(r *cdr.Record) bool {
+	var buf [512]byte // a call's search text, on the stack unless it is longer
+	return f.m.line(appendSearchText(buf[:0], r))
 }
 
 // phoneDigits is a search's digits when it is a phone number written with separators: at least three digits,

@@ -124,7 +124,11 @@ func checkSearch(t *testing.T, a *Archive, truth map[string]cdr.Record, users ma
 		lo := min(len(want), (q.Page-1)*limit)
 		want = want[lo:min(len(want), lo+limit)]
 	}
-	for _, path := range []string{"blocks", "index"} {
+	paths := []string{"blocks", "index"}
+	if q.Page == 0 {
+		paths = append(paths, "filter") // TextFilter over the calls of the range: no pages of its own
+	}
+	for _, path := range paths {
 		var got []cdr.Record
 		fn := func(r cdr.Record) error { got = append(got, r); return nil }
 		var res cdr.Result
@@ -135,6 +139,8 @@ func checkSearch(t *testing.T, a *Archive, truth map[string]cdr.Record, users ma
 			res, err = a.Calls(ctx, q, fn)
 		} else if path == "blocks" {
 			res, err = a.Search(ctx, q, text, fn)
+		} else if path == "filter" {
+			res, err = filterCalls(a, q, text, fn)
 		} else {
 			res, err = a.searchIndex(ctx, q, m, fn)
 		}
@@ -157,6 +163,25 @@ func checkSearch(t *testing.T, a *Archive, truth map[string]cdr.Record, users ma
 			}
 		}
 	}
+}
+
+// filterCalls is Search done by a TextFilter over the calls of q, as for calls from a PBX.
+func filterCalls(a *Archive, q cdr.Query, text string, fn func(cdr.Record) error) (cdr.Result, error) {
+	users, err := a.Users(ctx)
+	if err != nil {
+		return cdr.Result{}, err
+	}
+	f := NewTextFilter(text, users)
+	n := 0
+	res, err := a.Calls(ctx, q, func(r cdr.Record) error {
+		if !f.Match(&r) {
+			return nil
+		}
+		n++
+		return fn(r)
+	})
+	res.Rows = n
+	return res, err
 }
 
 // TestSearch: the archive's free-text search finds what the records say, from the blocks and from the calls
@@ -189,4 +214,43 @@ func FuzzSearch(f *testing.F) {
 		a, truth, users := searchFixture(t)
 		checkSearch(t, a, truth, users, cdr.Query{}, text)
 	})
+}
+
+// A TextFilter is used from several goroutines at once (comx.Client.WriteCalls filters on its workers): each
+// answer is the one it gives alone, and matching an ASCII call costs no allocation.
+func TestTextFilterConcurrent(t *testing.T) {
+	a, truth, _ := searchFixture(t)
+	users, err := a.Users(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recs []cdr.Record
+	for _, r := range truth {
+		recs = append(recs, r)
+	}
+	for _, text := range []string{"082", "smith", "1773050400.1", "082 555 1234"} {
+		f := NewTextFilter(text, users)
+		want := make([]bool, len(recs))
+		for i := range recs {
+			want[i] = f.Match(&recs[i])
+		}
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Go(func() {
+				for range 20 {
+					for i := range recs {
+						if f.Match(&recs[i]) != want[i] {
+							t.Errorf("%q: call %s matched differently on another goroutine", text, recs[i].UniqueID)
+							return
+						}
+					}
+				}
+			})
+		}
+		wg.Wait()
+		ascii := truth["1773050520.3"] // text outside ASCII is lowered through a string
+		if n := testing.AllocsPerRun(100, func() { f.Match(&ascii) }); n != 0 {
+			t.Errorf("%q: %v allocations a match", text, n)
+		}
+	}
 }

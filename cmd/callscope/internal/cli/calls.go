@@ -23,6 +23,7 @@ type queryFlags struct {
 	exts         []string
 	dispositions []string
 	types        []string
+	search       string
 	extended     bool
 	flags        *pflag.FlagSet // tells a --page 0 given from no --page
 }
@@ -37,6 +38,8 @@ func (q *queryFlags) add(a *app, c *cobra.Command) {
 	f.StringSliceVar(&q.exts, "ext", nil, "only calls of these extensions (repeat or comma-separate)")
 	f.StringSliceVar(&q.dispositions, "disposition", nil, "only these dispositions: answered, no answer, busy, failed, …")
 	f.StringSliceVar(&q.types, "type", nil, "only these call types: inbound, outbound, internal, other, unknown")
+	f.StringVar(&q.search, "search", "", "only calls in which this text appears (number, caller ID, call ID, extension, name, account code;\n"+
+		"any case; 082 555-1234 also finds 0825551234); an --archive answers it from its index")
 	f.BoolVar(&q.extended, "extended", false, "ask for the extended fields (friendly name, account code, channels)")
 	a.enum(c, "disposition", dispositionWords, validDisposition)
 	a.enum(c, "type", callTypeWords, validCallType)
@@ -104,7 +107,41 @@ func (a *app) querySource(ctx context.Context, qf *queryFlags) (cdr.Source, cdr.
 	if err := a.applyProfileRange(&q); err != nil {
 		return nil, cdr.Query{}, nil, err
 	}
+	if strings.TrimSpace(qf.search) != "" {
+		src, keep = a.searched(ctx, src, qf.search, keep)
+	}
 	return src, q, keep, nil
+}
+
+// searchSource is a source that answers a free-text search itself, from an index (archive.Archive).
+type searchSource interface {
+	cdr.Source
+	Search(ctx context.Context, q cdr.Query, text string, fn func(cdr.Record) error) (cdr.Result, error)
+}
+
+// searched applies --search: a source with a search of its own answers it (an archive: a year in a fraction of
+// a second); for a PBX, the calls it sends are filtered here by the same rules (archive.TextFilter), with its
+// users' names.
+func (a *app) searched(ctx context.Context, src cdr.Source, text string, keep func(*cdr.Record) bool) (cdr.Source, func(*cdr.Record) bool) {
+	if s, ok := src.(searchSource); ok {
+		return searchedSource{searchSource: s, text: text}, keep
+	}
+	users, err := src.Users(ctx)
+	if err != nil {
+		a.logger().Debug("--search without the users' names: " + err.Error())
+	}
+	f := archive.NewTextFilter(text, users)
+	return src, func(r *cdr.Record) bool { return keep(r) && f.Match(r) }
+}
+
+// searchedSource answers Calls with its source's own search for text.
+type searchedSource struct {
+	searchSource
+	text string
+}
+
+func (s searchedSource) Calls(ctx context.Context, q cdr.Query, fn func(cdr.Record) error) (cdr.Result, error) {
+	return s.Search(ctx, q, s.text, fn)
 }
 
 // involvesAny says whether the call is one of these extensions' (cdr.Record.InvolvesExtension).
@@ -204,7 +241,9 @@ func (a *app) callsCommand() *cobra.Command {
 
 // notFetched maps the calls of an archive's query whose recording sync could not fetch to why; nil for a PBX.
 func notFetched(ctx context.Context, src cdr.Source, q cdr.Query) (map[string]string, error) {
-	arch, ok := src.(*archive.Archive)
+	arch, ok := src.(interface {
+		NotFetched(context.Context, cdr.Query, func(cdr.Record, archive.RecordingState) error) error
+	})
 	if !ok {
 		return nil, nil
 	}

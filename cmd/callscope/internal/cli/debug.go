@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -13,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/callscope/callscope/client/cdr"
-	"github.com/callscope/callscope/client/comx"
 	"github.com/callscope/callscope/client/transport"
 )
 
@@ -113,21 +111,4 @@ func (s loggedSource) Recording(ctx context.Context, l cdr.Lookup) (*cdr.Recordi
 
 func (s loggedSource) Users(ctx context.Context) ([]cdr.User, error) {
 	return s.Source.Users(transport.WithLog(ctx, s.log))
-}
-
-// FetchZip and Index forward the client's ziprec capability, which embedding cdr.Source would hide.
-func (s loggedSource) FetchZip(ctx context.Context, q cdr.Query, w io.Writer) (int64, error) {
-	zf, ok := s.Source.(comx.ZipFetcher)
-	if !ok {
-		return 0, comx.NoZip(s.Source)
-	}
-	return zf.FetchZip(transport.WithLog(ctx, s.log), q, w)
-}
-
-func (s loggedSource) Index(ctx context.Context, q cdr.Query) (io.ReadCloser, error) {
-	zf, ok := s.Source.(comx.ZipFetcher)
-	if !ok {
-		return nil, comx.NoZip(s.Source)
-	}
-	return zf.Index(transport.WithLog(ctx, s.log), q)
 }

@@ -483,32 +483,6 @@ func (f *factoryDefaultCheck) Users(ctx context.Context) ([]cdr.User, error) {
 	return u, err
 }
 
-// FetchZip and Index forward the client's ziprec capability, which embedding cdr.Source would hide: without
-// them a sync through this check made one request per recording instead of one zip per range.
-func (f *factoryDefaultCheck) FetchZip(ctx context.Context, q cdr.Query, w io.Writer) (int64, error) {
-	zf, ok := f.Source.(comx.ZipFetcher)
-	if !ok {
-		return 0, comx.NoZip(f.Source)
-	}
-	n, err := zf.FetchZip(ctx, q, w)
-	if err == nil {
-		f.seen()
-	}
-	return n, err
-}
-
-func (f *factoryDefaultCheck) Index(ctx context.Context, q cdr.Query) (io.ReadCloser, error) {
-	zf, ok := f.Source.(comx.ZipFetcher)
-	if !ok {
-		return nil, comx.NoZip(f.Source)
-	}
-	body, err := zf.Index(ctx, q)
-	if err == nil {
-		f.seen()
-	}
-	return body, err
-}
-
 // warnHeld warns now, or after the app closes when the app owns the terminal. It can arrive while a progress
 // line is drawn on a terminal's stderr, so it clears that line first (the progress redraws on its next tick).
 func (a *app) warnHeld(msg string) {

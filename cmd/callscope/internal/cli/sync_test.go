@@ -59,14 +59,7 @@ func TestSyncCommand(t *testing.T) {
 	}
 	// The archive is a source like the PBX: the same query gives the same CSV.
 	q := []string{"calls", "--from", "2026-11-17", "--to", "2026-11-19", "--format", "csv", "--extended", "--tz", pbxsim.DefaultZone}
-	fromPBX, errs, code := run(t, nil, append(q, "--url", srv.URL(), "--user", "admin")...)
-	if code != 0 {
-		t.Fatal(errs)
-	}
-	fromArchive, errs, code := run(t, nil, append(q, "--archive", dir)...)
-	if code != 0 {
-		t.Fatal(errs)
-	}
+	fromPBX, fromArchive := pbxAndArchive(t, q, srv.URL(), dir)
 	if fromArchive != fromPBX || strings.Count(fromPBX, "\n") < 10 {
 		t.Fatalf("archive CSV differs from the PBX's:\n%s\n---\n%s", fromArchive, fromPBX)
 	}
