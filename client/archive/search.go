@@ -89,8 +89,11 @@ func NewTextFilter(text string, users []cdr.User) *TextFilter {
 	return &TextFilter{m: m}
 }
 
-// Match reports whether the search finds call r.
+// Match reports whether the search finds call r. A nil TextFilter (a search for nothing) finds every call.
 func (f *TextFilter) Match(r *cdr.Record) bool {
+	if f == nil {
+		return true
+	}
 	var buf [512]byte // a call's search text, on the stack unless it is longer
 	return f.m.line(appendSearchText(buf[:0], r))
 }

@@ -93,6 +93,17 @@ func TestSearchedByTheArchive(t *testing.T) {
 	if src, _ := a.searched(context.Background(), r, "0825", keep); fmt.Sprintf("%T", src) != "cli.searchedSource" {
 		t.Fatalf("an archive's search went to %T", src)
 	}
+	// A search of control characters alone looks for nothing: every call, from a PBX as from an archive.
+	srv, _ := sim(t, pbxsim.Faults{})
+	t.Setenv("CALLSCOPE_PASSWORD", pbxsim.DefaultComxPassword)
+	all, errs, code := run(t, nil, "calls", "--url", srv.URL(), "--user", "admin", "--from", "2026-11-19", "--format", "csv")
+	if code != 0 {
+		t.Fatal(errs)
+	}
+	got, errs, code := run(t, nil, "calls", "--url", srv.URL(), "--user", "admin", "--from", "2026-11-19", "--format", "csv", "--search", "\x01")
+	if code != 0 || got != all {
+		t.Fatalf("--search of a control character: exit %d, %d bytes of %d: %s", code, len(got), len(all), errs)
+	}
 }
 
 // pbxAndArchive runs one command against the PBX at url (Com.X, user admin) and against the archive in dir.
