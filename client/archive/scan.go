@@ -73,6 +73,19 @@ func pageWindow(q cdr.Query, fn func(cdr.Record) error) (*window, int) {
 // full reports whether the window has passed on all it takes.
 func (w *window) full() bool { return w.take >= 0 && w.rows >= w.take }
 
+// offer passes r on if it falls in the window: after the rows it skips, before it is full.
+func (w *window) offer(r cdr.Record) error {
+	if w.skip > 0 {
+		w.skip--
+		return nil
+	}
+	if w.full() {
+		return nil
+	}
+	w.rows++
+	return w.fn(r)
+}
+
 // readTx starts a read-only transaction, so that a query's count and rows see the same calls.
 func (a *Archive) readTx(ctx context.Context) (*sql.Tx, error) {
 	tx, err := a.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})

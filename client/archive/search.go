@@ -192,16 +192,8 @@ func (a *Archive) searchBlocks(ctx context.Context, q cdr.Query, m *textMatcher,
 		if ext != "" && !r.InvolvesExtension(ext) {
 			return nil
 		}
-		total++
-		if w.skip > 0 {
-			w.skip--
-			return nil
-		}
-		if w.full() {
-			return nil // past the page: counted on, for TotalPages
-		}
-		w.rows++
-		return w.fn(r)
+		total++ // past the page too, for TotalPages
+		return w.offer(r)
 	}}
 	tx, err := a.readTx(ctx)
 	if err != nil {
@@ -346,16 +338,8 @@ func (a *Archive) searchIndex(ctx context.Context, q cdr.Query, m *textMatcher, 
 			if !m.line(line) {
 				return nil
 			}
-			total++
-			if w.skip > 0 {
-				w.skip--
-				return nil
-			}
-			if w.full() {
-				return nil // past the page: counted on, for TotalPages
-			}
-			w.rows++
-			return w.fn(r)
+			total++ // past the page too, for TotalPages
+			return w.offer(r)
 		})
 	res.Page, res.Rows = q.Page, w.rows
 	if q.Page > 0 {

@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -90,17 +89,4 @@ func WriteCSV(ctx context.Context, path string, rows Rows, o CSVOptions) (int, e
 		return 0, err
 	}
 	return written, nil
-}
-
-// rootCause drops *PathError's repetition of the path the message already names.
-func rootCause(err error) string {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err.Error()
-	}
-	var le *os.LinkError
-	if errors.As(err, &le) {
-		return le.Err.Error()
-	}
-	return err.Error()
 }

@@ -60,7 +60,7 @@ func ReadManifest(dir string) ([]ManifestEntry, error) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("cannot read %s: %s", filepath.Join(dir, ManifestName), rootCause(err))
+		return nil, fmt.Errorf("cannot read %s: %s", filepath.Join(dir, ManifestName), outfile.Cause(err))
 	}
 	// A line without its newline was being written when the process stopped: it cannot be trusted.
 	if i := bytes.LastIndexByte(b, '\n'); i+1 < len(b) {
@@ -103,7 +103,7 @@ func ReadManifest(dir string) ([]ManifestEntry, error) {
 func writeManifest(dir string, entries []ManifestEntry) error {
 	tmp, err := outfile.Temp(dir, ManifestName)
 	if err != nil {
-		return fmt.Errorf("cannot write in %s: %s", dir, rootCause(err))
+		return fmt.Errorf("cannot write in %s: %s", dir, outfile.Cause(err))
 	}
 	defer func() { _ = os.Remove(tmp.Name()) }() // a no-op once renamed
 	rows := make([][]string, 0, 1+len(entries))
@@ -122,7 +122,7 @@ func writeManifest(dir string, entries []ManifestEntry) error {
 		err = os.Rename(tmp.Name(), filepath.Join(dir, ManifestName))
 	}
 	if err != nil {
-		return fmt.Errorf("cannot save %s: %s", filepath.Join(dir, ManifestName), rootCause(err))
+		return fmt.Errorf("cannot save %s: %s", filepath.Join(dir, ManifestName), outfile.Cause(err))
 	}
 	return nil
 }
@@ -139,11 +139,11 @@ func (j *journal) add(e ManifestEntry) error {
 	defer j.mu.Unlock()
 	var buf bytes.Buffer
 	if err := csv.NewWriter(&buf).WriteAll([][]string{e.fields()}); err != nil {
-		return fmt.Errorf("cannot update %s: %s", j.path, rootCause(err))
+		return fmt.Errorf("cannot update %s: %s", j.path, outfile.Cause(err))
 	}
 	f, err := os.OpenFile(j.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
-		return fmt.Errorf("cannot update %s: %s", j.path, rootCause(err))
+		return fmt.Errorf("cannot update %s: %s", j.path, outfile.Cause(err))
 	}
 	_, err = f.Write(buf.Bytes())
 	if err == nil {
@@ -153,7 +153,7 @@ func (j *journal) add(e ManifestEntry) error {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("cannot update %s: %s", j.path, rootCause(err))
+		return fmt.Errorf("cannot update %s: %s", j.path, outfile.Cause(err))
 	}
 	return nil
 }

@@ -128,7 +128,7 @@ func Save(ctx context.Context, rows Rows, o Options) (Summary, error) {
 		return Summary{}, errors.New("no folder given for the recordings")
 	}
 	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
-		return Summary{}, fmt.Errorf("cannot create %s: %s", o.Dir, rootCause(err))
+		return Summary{}, fmt.Errorf("cannot create %s: %s", o.Dir, outfile.Cause(err))
 	}
 	if o.Parallel <= 0 {
 		o.Parallel = 1
@@ -307,7 +307,7 @@ func (j *job) scan(n *namer, byID map[string]ManifestEntry, disk map[string][]os
 	}
 	ents, err := os.ReadDir(j.o.Dir)
 	if err != nil {
-		return fmt.Errorf("cannot read %s: %s", j.o.Dir, rootCause(err))
+		return fmt.Errorf("cannot read %s: %s", j.o.Dir, outfile.Cause(err))
 	}
 	files := map[string]os.FileInfo{}
 	for _, de := range ents {
@@ -431,7 +431,7 @@ func (j *job) save(ctx context.Context, it *item) (res saveResult) {
 	final := filepath.Join(j.o.Dir, res.file)
 	raw, err := outfile.Temp(j.o.Dir, res.file)
 	if err != nil {
-		res.err = fmt.Errorf("cannot write in %s: %s", j.o.Dir, rootCause(err))
+		res.err = fmt.Errorf("cannot write in %s: %s", j.o.Dir, outfile.Cause(err))
 		return res
 	}
 	defer func() { _ = os.Remove(raw.Name()) }() // a no-op once renamed
@@ -472,11 +472,11 @@ func (j *job) save(ctx context.Context, it *item) (res saveResult) {
 		err = cerr
 	}
 	if err != nil {
-		res.err = fmt.Errorf("writing %s: %s", res.file, rootCause(err))
+		res.err = fmt.Errorf("writing %s: %s", res.file, outfile.Cause(err))
 		return res
 	}
 	if err := os.Rename(out.Name(), final); err != nil {
-		res.err = fmt.Errorf("cannot save %s: %s", res.file, rootCause(err))
+		res.err = fmt.Errorf("cannot save %s: %s", res.file, outfile.Cause(err))
 		return res
 	}
 	res.entry = ManifestEntry{UniqueID: r.UniqueID, File: res.file, Bytes: res.size, Convert: j.o.Convert,
@@ -503,7 +503,7 @@ func (j *job) convert(raw *os.File, n int64, r cdr.Record, file string) (*os.Fil
 	defer func() { _ = s.Close() }()
 	out, err := outfile.Temp(j.o.Dir, file)
 	if err != nil {
-		return nil, "", fmt.Errorf("cannot write in %s: %s", j.o.Dir, rootCause(err))
+		return nil, "", fmt.Errorf("cannot write in %s: %s", j.o.Dir, outfile.Cause(err))
 	}
 	samples, err := decode.WriteWAV(out, s)
 	if err == nil {

@@ -54,7 +54,7 @@ func locate(path string) (target, error) {
 			return target{kind: isNew, final: p}, nil
 		}
 		if err != nil {
-			return target{}, wrap(err, "%s: %s", path, cause(err))
+			return target{}, wrap(err, "%s: %s", path, Cause(err))
 		}
 		if fi.Mode()&fs.ModeSymlink == 0 {
 			return target{kind: classify(fi.Mode()), final: p, info: fi}, nil
@@ -64,7 +64,7 @@ func locate(path string) (target, error) {
 		}
 		to, err := os.Readlink(p)
 		if err != nil {
-			return target{}, wrap(err, "%s: cannot read the link %s: %s", path, p, cause(err))
+			return target{}, wrap(err, "%s: cannot read the link %s: %s", path, p, Cause(err))
 		}
 		trailing := endsInSeparator(to)
 		if !filepath.IsAbs(to) {
@@ -72,7 +72,7 @@ func locate(path string) (target, error) {
 			// link's target, as the kernel does, not out of the path as written.
 			dir, err := filepath.EvalSymlinks(filepath.Dir(p))
 			if err != nil {
-				return target{}, wrap(err, "%s: %s", path, cause(err))
+				return target{}, wrap(err, "%s: %s", path, Cause(err))
 			}
 			to = filepath.Join(dir, to)
 		}

@@ -62,7 +62,7 @@ func writeOutput(ctx context.Context, path string, noReplace bool, write func(io
 	case isDescriptor:
 		f, err := openDescriptor(t)
 		if err != nil {
-			return wrap(err, "%s: cannot write into it: %s", path, cause(err))
+			return wrap(err, "%s: cannot write into it: %s", path, Cause(err))
 		}
 		return writeDirect(ctx, path, f, write)
 	case isSpecial:
@@ -71,7 +71,7 @@ func writeOutput(ctx context.Context, path string, noReplace bool, write func(io
 			if ctx.Err() != nil {
 				return wrap(ctx.Err(), "%s: interrupted while waiting for a reader", path)
 			}
-			return wrap(err, "%s: cannot open it: %s", path, cause(err))
+			return wrap(err, "%s: cannot open it: %s", path, Cause(err))
 		}
 		// What was a device or FIFO a moment ago must still be one: never write into a regular file in place.
 		if st, err := f.Stat(); err == nil && t.info != nil && (st.Mode().IsRegular() || st.IsDir()) {
@@ -95,7 +95,7 @@ func writeDirect(ctx context.Context, path string, f *os.File, write func(io.Wri
 	err := write(&writer{ctx: ctx, f: f, path: path})
 	stop()
 	if cerr := f.Close(); err == nil && cerr != nil {
-		err = wrap(cerr, "%s: %s", path, cause(cerr))
+		err = wrap(cerr, "%s: %s", path, Cause(cerr))
 	}
 	if ctx.Err() != nil {
 		return wrap(ctx.Err(), "%s: interrupted while writing", path)
@@ -111,7 +111,7 @@ func writeAtomic(ctx context.Context, path string, t target, noReplace bool, wri
 		if errors.Is(err, fs.ErrNotExist) {
 			return wrap(err, "%s: folder %s does not exist; create it or name another", path, dir)
 		}
-		return wrap(err, "%s: cannot write in %s: %s", path, dir, cause(err))
+		return wrap(err, "%s: cannot write in %s: %s", path, dir, Cause(err))
 	}
 	committed := false
 	defer func() {
@@ -123,7 +123,7 @@ func writeAtomic(ctx context.Context, path string, t target, noReplace bool, wri
 	if t.kind == isFile {
 		if err := keepMode(tmp, t.info); err != nil {
 			return wrap(err, "%s: cannot give the new file its permissions (%v): %s; the file was left as it was",
-				path, t.info.Mode().Perm(), cause(err))
+				path, t.info.Mode().Perm(), Cause(err))
 		}
 	}
 	if err := write(&seekWriter{writer{ctx: ctx, f: tmp, path: path}}); err != nil {
@@ -136,10 +136,10 @@ func writeAtomic(ctx context.Context, path string, t target, noReplace bool, wri
 		return interrupted(ctx, path, t)
 	}
 	if err := tmp.Sync(); err != nil {
-		return wrap(err, "%s: %s", path, cause(err))
+		return wrap(err, "%s: %s", path, Cause(err))
 	}
 	if err := tmp.Close(); err != nil {
-		return wrap(err, "%s: %s", path, cause(err))
+		return wrap(err, "%s: %s", path, Cause(err))
 	}
 	// The last moment to stop: from here the output is replaced whole or not at all.
 	if ctx.Err() != nil {
@@ -151,11 +151,11 @@ func writeAtomic(ctx context.Context, path string, t target, noReplace bool, wri
 			return wrap(err, "%s already exists", path)
 		}
 		if err != nil {
-			return wrap(err, "%s: cannot save it: %s", path, cause(err))
+			return wrap(err, "%s: cannot save it: %s", path, Cause(err))
 		}
 		_ = os.Remove(tmp.Name()) // the link's other name; already gone when linkNew had to rename
 	} else if err := os.Rename(tmp.Name(), t.final); err != nil {
-		return wrap(err, "%s: cannot replace it: %s", path, cause(err))
+		return wrap(err, "%s: cannot replace it: %s", path, Cause(err))
 	}
 	committed = true
 	SyncDir(dir)
@@ -208,9 +208,9 @@ func wrap(err error, format string, args ...any) error {
 	return &pathError{msg: fmt.Sprintf(format, args...), err: err}
 }
 
-// cause is an error's text without the path an *fs.PathError or *os.LinkError repeats: that path may be a
-// temporary file's, and the message names the user's instead.
-func cause(err error) string {
+// Cause is an error's text without the path an *fs.PathError, *os.LinkError or *os.SyscallError repeats: that
+// path may be a temporary file's, and a message that names the user's path reads better without it.
+func Cause(err error) string {
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
 		return pe.Err.Error()
