@@ -1,11 +1,8 @@
 package comx
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -20,99 +17,11 @@ import (
 
 	"github.com/callscope/callscope/client/cdr"
 	"github.com/callscope/callscope/client/internal/peakrss"
-	"github.com/callscope/callscope/client/safetext"
 	"github.com/callscope/callscope/client/transport"
 )
 
-// The path before issue 13, kept as the reference WriteCalls must match byte for byte: Calls, each row through
-// Record.Fields and the cell rules into encoding/csv, or a struct of pointers into encoding/json.
-
-type referenceWriter struct {
-	bw     *bufio.Writer
-	csv    *csv.Writer
-	json   *json.Encoder
-	header bool
-	cell   func(string) string
-}
-
-func newReferenceWriter(w io.Writer, k outKind) *referenceWriter {
-	bw := bufio.NewWriter(w)
-	if k.json {
-		enc := json.NewEncoder(bw)
-		enc.SetEscapeHTML(false)
-		return &referenceWriter{bw: bw, json: enc}
-	}
-	cell := safetext.CSVCell
-	if k.raw {
-		cell = safetext.CSVRawCell
-	}
-	if k.terminal {
-		inner := cell
-		cell = func(s string) string { return safetext.Terminal(inner(s)) }
-	}
-	return &referenceWriter{bw: bw, csv: csv.NewWriter(bw), cell: cell}
-}
-
-type referenceJSON struct {
-	UniqueID      string `json:"unique_id"`
-	Start         string `json:"start"`
-	CallType      string `json:"call_type"`
-	Extension     string `json:"extension"`
-	FriendlyName  string `json:"friendly_name"`
-	DialledNumber string `json:"dialled_number"`
-	CallerID      string `json:"caller_id"`
-	Disposition   string `json:"disposition"`
-	DurationS     *int64 `json:"duration_s"`
-	BillableS     *int64 `json:"billable_s"`
-	RecordingSize *int64 `json:"recording_size"`
-	RecordingFile string `json:"recording_file"`
-	AccountCode   string `json:"account_code"`
-	Channel       string `json:"channel"`
-	DestChannel   string `json:"destination_channel"`
-}
-
-func knownRef(v int64) *int64 {
-	if v < 0 {
-		return nil
-	}
-	return &v
-}
-
-func (rw *referenceWriter) Write(r *cdr.Record) {
-	if rw.json != nil {
-		rw.json.Encode(referenceJSON{
-			UniqueID: r.UniqueID, Start: cdr.FormatTime(r.Start), CallType: string(r.CallType), Extension: r.Extension,
-			FriendlyName: r.FriendlyName, DialledNumber: r.DialledNumber, CallerID: r.CallerID,
-			Disposition: string(r.Disposition), DurationS: knownRef(int64(r.DurationS)),
-			BillableS: knownRef(int64(r.BillableS)), RecordingSize: knownRef(r.RecordingSize),
-			RecordingFile: r.Recording, AccountCode: r.AccountCode, Channel: r.Channel, DestChannel: r.DestChannel,
-		})
-		return
-	}
-	rw.writeHeader()
-	fields := r.Fields()
-	for i, f := range fields {
-		if c := cdr.Columns[i]; c != "duration_s" && c != "billable_s" && c != "recording_size" {
-			fields[i] = rw.cell(f)
-		}
-	}
-	rw.csv.Write(fields)
-}
-
-func (rw *referenceWriter) writeHeader() {
-	if !rw.header {
-		rw.header = true
-		rw.csv.Write(cdr.Columns)
-	}
-}
-
-func (rw *referenceWriter) Flush() {
-	if rw.csv != nil {
-		rw.writeHeader()
-		rw.csv.Flush()
-	}
-	rw.bw.Flush()
-}
+// The reference WriteCalls must match byte for byte is the path before issue 13: Calls, each row through a
+// cdr writer's Write, which client/cdr's FuzzWritersMatchReference holds to encoding/csv and encoding/json.
 
 // outKind is one output of `calls`.
 type outKind struct {
@@ -191,7 +100,7 @@ func viaWriteCalls(ctx context.Context, c *Client, body io.ReadCloser, cancel co
 func viaCalls(ctx context.Context, c *Client, body io.ReadCloser, cancel context.CancelFunc, qu query, k outKind) run {
 	var r run
 	var b bytes.Buffer
-	w := newReferenceWriter(&b, k)
+	w := newEncodedWriter(&b, k)
 	q := qu.q
 	ctx = cdr.WithObserver(ctx, cdr.Observer{OnWarn: func(err error) { r.warns = append(r.warns, err.Error()) }})
 	res, err := c.callsFrom(ctx, cancel, body, q, func(rec cdr.Record) error {
@@ -352,7 +261,7 @@ func TestWriteCallsMatchesCalls(t *testing.T) {
 					want := func() run {
 						var res run
 						var b bytes.Buffer
-						w := newReferenceWriter(&b, k)
+						w := newEncodedWriter(&b, k)
 						q := qu.q
 						octx := cdr.WithObserver(ctx, cdr.Observer{OnWarn: func(err error) { res.warns = append(res.warns, err.Error()) }})
 						r, err := ref.Calls(octx, q, func(rec cdr.Record) error {
