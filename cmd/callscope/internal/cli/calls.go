@@ -126,7 +126,7 @@ func (a *app) searched(ctx context.Context, src cdr.Source, text string, keep fu
 	if s, ok := src.(searchSource); ok {
 		return searchedSource{searchSource: s, text: text}, keep
 	}
-	users, err := src.Users(ctx)
+	users, err := a.usersOf(ctx, src)
 	if err != nil {
 		a.logger().Debug("--search without the users' names: " + err.Error())
 	}

@@ -65,7 +65,7 @@ func csvCell(raw bool, w io.Writer) func(string) string {
 // cannot list its users gives an empty map (the table then shows the names the PBX sent, if any).
 func (a *app) extensionNames(ctx context.Context, src cdr.Source) map[string]string {
 	names := map[string]string{}
-	users, err := src.Users(ctx)
+	users, err := a.usersOf(ctx, src)
 	if err != nil {
 		a.logger().Debug("no extension names for the table: " + err.Error())
 		return names
@@ -74,6 +74,15 @@ func (a *app) extensionNames(ctx context.Context, src cdr.Source) map[string]str
 		names[u.Extension] = u.Name
 	}
 	return names
+}
+
+// usersOf is src's users list, asked for once per command: --search and the table's names both need it.
+func (a *app) usersOf(ctx context.Context, src cdr.Source) ([]cdr.User, error) {
+	if !a.usersRead {
+		a.users, a.usersErr = src.Users(ctx)
+		a.usersRead = true
+	}
+	return a.users, a.usersErr
 }
 
 // tableWriter is the people's format: aligned columns, times with their offset. names (extension to name, from

@@ -68,7 +68,10 @@ type app struct {
 	archive    *archive.Archive
 	zone       *time.Location
 	eff        *profile.Effective // the resolved settings, once per run
-	log        *slog.Logger       // --debug and -v; see openLog
+	users      []cdr.User         // the source's users list, once per run (usersOf)
+	usersErr   error
+	usersRead  bool
+	log        *slog.Logger // --debug and -v; see openLog
 	logFile    *os.File
 
 	// inTUI holds back warnings that arrive while the app owns the terminal; Main prints them on exit. tuiWarn,

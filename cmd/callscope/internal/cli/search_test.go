@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -118,4 +121,27 @@ func pbxAndArchive(t *testing.T, args []string, url, dir string) (fromPBX, fromA
 		t.Fatal(errs)
 	}
 	return fromPBX, fromArchive
+}
+
+// --search on a PBX and the table's names share one request for the users list.
+func TestSearchAsksForUsersOnce(t *testing.T) {
+	s, err := pbxsim.New(pbxsim.Options{Days: 2, End: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC), CallsPerDay: 40})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lists atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Has("users") {
+			lists.Add(1)
+		}
+		s.Handler().ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	t.Setenv("CALLSCOPE_PASSWORD", pbxsim.DefaultComxPassword)
+	if _, errs, code := run(t, nil, "calls", "--url", srv.URL, "--user", "admin", "--from", "2026-11-19", "--search", "08"); code != 0 {
+		t.Fatal(errs)
+	}
+	if n := lists.Load(); n != 1 {
+		t.Errorf("%d requests for the users list, want 1", n)
+	}
 }
