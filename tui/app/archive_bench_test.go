@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	tea "charm.land/bubbletea/v2"
-
 	"github.com/callscope/callscope/client/archive"
 	"github.com/callscope/callscope/client/cdr"
 	"github.com/callscope/callscope/client/pbxsim"
@@ -90,19 +88,7 @@ func BenchmarkStartupArchive1M(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		h := &harness{t: b, m: New(Options{Source: a, Now: now, Dark: &dark}), msgs: make(chan tea.Msg, 1024)}
-		h.handle(tea.WindowSizeMsg{Width: 120, Height: 40})
-		h.exec(h.m.Init())
-		deadline := time.After(10 * time.Second)
-		for h.m.table.Loaded() == 0 {
-			select {
-			case msg := <-h.msgs:
-				h.handle(msg)
-			case <-deadline:
-				b.Fatal("no rows within 10 s")
-			}
-		}
-		_ = h.m.View()
+		h := firstFrame(b, Options{Source: a, Now: now, Dark: &dark})
 		b.StopTimer()
 		rows = h.m.table.Loaded()
 		h.m.quit()
