@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/binary"
 	"errors"
+	"slices"
 	"strings"
 
 	"github.com/callscope/callscope/client/cdr"
@@ -141,39 +142,52 @@ func (m *textMatcher) line(line []byte) bool {
 	return false
 }
 
-// lines returns the indexes of the matching lines of a day's search text, in order. Without user names to
-// match, it looks for the needles in the whole text at once and only counts the lines before a match.
+// lines returns the indexes of the matching lines of a day's search text, in order. Each needle is looked for
+// in the whole text at once, counting only the lines before a match; so is each extension of a matching user's
+// name, as a whole field, kept where it is the line's extension field (the fourth).
 func (m *textMatcher) lines(text []byte) []int {
 	var hits []int
-	if m.exts != nil || len(m.needles) > 1 {
-		for i := 0; len(text) > 0; i++ {
-			end := bytes.IndexByte(text, lineEnd)
-			if end < 0 {
-				end = len(text) - 1
-			}
-			if m.line(text[:end+1]) {
-				hits = append(hits, i)
-			}
-			text = text[end+1:]
-		}
-		return hits
+	for _, n := range m.needles {
+		hits = scanLines(text, n, -1, hits)
 	}
-	needle := m.needles[0]
-	line, rest := 0, text
-	for {
-		at := bytes.Index(rest, needle)
+	for ext := range m.exts {
+		hits = scanLines(text, append(append([]byte{fieldEnd}, ext...), fieldEnd), 2, hits)
+	}
+	if len(m.needles)+len(m.exts) > 1 {
+		slices.Sort(hits)
+		hits = slices.Compact(hits)
+	}
+	return hits
+}
+
+// scanLines appends the indexes of the lines of text that hold pattern to hits. With ends >= 0, a match counts
+// only where it begins at the line's ends-th field end (0-based): "\x1f2002\x1f" with ends 2 is the fourth field.
+func scanLines(text, pattern []byte, ends int, hits []int) []int {
+	line, counted := 0, 0 // line is the index of the line that holds text[counted]
+	for from := 0; from < len(text); {
+		at := bytes.Index(text[from:], pattern)
 		if at < 0 {
-			return hits
+			break
 		}
-		line += bytes.Count(rest[:at], []byte{lineEnd})
+		at += from
+		line += bytes.Count(text[counted:at], []byte{lineEnd})
+		counted = at
+		if ends >= 0 {
+			start := bytes.LastIndexByte(text[:at], lineEnd) + 1
+			if bytes.Count(text[start:at], []byte{fieldEnd}) != ends {
+				from = at + 1 // another field: the wanted one may follow on this line
+				continue
+			}
+		}
 		hits = append(hits, line)
-		end := bytes.IndexByte(rest[at:], lineEnd)
+		end := bytes.IndexByte(text[at:], lineEnd)
 		if end < 0 {
-			return hits
+			break
 		}
-		rest = rest[at+end+1:]
-		line++
+		from = at + end + 1
+		counted, line = from, line+1
 	}
+	return hits
 }
 
 // searchBlocks answers Search from the day blocks: each day's text is scanned, and only the calls that match
@@ -200,6 +214,8 @@ func (a *Archive) searchBlocks(ctx context.Context, q cdr.Query, m *textMatcher,
 		return res, err
 	}
 	defer func() { _ = tx.Rollback() }() // a no-op once committed
+	byID := &idQueries{tx: tx}
+	defer byID.close()
 	rows, err := tx.QueryContext(ctx, `SELECT day, ids, text FROM day_text WHERE day >= ? AND day <= ? ORDER BY day`, sp.lo, sp.hi)
 	if err != nil {
 		return res, a.readError(err)
@@ -220,7 +236,7 @@ func (a *Archive) searchBlocks(ctx context.Context, q cdr.Query, m *textMatcher,
 		if n := bytes.Count(text, []byte{lineEnd}); len(hits)*denseHits >= n {
 			err = a.passDay(ctx, tx, day, sp, hits, matched)
 		} else {
-			err = a.passByID(ctx, tx, ids, hits, sp, matched)
+			err = a.passByID(ctx, byID, ids, hits, sp, matched)
 		}
 		if err != nil {
 			res.Rows = w.rows
@@ -266,9 +282,9 @@ func (a *Archive) passDay(ctx context.Context, tx *sql.Tx, day int64, sp span, h
 }
 
 // passByID passes the calls with the given indexes (in order) in a day's list of IDs through the window,
-// reading them by their IDs, a few hundred to a query.
-func (a *Archive) passByID(ctx context.Context, tx *sql.Tx, ids []byte, hits []int, sp span, w *window) error {
-	var want []any
+// reading them by their IDs, up to idsPerQuery to a query.
+func (a *Archive) passByID(ctx context.Context, byID *idQueries, ids []byte, hits []int, sp span, w *window) error {
+	want := make([]any, 0, len(hits))
 	next := 0
 	for i := 0; next < len(hits) && len(ids) > 0; i++ {
 		l, k := binary.Uvarint(ids)
@@ -288,8 +304,7 @@ func (a *Archive) passByID(ctx context.Context, tx *sql.Tx, ids []byte, hits []i
 	for len(want) > 0 {
 		part := want[:min(len(want), idsPerQuery)]
 		want = want[len(part):]
-		rows, err := tx.QueryContext(ctx, `SELECT `+callColumns+` FROM calls WHERE id IN (?`+
-			strings.Repeat(",?", len(part)-1)+`) ORDER BY start_wall, id`, part...)
+		rows, err := byID.query(ctx, part)
 		if err != nil {
 			return a.readError(err)
 		}
@@ -324,7 +339,45 @@ func (a *Archive) passByID(ctx context.Context, tx *sql.Tx, ids []byte, hits []i
 }
 
 // idsPerQuery bounds the IDs one query asks for (SQLite takes at most 32,766 parameters).
-const idsPerQuery = 500
+const idsPerQuery = 512
+
+// idQueries reads calls by ID, in start order, with statements prepared once per search: one for each of a
+// few list lengths (8, 32, 128, 512), the shortest that holds the IDs, the rest of the list NULL, which
+// matches nothing. (A statement made for each list's own length was parsed and planned every time: a third of
+// a year's search.)
+type idQueries struct {
+	tx    *sql.Tx
+	stmts map[int]*sql.Stmt
+	args  []any
+}
+
+func (q *idQueries) query(ctx context.Context, ids []any) (*sql.Rows, error) {
+	n := 8
+	for n < len(ids) {
+		n *= 4
+	}
+	stmt := q.stmts[n]
+	if stmt == nil {
+		var err error
+		stmt, err = q.tx.PrepareContext(ctx, `SELECT `+callColumns+` FROM calls WHERE id IN (?`+
+			strings.Repeat(",?", n-1)+`) ORDER BY start_wall, id`)
+		if err != nil {
+			return nil, err
+		}
+		if q.stmts == nil {
+			q.stmts = map[int]*sql.Stmt{}
+		}
+		q.stmts[n] = stmt
+	}
+	q.args = append(append(q.args[:0], ids...), make([]any, n-len(ids))...)
+	return stmt.QueryContext(ctx, q.args...)
+}
+
+func (q *idQueries) close() {
+	for _, s := range q.stmts {
+		_ = s.Close()
+	}
+}
 
 // searchIndex answers Search for an index of an older format (no blocks): every call of the range is read and
 // its line of search text matched, so it finds exactly what the blocks would.

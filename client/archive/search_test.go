@@ -254,3 +254,39 @@ func TestTextFilterConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// linesByLine is textMatcher.lines done the plain way: every line matched on its own.
+func linesByLine(m *textMatcher, text []byte) []int {
+	var hits []int
+	for i := 0; len(text) > 0; i++ {
+		end := strings.IndexByte(string(text), lineEnd)
+		if end < 0 {
+			end = len(text) - 1
+		}
+		if m.line(text[:end+1]) {
+			hits = append(hits, i)
+		}
+		text = text[end+1:]
+	}
+	return hits
+}
+
+// FuzzLines: a day's matching lines, found by scanning the whole text, are those a line-by-line match finds,
+// whatever the needles, the extensions of users whose names match, and where in a line those appear (an
+// extension's number in another field, before or after the extension's own, is not the extension).
+func FuzzLines(f *testing.F) {
+	f.Add("3003|3003|1.1|3003|x|\n3003|3001|2.2|2002|y|\n||3.3|3003|3003|\n", "zulu", "3003")
+	f.Add("0825551234|a|1.1|2002|b|c|\n|0825551234|2.2|3001|d|e|\n", "082", "2002")
+	f.Add("a|b|c|2002|\n\n|\n|||2002|\n", "82 555", "")
+	f.Fuzz(func(t *testing.T, text, needle, ext string) {
+		b := []byte(strings.NewReplacer("|", string(fieldEnd)).Replace(text))
+		users := []cdr.User{{Extension: ext, Name: "Nobuhle Zulu"}}
+		m := matcherFor(needle, users)
+		if m == nil || strings.ContainsAny(ext, "\x1f\n") {
+			return
+		}
+		if got, want := m.lines(b), linesByLine(m, b); !slices.Equal(got, want) {
+			t.Fatalf("lines %v, line by line %v (needles %q, extensions %v, text %q)", got, want, m.needles, m.exts, b)
+		}
+	})
+}
