@@ -683,6 +683,9 @@ func TestDifuseRecording(t *testing.T) {
 }
 
 func TestDeterminism(t *testing.T) {
+	if testing.Short() {
+		t.Skip("generates four simulated PBXs, one request at a time")
+	}
 	a := startSim(t, Options{Seed: 42, Days: 3})
 	b := startSim(t, Options{Seed: 42, Days: 3})
 	c := startSim(t, Options{Seed: 43, Days: 3})
