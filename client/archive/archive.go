@@ -129,9 +129,9 @@ var _ cdr.Source = (*Archive)(nil)
 // sqliteMagic starts every SQLite database file.
 const sqliteMagic = "SQLite format 3\x00"
 
-// Open opens an existing archive for reading. It creates and changes nothing in dir (but SQLite's shared memory,
-// index.db-shm, where readers note what they read). A directory without an
-// index gives a *NotArchiveError (ErrNoArchive), an index that cannot be read a *DamagedError (ErrDamaged).
+// Open opens an existing archive for reading. It creates nothing in dir and changes nothing but SQLite's shared
+// memory (index.db-shm, where readers note what they read). A directory without an index gives a
+// *NotArchiveError (ErrNoArchive), an index that cannot be read a *DamagedError (ErrDamaged).
 func Open(dir string) (*Archive, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
