@@ -129,6 +129,10 @@ var _ cdr.Source = (*Archive)(nil)
 // sqliteMagic starts every SQLite database file.
 const sqliteMagic = "SQLite format 3\x00"
 
+// readerIdle is how long a read-only archive keeps a connection (its page cache and its map of the index)
+// after its last query.
+var readerIdle = 10 * time.Second
+
 // Open opens an existing archive for reading. It creates nothing in dir and changes nothing but SQLite's shared
 // memory (index.db-shm, where readers note what they read). A directory without an index gives a
 // *NotArchiveError (ErrNoArchive), an index that cannot be read a *DamagedError (ErrDamaged).
@@ -164,6 +168,9 @@ func Open(dir string) (*Archive, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening archive index: %w", err)
 	}
+	// A reader keeps what it read mapped and cached between queries (what makes the next query fast), so after
+	// a year of calls the index's pages count in the process's resident memory. An idle reader lets them go.
+	db.SetConnMaxIdleTime(readerIdle)
 	a := &Archive{dir: abs, db: db, readOnly: true, fixed: map[int]*time.Location{}}
 	var v string
 	if err := db.QueryRow(`SELECT value FROM meta WHERE key = 'schema'`).Scan(&v); err != nil {

@@ -446,3 +446,31 @@ func TestRecordingNotFetched(t *testing.T) {
 	}
 	rc.Close()
 }
+
+// TestIdleReaderLetsGo: a read-only archive closes its connection when idle, so the index's pages it mapped and
+// cached for a big query stop counting in the app's resident memory.
+func TestIdleReaderLetsGo(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "calls")
+	makeArchive(t, dir)
+	defer func(d time.Duration) { readerIdle = d }(readerIdle)
+	readerIdle = 50 * time.Millisecond
+	a, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	all(t, a, cdr.Query{})
+	if n := a.db.Stats().OpenConnections; n == 0 {
+		t.Fatal("no connection open after a query")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for a.db.Stats().OpenConnections > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("still %d connections open after %v idle", a.db.Stats().OpenConnections, 5*time.Second)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := all(t, a, cdr.Query{}); len(got) == 0 {
+		t.Fatal("no calls after the reader came back")
+	}
+}
