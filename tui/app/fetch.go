@@ -155,6 +155,32 @@ func fetchCall(tag int, src cdr.Source, l cdr.Lookup, startup bool) tea.Cmd {
 	}
 }
 
+// newestMsg carries an archive's newest call (findNewest); found is false for an empty archive.
+type newestMsg struct {
+	tag   int
+	rec   cdr.Record
+	found bool
+	err   error
+}
+
+// findNewest asks a source that pages for its newest call: the last of its pages of one call.
+func findNewest(tag int, src cdr.Source) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		res, err := src.Calls(ctx, cdr.Query{Page: 1, Limit: 1}, func(cdr.Record) error { return nil })
+		if err != nil || res.TotalPages < 1 {
+			return newestMsg{tag: tag, err: err}
+		}
+		m := newestMsg{tag: tag}
+		_, m.err = src.Calls(ctx, cdr.Query{Page: res.TotalPages, Limit: 1}, func(r cdr.Record) error {
+			m.rec, m.found = r, true
+			return nil
+		})
+		return m
+	}
+}
+
 // warningMsg is one warning from Options.Warnings, with the channel to wait on for the next.
 type warningMsg struct {
 	text string

@@ -413,3 +413,63 @@ func TestGotoCallHiddenByAFilter(t *testing.T) {
 		}
 	})
 }
+
+// An archive synced months ago holds no call today: the app opens on the day of its newest call instead, with
+// the cursor on that call, and says why. A PBX (its today is the truth) and an empty archive stay on today, and
+// a range the user loads before the archive answers is not taken away.
+func TestArchiveOpensOnItsNewestDay(t *testing.T) {
+	recs := makeRecords(300, fixedNow().AddDate(0, -3, 0).Add(-5*time.Hour))
+	newest := recs[len(recs)-1]
+	day := cdr.WallClock(newest.Start).Format("2006-01-02")
+	onDay := 0
+	for _, r := range recs {
+		if cdr.WallClock(r.Start).Format("2006-01-02") == day {
+			onDay++
+		}
+	}
+	today := cdr.WallClock(fixedNow()).Format("2006-01-02")
+	for _, tc := range []struct {
+		name     string
+		src      *memSource
+		keys     []string // pressed before the archive's answer is taken
+		wantRows int
+		wantText string // on screen
+	}{
+		{"archive", &memSource{recs: recs, pages: true}, nil, onDay, "nothing today: opened on the archive's newest day"},
+		{"pbx", &memSource{recs: recs, pages: true, kind: cdr.KindDifuse}, nil, 0, "no calls on " + today},
+		{"empty archive", &memSource{pages: true}, nil, 0, "no calls on " + today},
+		{"user loads yesterday first", &memSource{recs: recs, pages: true}, []string{"y"}, 0, "no calls on"},
+		{"user loads yesterday while the archive looks", &memSource{recs: recs, pages: true}, []string{"y"}, 0,
+			"no calls on"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			inWorld(t, func(t *testing.T) {
+				if strings.Contains(tc.name, "while") {
+					tc.src.pageGate = make(chan struct{}) // made in the bubble, so waiting on it counts as blocked
+				}
+				h := newHarness(t, Options{Source: tc.src}, 120, 40)
+				if tc.src.pageGate != nil {
+					h.idle() // today is loaded; the search for the newest call waits at the gate
+				}
+				h.keys(tc.keys...)
+				h.idle()
+				if tc.src.pageGate != nil {
+					close(tc.src.pageGate)
+					h.drain()
+					h.idle()
+				}
+				if got := h.m.table.Loaded(); got != tc.wantRows {
+					t.Fatalf("%d calls loaded, want %d:\n%s", got, tc.wantRows, ansi.Strip(h.screen()))
+				}
+				if sc := ansi.Strip(h.screen()); !strings.Contains(sc, tc.wantText) {
+					t.Fatalf("%q is not on screen:\n%s", tc.wantText, sc)
+				}
+				if tc.wantRows > 0 {
+					if sel := h.m.table.Selected(); sel == nil || sel.UniqueID != newest.UniqueID {
+						t.Fatalf("opened on %v, want the newest call %s", sel, newest.UniqueID)
+					}
+				}
+			})
+		})
+	}
+}

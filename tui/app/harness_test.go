@@ -280,13 +280,16 @@ func makeRecords(n int, end time.Time) []cdr.Record {
 type memSource struct {
 	mu    sync.Mutex
 	recs  []cdr.Record
+	kind  string // Capabilities().Kind; "" is an archive
 	pages bool
 	ext   bool          // filters by extension itself, as Difuse does
 	last  cdr.Query     // the last query asked
 	fail  error         // every Calls answers this after sending failAfter rows
 	after int           // rows sent before fail
 	gate  chan struct{} // when set, Calls waits for it before the first row
-	calls int
+	// pageGate, when set, holds queries for a page (not a range) until it is closed.
+	pageGate chan struct{}
+	calls    int
 	// pause, when set, holds the stream after pauseAfter rows until it is closed.
 	pause      chan struct{}
 	pauseAfter int
@@ -294,7 +297,11 @@ type memSource struct {
 
 func (s *memSource) Describe() string { return "memory archive" }
 func (s *memSource) Capabilities() cdr.Capabilities {
-	return cdr.Capabilities{Kind: "archive", TimeRange: true, Pages: s.pages, ServerExtension: s.ext, Extended: true,
+	kind := s.kind
+	if kind == "" {
+		kind = cdr.KindArchive
+	}
+	return cdr.Capabilities{Kind: kind, TimeRange: true, Pages: s.pages, ServerExtension: s.ext, Extended: true,
 		LookupByStart: true}
 }
 func (s *memSource) Zone() cdr.ZoneInfo { return cdr.ZoneInfo{Location: pbxZone} }
@@ -322,6 +329,9 @@ func (s *memSource) set(fail error, after int) {
 func (s *memSource) Calls(ctx context.Context, q cdr.Query, fn func(cdr.Record) error) (cdr.Result, error) {
 	s.mu.Lock()
 	fail, after, gate, pause, pauseAfter := s.fail, s.after, s.gate, s.pause, s.pauseAfter
+	if q.Page > 0 && s.pageGate != nil {
+		gate = s.pageGate
+	}
 	s.calls++
 	s.last = q
 	s.mu.Unlock()

@@ -64,6 +64,13 @@ type loader struct {
 	pending *cdr.Record // the call asked for (--id, `:`): selected when its rows arrive, added if they lack it
 	gotoTag int
 
+	// openNewest: the app opened on today without being told a range, on an archive. Should today hold no
+	// call, it opens on the day of the archive's newest call instead: an archive is what was synced, and
+	// "today" is often after its last sync. newestTag drops the answer once the user loads something else.
+	openNewest bool
+	newestTag  int
+	loadNote   string // said before "loaded N calls" when the running load ends
+
 	changed bool // the rows changed since the root last asked (rowsChanged)
 }
 
@@ -97,6 +104,8 @@ func (l *loader) update(msg tea.Msg) (cmd tea.Cmd, ok bool) {
 		return l.handleDone(msg), true
 	case gotoMsg:
 		return l.handleGoto(msg), true
+	case newestMsg:
+		return l.handleNewest(msg), true
 	case followTick:
 		if !l.follow || msg.gen != l.followGen {
 			return nil, true
@@ -121,6 +130,7 @@ func (l *loader) start(initial cdr.Query, open cdr.Lookup) tea.Cmd {
 		}
 	}
 	if isZeroQuery(initial) {
+		l.openNewest = open.IsZero() && l.caps.Kind == cdr.KindArchive && l.caps.Pages
 		return tea.Batch(append(cmds, l.loadPreset(presetToday))...)
 	}
 	return tea.Batch(append(cmds, l.load(initial, describeQuery(initial)))...)
@@ -288,6 +298,8 @@ func isZeroQuery(q cdr.Query) bool { return q.From.IsZero() && q.To.IsZero() && 
 // load starts fetching a new range or page. The rows on screen stay until the first new ones arrive, so a fetch
 // that fails at once leaves them in place.
 func (l *loader) load(q cdr.Query, label string) tea.Cmd {
+	l.newestTag++ // the user's load comes before the archive's newest day
+	l.loadNote = ""
 	if q.Page == 0 {
 		l.table.SetPageSize(0) // a new range starts unpaged; ] pages it again
 	}
@@ -450,7 +462,12 @@ func (l *loader) handleDone(msg doneMsg) tea.Cmd {
 			l.table.Reset()
 			l.query, l.label = s.q, s.label
 			l.changed = true
+			if l.openNewest && s.preset == presetToday {
+				l.newestTag++
+				cmds = append(cmds, findNewest(l.newestTag, l.src))
+			}
 		}
+		l.openNewest = false
 	case fetchRefresh:
 		l.table.ReplaceStaged(&l.shadow)
 		l.shadow = calltable.Staged{}
@@ -478,6 +495,9 @@ func (l *loader) handleDone(msg doneMsg) tea.Cmd {
 	switch s.kind {
 	case fetchLoad:
 		done = fmt.Sprintf("loaded %s calls", human.Count(int64(msg.res.Rows)))
+		if l.loadNote != "" {
+			done, l.loadNote = l.loadNote+"; "+done, ""
+		}
 	case fetchRefresh:
 		done = fmt.Sprintf("refreshed: %s calls", human.Count(int64(l.table.Loaded())))
 	case fetchFollow:
@@ -646,6 +666,26 @@ func (l *loader) handleGoto(msg gotoMsg) tea.Cmd {
 		return nil
 	}
 	return common.Status(l.show(rec))
+}
+
+// handleNewest takes the archive's newest call, asked for when today had none at start-up: its day is loaded
+// with the cursor on it.
+func (l *loader) handleNewest(msg newestMsg) tea.Cmd {
+	if msg.tag != l.newestTag {
+		return nil
+	}
+	if msg.err != nil {
+		l.log.Printf("finding the archive's newest call: %v", msg.err)
+	}
+	if !msg.found {
+		return nil // an empty archive: today's "no calls" stands
+	}
+	rec := msg.rec
+	day := midnight(cdr.WallClock(rec.Start))
+	l.pending = &rec
+	cmd := l.load(cdr.Query{From: day, To: day.AddDate(0, 0, 1)}, "newest day "+day.Format("2006-01-02"))
+	l.loadNote = "nothing today: opened on the archive's newest day"
+	return tea.Batch(common.Status(l.loadNote), cmd)
 }
 
 // pageBy moves d pages: the PBX's pages where it has them, else local pages over the loaded range.
