@@ -29,12 +29,43 @@ import (
 	"github.com/callscope/callscope/client/transport"
 )
 
-// Exit codes.
+// Exit codes. A command ended by SIGINT or SIGTERM exits 128 plus the signal's number (130, 143), as a shell
+// reports a program the signal killed, so a script can tell "stopped" from "failed".
 const (
 	exitOK      = 0
 	exitRuntime = 1
 	exitUsage   = 2
 )
+
+// stoppedBy is the cause of Main's context when a signal ended it.
+type stoppedBy struct{ sig syscall.Signal }
+
+func (s stoppedBy) Error() string { return s.sig.String() + " signal received" }
+
+// signalContext is a context cancelled, with a stoppedBy cause, by the first SIGINT or SIGTERM; stop releases
+// the signals.
+func signalContext() (ctx context.Context, stop func()) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case s := <-sigs:
+			if sig, ok := s.(syscall.Signal); ok {
+				cancel(stoppedBy{sig})
+			} else {
+				cancel(stoppedBy{syscall.SIGINT})
+			}
+		case <-done:
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(sigs)
+		close(done)
+		cancel(nil)
+	}
+}
 
 // usageError marks a mistake in how the command was called (exit 2).
 type usageError struct{ err error }
@@ -94,7 +125,7 @@ func Main(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signalContext()
 	defer stop()
 	err := root.ExecuteContext(ctx)
 	defer a.closeLog()
@@ -115,8 +146,11 @@ func Main(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	msg := oneLine(explain(err))
-	if ctx.Err() != nil && (errors.Is(err, context.Canceled) || strings.Contains(msg, context.Canceled.Error())) {
-		msg = "interrupted" // by Ctrl-C or SIGTERM, which is what the user needs to hear
+	var by stoppedBy
+	if errors.As(context.Cause(ctx), &by) && (errors.Is(err, context.Canceled) || strings.Contains(msg, context.Canceled.Error())) {
+		// By Ctrl-C or SIGTERM, which is what the user needs to hear.
+		fmt.Fprintln(stderr, "callscope: interrupted")
+		return 128 + int(by.sig)
 	}
 	fmt.Fprintln(stderr, "callscope: "+msg)
 	var ue usageError
@@ -195,6 +229,7 @@ $CALLSCOPE_URL, or at the prompt on a terminal. user:pass@ in --url works, with 
 		a.playCommand(), a.configCommand(), a.exportCommand(), a.syncCommand(), a.listenCommand(),
 		a.versionCommand())
 	root.InitDefaultCompletionCmd()
+	root.SetHelpCommand(helpCommand())
 	checkArgs(root)
 	return root
 }

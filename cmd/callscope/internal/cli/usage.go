@@ -173,6 +173,55 @@ func unknownCommand(c *cobra.Command, word string) error {
 	return usageError{errors.New(msg)}
 }
 
+// helpCommand replaces cobra's help command, which shows the root's help and exits 0 for a topic it does not
+// know: here "help clls" is the usage error a mistyped command is ("did you mean calls?").
+func helpCommand() *cobra.Command {
+	// topic is the command args name, or the error for the first word that names none.
+	topic := func(c *cobra.Command, args []string) (*cobra.Command, error) {
+		target := c.Root()
+		for _, w := range args {
+			var next *cobra.Command
+			for _, sub := range target.Commands() {
+				if sub.IsAvailableCommand() && (sub.Name() == w || sub.HasAlias(w)) {
+					next = sub
+				}
+			}
+			if next == nil {
+				return nil, unknownCommand(target, w)
+			}
+			target = next
+		}
+		return target, nil
+	}
+	return &cobra.Command{
+		Use:   "help [command]",
+		Short: "Help about any command",
+		Long:  "Help shows the help of any command: callscope help calls is callscope calls --help.",
+		RunE: func(c *cobra.Command, args []string) error {
+			target, err := topic(c, args)
+			if err != nil {
+				return err
+			}
+			target.InitDefaultHelpFlag() // listed in its help, as COMMAND --help lists them
+			target.InitDefaultVersionFlag()
+			return target.Help()
+		},
+		ValidArgsFunction: func(c *cobra.Command, args []string, prefix string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			target, err := topic(c, args)
+			if err != nil {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			var words []cobra.Completion
+			for _, sub := range target.Commands() {
+				if sub.IsAvailableCommand() && strings.HasPrefix(sub.Name(), prefix) {
+					words = append(words, cobra.CompletionWithDesc(sub.Name(), sub.Short))
+				}
+			}
+			return words, cobra.ShellCompDirectiveNoFileComp
+		},
+	}
+}
+
 // checkArgs makes every command's argument checks usage errors with a message naming the command: a command
 // with subcommands says which word it did not know, the others what they take.
 func checkArgs(c *cobra.Command) {

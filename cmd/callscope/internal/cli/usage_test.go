@@ -21,6 +21,9 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"config", "nosuch"}, []string{`unknown command "nosuch" for "callscope config"`}, ""},
 		{[]string{"config", "lsit"}, []string{"did you mean list?"}, ""},
 		{[]string{"completion", "tcsh"}, []string{`"tcsh"`, "bash"}, ""},
+		{[]string{"help", "nosuch"}, []string{`unknown command "nosuch" for "callscope"`, "calls"}, ""},
+		{[]string{"help", "clls"}, []string{"did you mean calls?"}, ""},
+		{[]string{"help", "config", "lsit"}, []string{`for "callscope config"`, "did you mean list?"}, ""},
 		{[]string{"calls", "--demo", "--disposition", "answerd"}, []string{`--disposition "answerd"`, "did you mean answered?", "no answer"}, ""},
 		{[]string{"calls", "--demo", "--disposition", "answered,bsy"}, []string{`"bsy"`, "did you mean busy?"}, ""},
 		{[]string{"calls", "--demo", "--type", "inbnd"}, []string{`--type "inbnd"`, "did you mean inbound?", "outbound"}, ""},
@@ -107,4 +110,15 @@ func FuzzNearest(f *testing.F) {
 			t.Fatalf("distance %d", d)
 		}
 	})
+}
+
+// TestHelpTopics: `help` with a command's words shows that command's help, as `COMMAND --help` does.
+func TestHelpTopics(t *testing.T) {
+	for _, args := range [][]string{{"help"}, {"help", "calls"}, {"help", "config", "list"}} {
+		out, errs, code := run(t, nil, args...)
+		want, _, _ := run(t, nil, append(args[1:], "--help")...)
+		if code != 0 || errs != "" || out != want {
+			t.Errorf("%v: exit %d, stderr %q; the help differs from --help's: %v", args, code, errs, out != want)
+		}
+	}
 }
