@@ -33,6 +33,7 @@ type stream struct {
 	kind  fetchKind
 	q     cdr.Query
 	label string // how the status bar names q
+	note  string // said before "loaded N calls" when the load ends ("" for nothing)
 	// preset is the preset this load measured (-1: none), and zoneKnown and clockKnown whether the PBX's zone
 	// and clock were known then: a preset measured without them is measured again once the PBX's answer tells
 	// them.
@@ -155,24 +156,25 @@ func fetchCall(tag int, src cdr.Source, l cdr.Lookup, startup bool) tea.Cmd {
 	}
 }
 
-// newestMsg carries an archive's newest call (findNewest); found is false for an empty archive.
+// newestMsg carries an archive's newest call (findNewest), asked for when the query after was what was loaded;
+// found is false for an empty archive.
 type newestMsg struct {
-	tag   int
+	after cdr.Query
 	rec   cdr.Record
 	found bool
 	err   error
 }
 
 // findNewest asks a source that pages for its newest call: the last of its pages of one call.
-func findNewest(tag int, src cdr.Source) tea.Cmd {
+func findNewest(after cdr.Query, src cdr.Source) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
 		res, err := src.Calls(ctx, cdr.Query{Page: 1, Limit: 1}, func(cdr.Record) error { return nil })
 		if err != nil || res.TotalPages < 1 {
-			return newestMsg{tag: tag, err: err}
+			return newestMsg{after: after, err: err}
 		}
-		m := newestMsg{tag: tag}
+		m := newestMsg{after: after}
 		_, m.err = src.Calls(ctx, cdr.Query{Page: res.TotalPages, Limit: 1}, func(r cdr.Record) error {
 			m.rec, m.found = r, true
 			return nil

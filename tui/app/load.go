@@ -66,10 +66,8 @@ type loader struct {
 
 	// openNewest: the app opened on today without being told a range, on an archive. Should today hold no
 	// call, it opens on the day of the archive's newest call instead: an archive is what was synced, and
-	// "today" is often after its last sync. newestTag drops the answer once the user loads something else.
+	// "today" is often after its last sync.
 	openNewest bool
-	newestTag  int
-	loadNote   string // said before "loaded N calls" when the running load ends
 
 	changed bool // the rows changed since the root last asked (rowsChanged)
 }
@@ -298,8 +296,6 @@ func isZeroQuery(q cdr.Query) bool { return q.From.IsZero() && q.To.IsZero() && 
 // load starts fetching a new range or page. The rows on screen stay until the first new ones arrive, so a fetch
 // that fails at once leaves them in place.
 func (l *loader) load(q cdr.Query, label string) tea.Cmd {
-	l.newestTag++ // the user's load comes before the archive's newest day
-	l.loadNote = ""
 	if q.Page == 0 {
 		l.table.SetPageSize(0) // a new range starts unpaged; ] pages it again
 	}
@@ -463,8 +459,7 @@ func (l *loader) handleDone(msg doneMsg) tea.Cmd {
 			l.query, l.label = s.q, s.label
 			l.changed = true
 			if l.openNewest && s.preset == presetToday {
-				l.newestTag++
-				cmds = append(cmds, findNewest(l.newestTag, l.src))
+				cmds = append(cmds, findNewest(l.query, l.src))
 			}
 		}
 		l.openNewest = false
@@ -495,8 +490,8 @@ func (l *loader) handleDone(msg doneMsg) tea.Cmd {
 	switch s.kind {
 	case fetchLoad:
 		done = fmt.Sprintf("loaded %s calls", human.Count(int64(msg.res.Rows)))
-		if l.loadNote != "" {
-			done, l.loadNote = l.loadNote+"; "+done, ""
+		if s.note != "" {
+			done = s.note + "; " + done
 		}
 	case fetchRefresh:
 		done = fmt.Sprintf("refreshed: %s calls", human.Count(int64(l.table.Loaded())))
@@ -654,11 +649,7 @@ func (l *loader) handleGoto(msg gotoMsg) tea.Cmd {
 	}
 	rec := msg.rec
 	if msg.startup {
-		// Load the call's whole day and put the cursor on it when it streams in.
-		day := midnight(cdr.WallClock(rec.Start))
-		l.pending = &rec
-		return tea.Batch(common.Status("opened on call "+rec.Ref()+": enter plays it"),
-			l.load(cdr.Query{From: day, To: day.AddDate(0, 0, 1)}, day.Format("2006-01-02")))
+		return tea.Batch(common.Status("opened on call "+rec.Ref()+": enter plays it"), l.loadDayOf(rec, ""))
 	}
 	if l.fetch != nil && l.fetch.kind == fetchLoad {
 		// The rows on screen are about to be replaced: select the call once the new ones are in.
@@ -668,24 +659,27 @@ func (l *loader) handleGoto(msg gotoMsg) tea.Cmd {
 	return common.Status(l.show(rec))
 }
 
-// handleNewest takes the archive's newest call, asked for when today had none at start-up: its day is loaded
-// with the cursor on it.
+// loadDayOf loads the whole day of a call and puts the cursor on the call when it streams in; the status bar
+// names the range "<prefix>2026-03-10".
+func (l *loader) loadDayOf(rec cdr.Record, prefix string) tea.Cmd {
+	day := midnight(cdr.WallClock(rec.Start))
+	l.pending = &rec
+	return l.load(cdr.Query{From: day, To: day.AddDate(0, 0, 1)}, prefix+day.Format("2006-01-02"))
+}
+
+// handleNewest takes the archive's newest call, asked for when today had none at start-up, and opens on its
+// day; unless the user has loaded something else meanwhile.
 func (l *loader) handleNewest(msg newestMsg) tea.Cmd {
-	if msg.tag != l.newestTag {
-		return nil
-	}
 	if msg.err != nil {
 		l.log.Printf("finding the archive's newest call: %v", msg.err)
 	}
-	if !msg.found {
-		return nil // an empty archive: today's "no calls" stands
+	if !msg.found || l.query != msg.after || (l.fetch != nil && l.fetch.kind == fetchLoad) {
+		return nil // an empty archive (today's "no calls" stands), or the user's own load comes first
 	}
-	rec := msg.rec
-	day := midnight(cdr.WallClock(rec.Start))
-	l.pending = &rec
-	cmd := l.load(cdr.Query{From: day, To: day.AddDate(0, 0, 1)}, "newest day "+day.Format("2006-01-02"))
-	l.loadNote = "nothing today: opened on the archive's newest day"
-	return tea.Batch(common.Status(l.loadNote), cmd)
+	cmd := l.loadDayOf(msg.rec, "newest day ")
+	const note = "nothing today: opened on the archive's newest day"
+	l.fetch.note = note
+	return tea.Batch(common.Status(note), cmd)
 }
 
 // pageBy moves d pages: the PBX's pages where it has them, else local pages over the loaded range.
