@@ -300,10 +300,16 @@ func rebuildDay(ctx context.Context, tx *sql.Tx, day int64) error {
 	return nil
 }
 
-// searchFields are the fields the free-text search looks in, as the app's search does (tui/filter).
+// searchFields are the fields the free-text search looks in, as the app's search does (tui/filter). The
+// extension is field extField (0-based): a search that matches a user's name finds the calls with that field.
 func searchFields(r *cdr.Record) [6]string {
-	return [6]string{r.DialledNumber, r.CallerID, r.UniqueID, r.Extension, r.FriendlyName, r.AccountCode}
+	f := [6]string{r.DialledNumber, r.CallerID, r.UniqueID, "", r.FriendlyName, r.AccountCode}
+	f[extField] = r.Extension
+	return f
 }
+
+// extField is the extension's place among searchFields.
+const extField = 3
 
 // Separators of the search text: a field ends with fieldEnd, a call's line with lineEnd. Both are control
 // characters, which a search never holds (searchNeedle removes them), so no match spans two fields.

@@ -128,9 +128,8 @@ func (m *textMatcher) line(line []byte) bool {
 		}
 	}
 	if m.exts != nil {
-		// The extension is the fourth field.
 		f := line
-		for range 3 {
+		for range extField {
 			if i := bytes.IndexByte(f, fieldEnd); i >= 0 {
 				f = f[i+1:]
 			}
@@ -144,14 +143,15 @@ func (m *textMatcher) line(line []byte) bool {
 
 // lines returns the indexes of the matching lines of a day's search text, in order. Each needle is looked for
 // in the whole text at once, counting only the lines before a match; so is each extension of a matching user's
-// name, as a whole field, kept where it is the line's extension field (the fourth).
+// name, as a whole field, kept where it is the line's extension field (extField).
 func (m *textMatcher) lines(text []byte) []int {
 	var hits []int
 	for _, n := range m.needles {
 		hits = scanLines(text, n, -1, hits)
 	}
 	for ext := range m.exts {
-		hits = scanLines(text, append(append([]byte{fieldEnd}, ext...), fieldEnd), 2, hits)
+		// The pattern begins with the end of the field before the extension, which extField-1 field ends precede.
+		hits = scanLines(text, append(append([]byte{fieldEnd}, ext...), fieldEnd), extField-1, hits)
 	}
 	if len(m.needles)+len(m.exts) > 1 {
 		slices.Sort(hits)

@@ -294,8 +294,8 @@ func TestPBXSimRetriesWhenBusy(t *testing.T) {
 	if !r.budget.take(2 << 20) {
 		t.Fatal("budget taken")
 	}
+	began := time.Now() // before the sleep starts, so the budget comes back at least a second after it
 	go func() { time.Sleep(time.Second); r.budget.give(2 << 20) }()
-	began := time.Now()
 	res, err := srv.Push(context.Background())
 	if err != nil || res.Sent == 0 || time.Since(began) < time.Second {
 		t.Fatalf("push: %+v, %v after %v", res, err, time.Since(began))
