@@ -86,6 +86,13 @@ func errText(err error) string {
 	return err.Error()
 }
 
+// A note's place in the order segments are dropped in, and the fewest cells it is cut to before it is dropped
+// (less says nothing).
+const (
+	noteDrop = 3
+	minNote  = 20
+)
+
 func (m *Model) View() string {
 	st := &m.ctx.Styles
 	if m.w <= 0 {
@@ -121,7 +128,7 @@ func (m *Model) View() string {
 	case m.err != nil:
 		segs = append(segs, seg{"✗ " + m.err.Error(), st.Error.Inherit(st.Status).Render, 10})
 	case m.note != "":
-		segs = append(segs, seg{m.note, st.Status.Render, 3})
+		segs = append(segs, seg{m.note, st.Status.Render, noteDrop})
 	}
 	if f.Source != "" {
 		segs = append(segs, seg{f.Source, st.Status.Render, 1})
@@ -140,7 +147,8 @@ func (m *Model) View() string {
 		}
 		return n
 	}
-	// Drop the least useful segments until the line fits; what remains is cut at the end.
+	// Drop the least useful segments until the line fits, cutting a note short instead where it still has room to
+	// say something; what remains is cut at the end.
 	for width() > m.w && len(segs) > 1 {
 		lo := 0
 		for i, s := range segs {
@@ -149,6 +157,10 @@ func (m *Model) View() string {
 			}
 		}
 		if segs[lo].drop >= 8 {
+			break
+		}
+		if room := m.w - (width() - ansi.StringWidth(segs[lo].text)); segs[lo].drop == noteDrop && room >= minNote {
+			segs[lo].text = ansi.Truncate(segs[lo].text, room, "…")
 			break
 		}
 		segs = append(segs[:lo], segs[lo+1:]...)

@@ -115,3 +115,33 @@ func TestStatusShowsTextAsText(t *testing.T) {
 		t.Fatalf("the warning is not shown as text: %q", v)
 	}
 }
+
+// A note longer than the room the counts leave is shortened, not dropped: the app's longest notes (why it opened
+// on another day than today) are the ones a user most needs to read, and a 100-column terminal is common.
+func TestLongNoteIsShortenedNotDropped(t *testing.T) {
+	f := Fields{Source: "archive /srv/calls", Range: "newest day 2026-03-10", Shown: 3811, Loaded: 3811}
+	m := New(common.NewContext(theme.New(true, false), nil, nil), func() Fields { return f })
+	m.Update(common.StatusMsg{Text: "nothing today: opened on the archive's newest day; loaded 3,811 calls"})
+	for _, tc := range []struct {
+		w    int
+		want string // the note's text on the line
+	}{
+		{200, "nothing today: opened on the archive's newest day; loaded 3,811 calls"},
+		{100, "nothing today: opened on the archive's newest day; loa…"},
+		{70, "nothing today: opened on…"},
+		{60, ""}, // under minNote cells of room: dropped
+	} {
+		m.SetSize(tc.w, 1)
+		plain := ansi.Strip(m.View())
+		if ansi.StringWidth(plain) != tc.w || !strings.Contains(plain, "3,811/3,811 calls") {
+			t.Errorf("width %d: %q", tc.w, plain)
+		}
+		if tc.want == "" {
+			if strings.Contains(plain, "nothing") {
+				t.Errorf("width %d: %q keeps a stub of the note", tc.w, plain)
+			}
+		} else if !strings.Contains(plain, tc.want) {
+			t.Errorf("width %d: %q lacks %q", tc.w, plain, tc.want)
+		}
+	}
+}

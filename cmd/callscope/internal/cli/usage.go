@@ -176,22 +176,14 @@ func unknownCommand(c *cobra.Command, word string) error {
 // helpCommand replaces cobra's help command, which shows the root's help and exits 0 for a topic it does not
 // know: here "help clls" is the usage error a mistyped command is ("did you mean calls?").
 func helpCommand() *cobra.Command {
-	// topic is the command args name, or the error for the first word that names none.
+	// topic is the command args name (cobra's own lookup, as its help command does), or the usage error for the
+	// first word that names none.
 	topic := func(c *cobra.Command, args []string) (*cobra.Command, error) {
-		target := c.Root()
-		for _, w := range args {
-			var next *cobra.Command
-			for _, sub := range target.Commands() {
-				if sub.IsAvailableCommand() && (sub.Name() == w || sub.HasAlias(w)) {
-					next = sub
-				}
-			}
-			if next == nil {
-				return nil, unknownCommand(target, w)
-			}
-			target = next
+		target, rest, err := c.Root().Find(args)
+		if len(rest) > 0 {
+			return nil, unknownCommand(target, rest[0])
 		}
-		return target, nil
+		return target, err
 	}
 	return &cobra.Command{
 		Use:   "help [command]",
